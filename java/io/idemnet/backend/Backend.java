@@ -1,0 +1,354 @@
+package io.idemnet.backend;
+
+import io.idemnet.tensor.Shape;
+import io.idemnet.tensor.Storage;
+import io.idemnet.tensor.Tensor;
+import java.util.Arrays;
+
+/**
+ * A place where tensors live and kernels run: {@code reference} (plain Java, the oracle),
+ * {@code cpu} (C++ through FFM). Obtain one with {@link Backends#get()} or {@link Backends#named}.
+ *
+ * <p>Every public operation here validates its arguments (backend, open tensors, shapes) in Java
+ * and then calls the backend's kernel; a bad call is an {@link IllegalArgumentException} or
+ * {@link IllegalStateException} naming the operation and the shapes, never a crash. Tensors are
+ * contiguous row-major float32. Outputs may alias inputs for the elementwise operations.
+ *
+ * <p>NaN policy: nothing checks for NaN; NaN and Inf propagate through every operation as IEEE
+ * arithmetic says (see {@link Activation} for the activations). Use {@link #isFinite(Tensor)} to
+ * detect them where a caller wants a clear error.
+ */
+public abstract class Backend {
+
+  /** Short lower-case name: "reference", "cpu". */
+  public abstract String name();
+
+  // ------------------------------------------------------------------ kernels (implementations)
+
+  protected abstract Storage allocate(long numel);
+
+  protected abstract void uploadKernel(float[] src, Tensor dst);
+
+  protected abstract void downloadKernel(Tensor src, float[] dst);
+
+  protected abstract void copyKernel(Tensor src, Tensor dst);
+
+  protected abstract void fillKernel(Tensor x, float value);
+
+  protected abstract void uniformKernel(Tensor x, long seed, float low, float high);
+
+  protected abstract void normalKernel(Tensor x, long seed, float mean, float std);
+
+  /** C = alpha op(A) op(B) + beta C for {@code batch} matrices lying m*k, k*n, m*n apart. */
+  protected abstract void gemmKernel(boolean transA, boolean transB, int m, int n, int k, float alpha,
+      Tensor a, Tensor b, float beta, Tensor c, int batch);
+
+  protected abstract void addBiasKernel(Tensor x, Tensor bias, Tensor out, long rows, int cols);
+
+  protected abstract void binaryKernel(BinaryOp op, Tensor a, Tensor b, Tensor out);
+
+  protected abstract void scaleKernel(Tensor x, float alpha, Tensor out);
+
+  protected abstract void axpyKernel(float alpha, Tensor x, Tensor y);
+
+  protected abstract void activationKernel(Activation act, Tensor x, Tensor y);
+
+  protected abstract void activationBackwardKernel(Activation act, Tensor x, Tensor y, Tensor dy, Tensor dx);
+
+  protected abstract double sumKernel(Tensor x);
+
+  protected abstract double sumSquaresKernel(Tensor x);
+
+  protected abstract void sumRowsKernel(Tensor x, long rows, int cols, boolean accumulate, Tensor out);
+
+  protected abstract double correctorKernel(float s, Tensor a, Tensor b, Tensor c, Tensor out, boolean withLoss);
+
+  /** Elementwise binary operations; codes are those of {@code enum idemnet_binary_op}. */
+  public enum BinaryOp {
+    ADD(0), SUB(1), MUL(2);
+
+    public final int code;
+
+    BinaryOp(int code) {
+      this.code = code;
+    }
+  }
+
+  // ------------------------------------------------------------------ creation and copies
+
+  /** A new zero-filled tensor. */
+  public final Tensor zeros(int... shape) {
+    long numel = Shape.numel(shape);
+    return new Tensor(this, shape, allocate(numel));
+  }
+
+  /** A new tensor holding a copy of {@code data}, whose length must equal the shape's size. */
+  public final Tensor fromArray(float[] data, int... shape) {
+    if (data.length != Shape.numel(shape)) {
+      throw new IllegalArgumentException("fromArray: " + data.length + " values do not fill shape " + Shape.toString(shape));
+    }
+    Tensor t = zeros(shape);
+    uploadKernel(data, t);
+    return t;
+  }
+
+  /** A new tensor filled with {@code value}. */
+  public final Tensor full(float value, int... shape) {
+    Tensor t = zeros(shape);
+    fillKernel(t, value);
+    return t;
+  }
+
+  /** A new tensor with the same shape and contents as {@code src} (which may be on another backend). */
+  public final Tensor copyOf(Tensor src) {
+    Tensor t = zeros(src.shape());
+    if (src.backend() == this) copyKernel(src, t);
+    else uploadKernel(src.toArray(), t);
+    return t;
+  }
+
+  public final void upload(float[] src, Tensor dst) {
+    own("upload", dst);
+    if (src.length != dst.numel()) {
+      throw new IllegalArgumentException("upload: " + src.length + " values into " + dst);
+    }
+    uploadKernel(src, dst);
+  }
+
+  public final float[] download(Tensor src) {
+    own("download", src);
+    if (src.numel() > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException("download: " + src + " is too large for a Java array");
+    }
+    float[] out = new float[(int) src.numel()];
+    downloadKernel(src, out);
+    return out;
+  }
+
+  /** dst = src (same shape). */
+  public final void copy(Tensor src, Tensor dst) {
+    own("copy", src, dst);
+    sameShape("copy", src, dst);
+    copyKernel(src, dst);
+  }
+
+  public final void fill(Tensor x, float value) {
+    own("fill", x);
+    fillKernel(x, value);
+  }
+
+  // ------------------------------------------------------------------ random numbers
+
+  /**
+   * Fills with U(low, high) numbers from a counter-based generator: element i depends only on
+   * (seed, i), so every backend gives the same values (to float rounding of the same formula).
+   */
+  public final void randomUniform(Tensor x, long seed, float low, float high) {
+    own("randomUniform", x);
+    if (!(low <= high) || !Float.isFinite(low) || !Float.isFinite(high)) {
+      throw new IllegalArgumentException("randomUniform: need finite low <= high, got [" + low + ", " + high + ")");
+    }
+    uniformKernel(x, seed, low, high);
+  }
+
+  /** Fills with N(mean, std^2) numbers (Box-Muller over the same counter-based stream). */
+  public final void randomNormal(Tensor x, long seed, float mean, float std) {
+    own("randomNormal", x);
+    if (!(std >= 0) || !Float.isFinite(mean) || !Float.isFinite(std)) {
+      throw new IllegalArgumentException("randomNormal: need finite mean and std >= 0, got " + mean + ", " + std);
+    }
+    normalKernel(x, seed, mean, std);
+  }
+
+  // ------------------------------------------------------------------ GEMM
+
+  /**
+   * C = alpha op(A) op(B) + beta C with 2-D tensors; op(A) is m x k and op(B) is k x n, C is m x n.
+   * With beta = 0, C's previous contents (even NaN) are ignored, as in BLAS.
+   */
+  public final void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
+    own("gemm", a, b, c);
+    for (Tensor t : new Tensor[] {a, b, c}) {
+      if (t.rank() != 2) throw new IllegalArgumentException("gemm: expects 2-D tensors, got " + t);
+    }
+    gemmChecked("gemm", transA, transB, alpha, a, b, beta, c, 1, 0);
+  }
+
+  /**
+   * Strided-batched GEMM over 3-D tensors [batch, rows, cols]: C[i] = alpha op(A[i]) op(B[i]) + beta C[i].
+   */
+  public final void gemmBatched(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
+    own("gemmBatched", a, b, c);
+    for (Tensor t : new Tensor[] {a, b, c}) {
+      if (t.rank() != 3) throw new IllegalArgumentException("gemmBatched: expects 3-D tensors, got " + t);
+    }
+    if (a.dim(0) != b.dim(0) || a.dim(0) != c.dim(0)) {
+      throw new IllegalArgumentException("gemmBatched: batch sizes differ: " + a + ", " + b + ", " + c);
+    }
+    gemmChecked("gemmBatched", transA, transB, alpha, a, b, beta, c, a.dim(0), 1);
+  }
+
+  private void gemmChecked(String op, boolean transA, boolean transB, float alpha, Tensor a, Tensor b,
+      float beta, Tensor c, int batch, int first) {
+    int m = transA ? a.dim(first + 1) : a.dim(first);
+    int k = transA ? a.dim(first) : a.dim(first + 1);
+    int kb = transB ? b.dim(first + 1) : b.dim(first);
+    int n = transB ? b.dim(first) : b.dim(first + 1);
+    if (k != kb) {
+      throw new IllegalArgumentException(op + ": inner dimensions differ: op(A) is " + m + "x" + k
+          + (transA ? " (A transposed) " : " ") + "but op(B) is " + kb + "x" + n + (transB ? " (B transposed)" : "")
+          + "; A=" + a + ", B=" + b);
+    }
+    if (c.dim(first) != m || c.dim(first + 1) != n) {
+      throw new IllegalArgumentException(op + ": C must be " + m + "x" + n + ", got " + c + "; A=" + a + ", B=" + b);
+    }
+    gemmKernel(transA, transB, m, n, k, alpha, a, b, beta, c, batch);
+  }
+
+  // ------------------------------------------------------------------ elementwise
+
+  /** out[r, c] = x[r, c] + bias[c]; x and out have the same shape, bias has x's last dimension. */
+  public final void addBias(Tensor x, Tensor bias, Tensor out) {
+    own("addBias", x, bias, out);
+    sameShape("addBias", x, out);
+    if (x.rank() < 1 || bias.rank() != 1 || bias.dim(0) != x.dim(-1)) {
+      throw new IllegalArgumentException("addBias: bias must be 1-D of length x's last dimension; x=" + x + ", bias=" + bias);
+    }
+    int cols = x.dim(-1);
+    addBiasKernel(x, bias, out, cols == 0 ? 0 : x.numel() / cols, cols);
+  }
+
+  public final void add(Tensor a, Tensor b, Tensor out) {
+    binary(BinaryOp.ADD, a, b, out);
+  }
+
+  public final void sub(Tensor a, Tensor b, Tensor out) {
+    binary(BinaryOp.SUB, a, b, out);
+  }
+
+  public final void mul(Tensor a, Tensor b, Tensor out) {
+    binary(BinaryOp.MUL, a, b, out);
+  }
+
+  private void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
+    String name = op.name().toLowerCase(java.util.Locale.ROOT);
+    own(name, a, b, out);
+    sameShape(name, a, b);
+    sameShape(name, a, out);
+    binaryKernel(op, a, b, out);
+  }
+
+  /** out = alpha x. */
+  public final void scale(Tensor x, float alpha, Tensor out) {
+    own("scale", x, out);
+    sameShape("scale", x, out);
+    scaleKernel(x, alpha, out);
+  }
+
+  /** y += alpha x. */
+  public final void axpy(float alpha, Tensor x, Tensor y) {
+    own("axpy", x, y);
+    sameShape("axpy", x, y);
+    axpyKernel(alpha, x, y);
+  }
+
+  /** y = act(x). */
+  public final void activation(Activation act, Tensor x, Tensor y) {
+    own("activation", x, y);
+    sameShape("activation", x, y);
+    activationKernel(act, x, y);
+  }
+
+  /**
+   * dx = dy * act'(x). ReLU and LeakyReLU read the input {@code x}; Tanh and Sigmoid read the
+   * output {@code y} = act(x); the one not needed may be null.
+   */
+  public final void activationBackward(Activation act, Tensor x, Tensor y, Tensor dy, Tensor dx) {
+    Tensor needed = act.backwardNeedsInput() ? x : y;
+    if (needed == null && act.kind() != Activation.Kind.IDENTITY) {
+      throw new IllegalArgumentException("activationBackward: " + act + " needs its "
+          + (act.backwardNeedsInput() ? "input x" : "output y"));
+    }
+    if (needed == null) needed = dy;
+    own("activationBackward", needed, dy, dx);
+    sameShape("activationBackward", needed, dy);
+    sameShape("activationBackward", dy, dx);
+    activationBackwardKernel(act, act.backwardNeedsInput() ? needed : null,
+        act.backwardNeedsInput() ? null : needed, dy, dx);
+  }
+
+  // ------------------------------------------------------------------ reductions (double accumulation)
+
+  public final double sum(Tensor x) {
+    own("sum", x);
+    return sumKernel(x);
+  }
+
+  /** Mean of all elements; NaN for an empty tensor. */
+  public final double mean(Tensor x) {
+    own("mean", x);
+    return x.numel() == 0 ? Double.NaN : sumKernel(x) / x.numel();
+  }
+
+  public final double sumOfSquares(Tensor x) {
+    own("sumOfSquares", x);
+    return sumSquaresKernel(x);
+  }
+
+  /** True when no element is NaN or infinite (a float squared cannot overflow a double). */
+  public final boolean isFinite(Tensor x) {
+    own("isFinite", x);
+    return Double.isFinite(sumSquaresKernel(x));
+  }
+
+  /**
+   * Sums over every leading dimension: for x of shape [..., cols], out[c] = sum of x[..., c]
+   * (the bias gradient). With {@code accumulate} the sums are added to out's contents.
+   */
+  public final void sumRows(Tensor x, Tensor out, boolean accumulate) {
+    own("sumRows", x, out);
+    if (x.rank() < 1 || out.rank() != 1 || out.dim(0) != x.dim(-1)) {
+      throw new IllegalArgumentException("sumRows: out must be 1-D of length x's last dimension; x=" + x + ", out=" + out);
+    }
+    int cols = x.dim(-1);
+    sumRowsKernel(x, cols == 0 ? 0 : x.numel() / cols, cols, accumulate, out);
+  }
+
+  /**
+   * The fused corrector of Modified Backpropagation: out = s (3a - 2b - c). With {@code withLoss}
+   * it also returns sum((a - c)^2) from the same pass (else NaN). With a = f(y), b = f(f(y)),
+   * c = y and s = -1/N, out is the MB gradient and the return value / numel is the idempotent loss.
+   */
+  public final double corrector(float s, Tensor a, Tensor b, Tensor c, Tensor out, boolean withLoss) {
+    own("corrector", a, b, c, out);
+    sameShape("corrector", a, b);
+    sameShape("corrector", a, c);
+    sameShape("corrector", a, out);
+    return correctorKernel(s, a, b, c, out, withLoss);
+  }
+
+  // ------------------------------------------------------------------ validation helpers
+
+  private void own(String op, Tensor... tensors) {
+    for (Tensor t : tensors) {
+      if (t == null) throw new NullPointerException(op + ": null tensor");
+      if (t.isClosed()) throw new IllegalStateException(op + ": tensor " + t + " used after close");
+      if (t.backend() != this) {
+        throw new IllegalArgumentException(op + ": tensor " + t + " belongs to backend " + t.backend().name()
+            + ", not " + name() + "; copy it with " + name() + ".copyOf(t)");
+      }
+    }
+  }
+
+  private static void sameShape(String op, Tensor a, Tensor b) {
+    if (!a.sameShape(b)) {
+      throw new IllegalArgumentException(op + ": shapes differ: " + Arrays.toString(a.shape()) + " vs "
+          + Arrays.toString(b.shape()));
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "Backend(" + name() + ")";
+  }
+}

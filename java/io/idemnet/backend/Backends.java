@@ -1,0 +1,57 @@
+package io.idemnet.backend;
+
+import io.idemnet.backend.cpu.CpuBackend;
+import io.idemnet.backend.reference.ReferenceBackend;
+import java.util.Locale;
+
+/**
+ * Chooses a backend. {@link #get()} honours the system property {@code idemnet.backend} or the
+ * environment variable {@code IDEMNET_BACKEND} ({@code auto}, {@code cpu}, {@code reference},
+ * {@code cuda}); {@code auto} (the default) takes the native CPU backend and falls back to the
+ * plain-Java reference backend, with one logged line saying why, when the native library cannot
+ * be loaded. An explicit request that cannot be met is an error, never a silent fallback.
+ */
+public final class Backends {
+  private static final System.Logger LOG = System.getLogger("io.idemnet");
+  private static Backend chosen;
+
+  private Backends() {}
+
+  /** The process-wide default backend (created on first use). */
+  public static synchronized Backend get() {
+    if (chosen == null) {
+      String name = System.getProperty("idemnet.backend", System.getenv("IDEMNET_BACKEND"));
+      chosen = named(name == null || name.isBlank() ? "auto" : name);
+    }
+    return chosen;
+  }
+
+  /**
+   * A new backend by name.
+   *
+   * @throws IllegalArgumentException for an unknown name
+   * @throws io.idemnet.nativelib.NativeLibraryException if {@code cpu} was asked for and cannot load
+   * @throws UnsupportedOperationException if {@code cuda} was asked for (not in this version)
+   */
+  public static Backend named(String name) {
+    return switch (name.trim().toLowerCase(Locale.ROOT)) {
+      case "reference" -> new ReferenceBackend();
+      case "cpu" -> new CpuBackend();
+      case "cuda" -> throw new UnsupportedOperationException(
+          "the cuda backend is not available in this version of idemnet; use cpu or reference");
+      case "auto" -> auto();
+      default -> throw new IllegalArgumentException(
+          "unknown backend '" + name + "'; expected auto, cpu, reference or cuda");
+    };
+  }
+
+  private static Backend auto() {
+    try {
+      return new CpuBackend();
+    } catch (RuntimeException | LinkageError e) {
+      LOG.log(System.Logger.Level.WARNING, "idemnet: native CPU backend unavailable, using the plain-Java"
+          + " reference backend (slow): " + e.getMessage());
+      return new ReferenceBackend();
+    }
+  }
+}

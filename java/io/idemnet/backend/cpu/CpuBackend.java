@@ -1,0 +1,141 @@
+package io.idemnet.backend.cpu;
+
+import io.idemnet.backend.Activation;
+import io.idemnet.backend.Backend;
+import io.idemnet.tensor.HostStorage;
+import io.idemnet.tensor.Storage;
+import io.idemnet.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Host tensors with C++ kernels ({@code libidemnet_cpu}: OpenMP, vectorised; GEMM through
+ * OpenBLAS) called through FFM. Argument checking happens in {@link Backend}.
+ */
+public final class CpuBackend extends Backend {
+
+  /**
+   * Loads the native library.
+   *
+   * @throws io.idemnet.nativelib.NativeLibraryException if it cannot be loaded on this machine
+   */
+  public CpuBackend() {
+    CpuNative.ensureLoaded();
+  }
+
+  @Override
+  public String name() {
+    return "cpu";
+  }
+
+  /** Threads used by the kernels and by OpenBLAS; n <= 0 means all cores. */
+  public void setNumThreads(int n) {
+    CpuNative.setNumThreads(n);
+  }
+
+  public int numThreads() {
+    return CpuNative.getNumThreads();
+  }
+
+  private static MemorySegment seg(Tensor t) {
+    return ((HostStorage) t.storage()).segment();
+  }
+
+  @Override
+  protected Storage allocate(long numel) {
+    return new HostStorage(numel);
+  }
+
+  @Override
+  protected void uploadKernel(float[] src, Tensor dst) {
+    MemorySegment.copy(src, 0, seg(dst), ValueLayout.JAVA_FLOAT, 0, src.length);
+  }
+
+  @Override
+  protected void downloadKernel(Tensor src, float[] dst) {
+    MemorySegment.copy(seg(src), ValueLayout.JAVA_FLOAT, 0, dst, 0, dst.length);
+  }
+
+  @Override
+  protected void copyKernel(Tensor src, Tensor dst) {
+    CpuNative.copy(seg(src), seg(dst), src.numel());
+  }
+
+  @Override
+  protected void fillKernel(Tensor x, float value) {
+    CpuNative.fill(seg(x), x.numel(), value);
+  }
+
+  @Override
+  protected void uniformKernel(Tensor x, long seed, float low, float high) {
+    CpuNative.uniform(seg(x), x.numel(), seed, low, high);
+  }
+
+  @Override
+  protected void normalKernel(Tensor x, long seed, float mean, float std) {
+    CpuNative.normal(seg(x), x.numel(), seed, mean, std);
+  }
+
+  @Override
+  protected void gemmKernel(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a,
+      Tensor b, float beta, Tensor c, int batch) {
+    long lda = transA ? m : k, ldb = transB ? k : n;
+    if (batch == 1) {
+      CpuNative.sgemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, seg(a), lda, seg(b), ldb, beta, seg(c), n);
+    } else {
+      CpuNative.sgemmBatched(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, seg(a), lda, (long) m * k,
+          seg(b), ldb, (long) k * n, beta, seg(c), n, (long) m * n, batch);
+    }
+  }
+
+  @Override
+  protected void addBiasKernel(Tensor x, Tensor bias, Tensor out, long rows, int cols) {
+    CpuNative.addBias(seg(x), seg(bias), seg(out), rows, cols);
+  }
+
+  @Override
+  protected void binaryKernel(BinaryOp op, Tensor a, Tensor b, Tensor out) {
+    CpuNative.binary(op.code, seg(a), seg(b), seg(out), a.numel());
+  }
+
+  @Override
+  protected void scaleKernel(Tensor x, float alpha, Tensor out) {
+    CpuNative.scale(seg(x), alpha, seg(out), x.numel());
+  }
+
+  @Override
+  protected void axpyKernel(float alpha, Tensor x, Tensor y) {
+    CpuNative.axpy(alpha, seg(x), seg(y), x.numel());
+  }
+
+  @Override
+  protected void activationKernel(Activation act, Tensor x, Tensor y) {
+    CpuNative.activationForward(act.kind().code, act.slope(), seg(x), seg(y), x.numel());
+  }
+
+  @Override
+  protected void activationBackwardKernel(Activation act, Tensor x, Tensor y, Tensor dy, Tensor dx) {
+    CpuNative.activationBackward(act.kind().code, act.slope(), x == null ? MemorySegment.NULL : seg(x),
+        y == null ? MemorySegment.NULL : seg(y), seg(dy), seg(dx), dy.numel());
+  }
+
+  @Override
+  protected double sumKernel(Tensor x) {
+    return CpuNative.sum(seg(x), x.numel());
+  }
+
+  @Override
+  protected double sumSquaresKernel(Tensor x) {
+    return CpuNative.sumSquares(seg(x), x.numel());
+  }
+
+  @Override
+  protected void sumRowsKernel(Tensor x, long rows, int cols, boolean accumulate, Tensor out) {
+    CpuNative.sumRows(seg(x), rows, cols, accumulate ? 1f : 0f, seg(out));
+  }
+
+  @Override
+  protected double correctorKernel(float s, Tensor a, Tensor b, Tensor c, Tensor out, boolean withLoss) {
+    return CpuNative.corrector(seg(a), seg(b), seg(c), s, seg(out), a.numel(), withLoss);
+  }
+}

@@ -1,0 +1,280 @@
+package io.idemnet.backend.cpu;
+
+import io.idemnet.nativelib.NativeCallException;
+import io.idemnet.nativelib.NativeLibraries;
+import io.idemnet.nativelib.NativeLibraryException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+
+/**
+ * Hand-written FFM downcall handles for {@code libidemnet_cpu} (one per function of
+ * {@code native/include/idemnet.h}; jextract is not used). Callers ({@link CpuBackend}) have
+ * validated every argument already; each method here turns a non-zero status into a
+ * {@link NativeCallException} carrying {@code idemnet_last_error()}.
+ */
+final class CpuNative {
+  private static final int ABI_VERSION = 1;
+  private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT;
+  private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG;
+  private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT;
+  private static final ValueLayout PTR = ValueLayout.ADDRESS;
+
+  private static final Linker LINKER = Linker.nativeLinker();
+  private static final SymbolLookup LIB;
+
+  static {
+    // Our library names libopenblas.so.0 as a dependency; loading JavaCPP's copy first lets the
+    // dynamic linker resolve it by soname, with no system BLAS.
+    try {
+      org.bytedeco.javacpp.Loader.load(org.bytedeco.openblas.global.openblas_nolapack.class);
+    } catch (Throwable e) {
+      throw new NativeLibraryException("cannot load OpenBLAS from org.bytedeco:openblas (" + e + ")", e);
+    }
+    LIB = NativeLibraries.load("idemnet_cpu");
+  }
+
+  private static MethodHandle handle(String name, FunctionDescriptor fd) {
+    MemorySegment symbol = LIB.find(name).orElseThrow(
+        () -> new NativeLibraryException("libidemnet_cpu has no symbol " + name + " (stale build?)"));
+    return LINKER.downcallHandle(symbol, fd);
+  }
+
+  private static FunctionDescriptor status(java.lang.foreign.MemoryLayout... args) {
+    return FunctionDescriptor.of(I32, args);
+  }
+
+  private static final MethodHandle LAST_ERROR = handle("idemnet_last_error", FunctionDescriptor.of(PTR));
+  private static final MethodHandle ABI = handle("idemnet_abi_version", FunctionDescriptor.of(I32));
+  private static final MethodHandle SET_THREADS = handle("idemnet_set_num_threads", status(I32));
+  private static final MethodHandle GET_THREADS = handle("idemnet_get_num_threads", FunctionDescriptor.of(I32));
+  private static final MethodHandle FILL = handle("idemnet_fill", status(PTR, I64, F32));
+  private static final MethodHandle COPY = handle("idemnet_copy", status(PTR, PTR, I64));
+  private static final MethodHandle UNIFORM = handle("idemnet_rand_uniform", status(PTR, I64, I64, F32, F32));
+  private static final MethodHandle NORMAL = handle("idemnet_rand_normal", status(PTR, I64, I64, F32, F32));
+  private static final MethodHandle SGEMM = handle("idemnet_sgemm",
+      status(I32, I32, I64, I64, I64, F32, PTR, I64, PTR, I64, F32, PTR, I64));
+  private static final MethodHandle SGEMM_BATCHED = handle("idemnet_sgemm_strided_batched",
+      status(I32, I32, I64, I64, I64, F32, PTR, I64, I64, PTR, I64, I64, F32, PTR, I64, I64, I64));
+  private static final MethodHandle ADD_BIAS = handle("idemnet_add_bias", status(PTR, PTR, PTR, I64, I64));
+  private static final MethodHandle BINARY = handle("idemnet_binary", status(I32, PTR, PTR, PTR, I64));
+  private static final MethodHandle SCALE = handle("idemnet_scale", status(PTR, F32, PTR, I64));
+  private static final MethodHandle AXPY = handle("idemnet_axpy", status(F32, PTR, PTR, I64));
+  private static final MethodHandle ACT_FWD = handle("idemnet_activation_forward", status(I32, F32, PTR, PTR, I64));
+  private static final MethodHandle ACT_BWD = handle("idemnet_activation_backward",
+      status(I32, F32, PTR, PTR, PTR, PTR, I64));
+  private static final MethodHandle SUM = handle("idemnet_sum", status(PTR, I64, PTR));
+  private static final MethodHandle SUM_SQUARES = handle("idemnet_sum_squares", status(PTR, I64, PTR));
+  private static final MethodHandle SUM_ROWS = handle("idemnet_sum_rows", status(PTR, I64, I64, F32, PTR));
+  private static final MethodHandle CORRECTOR = handle("idemnet_corrector",
+      status(PTR, PTR, PTR, F32, PTR, I64, PTR));
+
+  static {
+    int abi = (int) invoke(ABI);
+    if (abi != ABI_VERSION) {
+      throw new NativeLibraryException("libidemnet_cpu has ABI version " + abi + ", this jar needs "
+          + ABI_VERSION + "; rebuild the native library");
+    }
+  }
+
+  private CpuNative() {}
+
+  /** Forces class initialisation (library loading); throws NativeLibraryException on failure. */
+  static void ensureLoaded() {}
+
+  private static Object invoke(MethodHandle h, Object... args) {
+    try {
+      return h.invokeWithArguments(args);
+    } catch (RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static void check(String op, int status) {
+    if (status != 0) throw new NativeCallException(op, status, lastError());
+  }
+
+  static String lastError() {
+    try {
+      MemorySegment p = (MemorySegment) LAST_ERROR.invokeExact();
+      return p.reinterpret(4096).getString(0);
+    } catch (Throwable e) {
+      return "(could not read idemnet_last_error: " + e + ")";
+    }
+  }
+
+  // The methods below use invokeExact (no boxing) because they sit on the hot path.
+
+  static void setNumThreads(int n) {
+    try {
+      check("set_num_threads", (int) SET_THREADS.invokeExact(n));
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+  }
+
+  static int getNumThreads() {
+    try {
+      return (int) GET_THREADS.invokeExact();
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+  }
+
+  static void fill(MemorySegment x, long n, float v) {
+    try {
+      check("fill", (int) FILL.invokeExact(x, n, v));
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+  }
+
+  static void copy(MemorySegment src, MemorySegment dst, long n) {
+    try {
+      check("copy", (int) COPY.invokeExact(src, dst, n));
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+  }
+
+  static void uniform(MemorySegment x, long n, long seed, float low, float high) {
+    try {
+      check("rand_uniform", (int) UNIFORM.invokeExact(x, n, seed, low, high));
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+  }
+
+  static void normal(MemorySegment x, long n, long seed, float mean, float std) {
+    try {
+      check("rand_normal", (int) NORMAL.invokeExact(x, n, seed, mean, std));
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+  }
+
+  static void sgemm(int ta, int tb, long m, long n, long k, float alpha, MemorySegment a, long lda,
+      MemorySegment b, long ldb, float beta, MemorySegment c, long ldc) {
+    try {
+      check("sgemm", (int) SGEMM.invokeExact(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc));
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+  }
+
+  static void sgemmBatched(int ta, int tb, long m, long n, long k, float alpha, MemorySegment a, long lda,
+      long strideA, MemorySegment b, long ldb, long strideB, float beta, MemorySegment c, long ldc,
+      long strideC, long batch) {
+    try {
+      check("sgemm_strided_batched", (int) SGEMM_BATCHED.invokeExact(ta, tb, m, n, k, alpha, a, lda, strideA,
+          b, ldb, strideB, beta, c, ldc, strideC, batch));
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+  }
+
+  static void addBias(MemorySegment x, MemorySegment bias, MemorySegment out, long rows, long cols) {
+    try {
+      check("add_bias", (int) ADD_BIAS.invokeExact(x, bias, out, rows, cols));
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+  }
+
+  static void binary(int op, MemorySegment a, MemorySegment b, MemorySegment out, long n) {
+    try {
+      check("binary", (int) BINARY.invokeExact(op, a, b, out, n));
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+  }
+
+  static void scale(MemorySegment x, float alpha, MemorySegment out, long n) {
+    try {
+      check("scale", (int) SCALE.invokeExact(x, alpha, out, n));
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+  }
+
+  static void axpy(float alpha, MemorySegment x, MemorySegment y, long n) {
+    try {
+      check("axpy", (int) AXPY.invokeExact(alpha, x, y, n));
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+  }
+
+  static void activationForward(int act, float param, MemorySegment x, MemorySegment y, long n) {
+    try {
+      check("activation_forward", (int) ACT_FWD.invokeExact(act, param, x, y, n));
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+  }
+
+  static void activationBackward(int act, float param, MemorySegment x, MemorySegment y, MemorySegment dy,
+      MemorySegment dx, long n) {
+    try {
+      check("activation_backward", (int) ACT_BWD.invokeExact(act, param, x, y, dy, dx, n));
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+  }
+
+  /** Reductions write a double through a pointer; a per-thread scratch slot avoids allocation. */
+  private static final ThreadLocal<MemorySegment> SCRATCH =
+      ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(ValueLayout.JAVA_DOUBLE));
+
+  static double sum(MemorySegment x, long n) {
+    MemorySegment out = SCRATCH.get();
+    try {
+      check("sum", (int) SUM.invokeExact(x, n, out));
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+    return out.get(ValueLayout.JAVA_DOUBLE, 0);
+  }
+
+  static double sumSquares(MemorySegment x, long n) {
+    MemorySegment out = SCRATCH.get();
+    try {
+      check("sum_squares", (int) SUM_SQUARES.invokeExact(x, n, out));
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+    return out.get(ValueLayout.JAVA_DOUBLE, 0);
+  }
+
+  static void sumRows(MemorySegment x, long rows, long cols, float beta, MemorySegment out) {
+    try {
+      check("sum_rows", (int) SUM_ROWS.invokeExact(x, rows, cols, beta, out));
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+  }
+
+  /** Returns sum((a - c)^2) when withLoss, else NaN. */
+  static double corrector(MemorySegment a, MemorySegment b, MemorySegment c, float s, MemorySegment out, long n,
+      boolean withLoss) {
+    MemorySegment loss = withLoss ? SCRATCH.get() : MemorySegment.NULL;
+    try {
+      check("corrector", (int) CORRECTOR.invokeExact(a, b, c, s, out, n, loss));
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+    return withLoss ? loss.get(ValueLayout.JAVA_DOUBLE, 0) : Double.NaN;
+  }
+
+  private static RuntimeException rethrow(Throwable e) {
+    if (e instanceof RuntimeException r) return r;
+    if (e instanceof Error err) throw err;
+    return new IllegalStateException(e);
+  }
+}

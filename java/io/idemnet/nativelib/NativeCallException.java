@@ -1,0 +1,16 @@
+package io.idemnet.nativelib;
+
+/** A native kernel returned an error status; the message is the kernel's own. */
+public final class NativeCallException extends RuntimeException {
+  private final int status;
+
+  public NativeCallException(String operation, int status, String nativeMessage) {
+    super(operation + " failed (status " + status + "): " + nativeMessage);
+    this.status = status;
+  }
+
+  /** The {@code IDEMNET_ERR_*} code from {@code native/include/idemnet.h}. */
+  public int status() {
+    return status;
+  }
+}

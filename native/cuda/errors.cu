@@ -1,0 +1,46 @@
+#include "common.cuh"
+
+namespace idemnet_cuda {
+
+namespace {
+thread_local std::string last_error;
+}
+
+void set_error(const std::string& message) { last_error = message; }
+void clear_error() { last_error.clear(); }
+
+int fail(const char* op, cudaError_t err) {
+  set_error(std::string(op) + ": " + cudaGetErrorName(err) + ": " + cudaGetErrorString(err));
+  // No driver / no device are expected on CPU-only machines: report them as such, not as a bug.
+  if (err == cudaErrorInsufficientDriver || err == cudaErrorNoDevice) return IDEMNET_ERR_NO_DEVICE;
+  if (err == cudaErrorMemoryAllocation) return IDEMNET_ERR_OUT_OF_MEMORY;
+  return IDEMNET_ERR_BACKEND;
+}
+
+int invalid(const char* op, const std::string& what) {
+  set_error(std::string(op) + ": " + what);
+  return IDEMNET_ERR_INVALID_ARGUMENT;
+}
+
+}  // namespace idemnet_cuda
+
+extern "C" {
+
+const char* idemnet_cuda_last_error(void) { return idemnet_cuda::last_error.c_str(); }
+
+int idemnet_cuda_abi_version(void) { return IDEMNET_ABI_VERSION; }
+
+int idemnet_cuda_device_count(int* count) {
+  idemnet_cuda::clear_error();
+  if (count == nullptr) return idemnet_cuda::invalid("device_count", "null output");
+  *count = 0;
+  cudaError_t err = cudaGetDeviceCount(count);
+  if (err != cudaSuccess) {
+    *count = 0;
+    cudaGetLastError();  // clear the sticky-free error so later calls start clean
+    return idemnet_cuda::fail("device_count", err);
+  }
+  return IDEMNET_OK;
+}
+
+}  // extern "C"

@@ -1,0 +1,137 @@
+/*
+ * idemnet native ABI: the only boundary between Java (bound through FFM, see
+ * java/io/idemnet/backend/cpu/CpuNative.java) and the C++/CUDA kernels.
+ *
+ * Rules of this ABI
+ *  - Plain C: no C++ types, no exceptions cross it. Every function returns an int status
+ *    (IDEMNET_OK or an error code); on error idemnet_last_error() gives a message that stays
+ *    valid until the next idemnet call on the same thread.
+ *  - All tensors are contiguous, row-major float32 buffers owned by the caller. Sizes are int64.
+ *  - Java validates shapes before calling; the kernels still check what they cheaply can
+ *    (null pointers, negative sizes) so a bad call is an error code, never a crash.
+ *  - NaN policy: NaN and Inf propagate as IEEE arithmetic says (no fast-math); ReLU and LeakyReLU
+ *    return NaN for a NaN input, as PyTorch does.
+ */
+#ifndef IDEMNET_H
+#define IDEMNET_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define IDEMNET_API __declspec(dllexport)
+#else
+#define IDEMNET_API __attribute__((visibility("default")))
+#endif
+
+/* Bumped whenever a signature changes; Java refuses a library with another version. */
+#define IDEMNET_ABI_VERSION 1
+
+/* Status codes (plain ints so that C and C++ callers see the same type). */
+#define IDEMNET_OK 0
+#define IDEMNET_ERR_INVALID_ARGUMENT 1
+#define IDEMNET_ERR_OUT_OF_MEMORY 2
+#define IDEMNET_ERR_BACKEND 3   /* BLAS or CUDA failure */
+#define IDEMNET_ERR_NO_DEVICE 4 /* no usable GPU or driver */
+#define IDEMNET_ERR_INTERNAL 5
+
+enum idemnet_binary_op { IDEMNET_ADD = 0, IDEMNET_SUB = 1, IDEMNET_MUL = 2 };
+
+enum idemnet_activation {
+  IDEMNET_IDENTITY = 0,
+  IDEMNET_RELU = 1,
+  IDEMNET_LEAKY_RELU = 2, /* param = negative slope */
+  IDEMNET_TANH = 3,
+  IDEMNET_SIGMOID = 4
+};
+
+/* ---------------------------------------------------------------- CPU library (libidemnet_cpu) */
+
+IDEMNET_API const char* idemnet_last_error(void);
+IDEMNET_API int idemnet_abi_version(void);
+/* Threads used by the OpenMP kernels and by OpenBLAS; n <= 0 restores the default (all cores). */
+IDEMNET_API int idemnet_set_num_threads(int n);
+IDEMNET_API int idemnet_get_num_threads(void);
+
+IDEMNET_API int idemnet_fill(float* x, int64_t n, float value);
+IDEMNET_API int idemnet_copy(const float* src, float* dst, int64_t n);
+
+/*
+ * Counter-based random numbers: element i depends only on (seed, i), so every backend (Java,
+ * C++, CUDA) produces the same stream for the same seed, in any thread order.
+ *   bits(i)    = splitmix64(seed + (i + 1) * 0x9E3779B97F4A7C15)
+ *   uniform(i) = (bits(i) >> 40) * 2^-24                         in [0, 1)
+ *   normal(i)  = sqrt(-2 ln(1 - uniform(2i))) * cos(2 pi uniform(2i + 1))   (Box-Muller, in double)
+ */
+IDEMNET_API int idemnet_rand_uniform(float* x, int64_t n, uint64_t seed, float low, float high);
+IDEMNET_API int idemnet_rand_normal(float* x, int64_t n, uint64_t seed, float mean, float std);
+
+/*
+ * C = alpha * op(A) op(B) + beta * C, row-major; op(A) is m x k, op(B) is k x n.
+ * trans_a/trans_b are 0 or 1; lda/ldb/ldc are row strides in elements.
+ */
+IDEMNET_API int idemnet_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
+                              float alpha, const float* a, int64_t lda, const float* b, int64_t ldb,
+                              float beta, float* c, int64_t ldc);
+/* The same for `batch` matrices that lie stride_a / stride_b / stride_c elements apart. */
+IDEMNET_API int idemnet_sgemm_strided_batched(int trans_a, int trans_b, int64_t m, int64_t n,
+                                              int64_t k, float alpha, const float* a, int64_t lda,
+                                              int64_t stride_a, const float* b, int64_t ldb,
+                                              int64_t stride_b, float beta, float* c, int64_t ldc,
+                                              int64_t stride_c, int64_t batch);
+
+/* out[r, c] = x[r, c] + bias[c]; out may equal x. */
+IDEMNET_API int idemnet_add_bias(const float* x, const float* bias, float* out, int64_t rows,
+                                 int64_t cols);
+/* out = a (op) b elementwise; out may equal a or b. */
+IDEMNET_API int idemnet_binary(int op, const float* a, const float* b, float* out, int64_t n);
+/* out = alpha * x; out may equal x. */
+IDEMNET_API int idemnet_scale(const float* x, float alpha, float* out, int64_t n);
+/* y += alpha * x */
+IDEMNET_API int idemnet_axpy(float alpha, const float* x, float* y, int64_t n);
+
+/* y = act(x); y may equal x. */
+IDEMNET_API int idemnet_activation_forward(int act, float param, const float* x, float* y,
+                                           int64_t n);
+/*
+ * dx = dy * act'(x). ReLU/LeakyReLU read x, Tanh/Sigmoid read y = act(x) (either may be NULL when
+ * the activation does not need it). dx may equal dy.
+ */
+IDEMNET_API int idemnet_activation_backward(int act, float param, const float* x, const float* y,
+                                            const float* dy, float* dx, int64_t n);
+
+/* Reductions accumulate in double. */
+IDEMNET_API int idemnet_sum(const float* x, int64_t n, double* out);
+IDEMNET_API int idemnet_sum_squares(const float* x, int64_t n, double* out);
+/* Column sums of a rows x cols matrix (the bias gradient): out[c] = beta * out[c] + sum_r x[r, c]. */
+IDEMNET_API int idemnet_sum_rows(const float* x, int64_t rows, int64_t cols, float beta,
+                                 float* out);
+
+/*
+ * The fused corrector of Modified Backpropagation:
+ *   out = s * (3 a - 2 b - c)
+ * and, when sum_sq_diff is not NULL, *sum_sq_diff = sum (a - c)^2 in the same pass (double).
+ * With a = f(y), b = f(f(y)), c = y and s = -1/N this is the MB gradient dL/dy, and
+ * sum_sq_diff / numel is the idempotent loss mean((f(y) - y)^2).
+ */
+IDEMNET_API int idemnet_corrector(const float* a, const float* b, const float* c, float s,
+                                  float* out, int64_t n, double* sum_sq_diff);
+
+/* -------------------------------------------------------------- CUDA library (libidemnet_cuda) */
+/* Pointers are device pointers; the stream is a cudaStream_t passed as an opaque handle (0 = default). */
+
+IDEMNET_API const char* idemnet_cuda_last_error(void);
+IDEMNET_API int idemnet_cuda_abi_version(void);
+/* Number of usable devices in *count; IDEMNET_ERR_NO_DEVICE (with a message) when there is no driver. */
+IDEMNET_API int idemnet_cuda_device_count(int* count);
+IDEMNET_API int idemnet_cuda_corrector(const float* a, const float* b, const float* c, float s,
+                                       float* out, int64_t n, double* sum_sq_diff_device,
+                                       void* stream);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* IDEMNET_H */
