@@ -93,10 +93,16 @@ public final class NativeLibraries {
           + platform() + " (the jar's manifest does not list it); use -Didemnet.backend=reference"
           + " for the plain-Java backend");
     }
-    return extract(name, manifest().getProperty("version", "unknown"));
+    return extract(cacheRoot(), name);
   }
 
-  private static Path extract(String name, String version) {
+  /**
+   * Copies the packaged library to {@code root/<version>-<hash>/} unless an identical copy is
+   * there already, and returns its path. Safe when several threads or JVMs race.
+   */
+  static Path extract(Path root, String name) {
+    Properties manifest = manifest();
+    String version = manifest == null ? "unknown" : manifest.getProperty("version", "unknown");
     String resource = RESOURCE_ROOT + platform() + "/" + fileName(name);
     byte[] bytes;
     try (InputStream in = NativeLibraries.class.getResourceAsStream(resource)) {
@@ -105,7 +111,7 @@ public final class NativeLibraries {
     } catch (IOException e) {
       throw new NativeLibraryException("cannot read " + resource + ": " + e.getMessage(), e);
     }
-    Path dir = cacheRoot().resolve(version + "-" + sha256(bytes).substring(0, 16));
+    Path dir = root.resolve(version + "-" + sha256(bytes).substring(0, 16));
     Path target = dir.resolve(fileName(name));
     try {
       if (Files.isRegularFile(target) && Files.size(target) == bytes.length) return target;

@@ -79,12 +79,13 @@ public final class CpuBackend extends Backend {
   @Override
   protected void gemmKernel(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a,
       Tensor b, float beta, Tensor c, int batch) {
-    long lda = transA ? m : k, ldb = transB ? k : n;
+    // BLAS wants leading dimensions >= 1 even for empty matrices.
+    long lda = Math.max(1, transA ? m : k), ldb = Math.max(1, transB ? k : n), ldc = Math.max(1, n);
     if (batch == 1) {
-      CpuNative.sgemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, seg(a), lda, seg(b), ldb, beta, seg(c), n);
+      CpuNative.sgemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, seg(a), lda, seg(b), ldb, beta, seg(c), ldc);
     } else {
       CpuNative.sgemmBatched(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, seg(a), lda, (long) m * k,
-          seg(b), ldb, (long) k * n, beta, seg(c), n, (long) m * n, batch);
+          seg(b), ldb, (long) k * n, beta, seg(c), ldc, (long) m * n, batch);
     }
   }
 
