@@ -35,7 +35,7 @@ public class FoundationBench {
   @OutputTimeUnit(TimeUnit.MILLISECONDS)
   @Warmup(iterations = 3, time = 2)
   @Measurement(iterations = 8, time = 2)
-  @Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
+  @Fork(value = 2, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
   public static class Gemm {
     static final int M = 1000, K = 4096, N = 1024;
     CpuBackend cpu;
@@ -114,7 +114,7 @@ public class FoundationBench {
     }
   }
 
-  /** The fused corrector on 1000 x 4096 floats (3 reads + 1 write), next to a copy (1 read + 1 write). */
+  /** The fused corrector on 1000 x 4096 floats (3 reads + 1 write), next to a copy and an axpy. */
   @State(Scope.Benchmark)
   @BenchmarkMode(Mode.AverageTime)
   @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -158,6 +158,12 @@ public class FoundationBench {
     @Benchmark
     public void copy() {
       cpu.copy(a, out);
+    }
+
+    /** out += s a: 2 reads + 1 write, OpenMP-parallel like the corrector; the bandwidth yardstick. */
+    @Benchmark
+    public void axpy() {
+      cpu.axpy(-1e-3f, a, out);
     }
   }
 
