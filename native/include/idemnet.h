@@ -120,6 +120,18 @@ IDEMNET_API int idemnet_sum_rows(const float* x, int64_t rows, int64_t cols, flo
 IDEMNET_API int idemnet_corrector(const float* a, const float* b, const float* c, float s,
                                   float* out, int64_t n, double* sum_sq_diff);
 
+/*
+ * Optimizer updates, as PyTorch defines them (weight decay is L2: added to the gradient).
+ * SGD:  d = g + wd w;  v = momentum v + d (v may be NULL when momentum == 0);  w -= lr (momentum ? v : d)
+ * Adam: d = g + wd w;  m = b1 m + (1 - b1) d;  v = b2 v + (1 - b2) d^2;
+ *       w -= (lr / (1 - b1^t)) m / (sqrt(v) / sqrt(1 - b2^t) + eps),  t = step >= 1
+ */
+IDEMNET_API int idemnet_sgd_update(float* w, const float* g, float* v, int64_t n, float lr,
+                                   float momentum, float weight_decay);
+IDEMNET_API int idemnet_adam_update(float* w, const float* g, float* m, float* v, int64_t n,
+                                    float lr, float beta1, float beta2, float eps,
+                                    float weight_decay, int64_t step);
+
 /* -------------------------------------------------------------- CUDA library (libidemnet_cuda) */
 /* Pointers are device pointers; the stream is a cudaStream_t passed as an opaque handle (0 = default). */
 

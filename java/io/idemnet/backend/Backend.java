@@ -63,6 +63,11 @@ public abstract class Backend {
 
   protected abstract double correctorKernel(float s, Tensor a, Tensor b, Tensor c, Tensor out, boolean withLoss);
 
+  protected abstract void sgdKernel(Tensor w, Tensor g, Tensor velocity, float lr, float momentum, float weightDecay);
+
+  protected abstract void adamKernel(Tensor w, Tensor g, Tensor m, Tensor v, float lr, float beta1, float beta2,
+      float eps, float weightDecay, long step);
+
   /** Elementwise binary operations; codes are those of {@code enum idemnet_binary_op}. */
   public enum BinaryOp {
     ADD(0), SUB(1), MUL(2);
@@ -325,6 +330,45 @@ public abstract class Backend {
     sameShape("corrector", a, c);
     sameShape("corrector", a, out);
     return correctorKernel(s, a, b, c, out, withLoss);
+  }
+
+  // ------------------------------------------------------------------ optimizer updates
+
+  /**
+   * PyTorch's SGD step in one pass: d = g + wd w; v = momentum v + d; w -= lr (momentum != 0 ? v : d).
+   * {@code velocity} may be null when momentum is 0.
+   */
+  public final void sgdUpdate(Tensor w, Tensor g, Tensor velocity, float lr, float momentum, float weightDecay) {
+    own("sgdUpdate", w, g);
+    sameShape("sgdUpdate", w, g);
+    if (momentum != 0f) {
+      if (velocity == null) throw new IllegalArgumentException("sgdUpdate: momentum " + momentum + " needs a velocity tensor");
+      own("sgdUpdate", velocity);
+      sameShape("sgdUpdate", w, velocity);
+    }
+    if (!Float.isFinite(lr) || !Float.isFinite(momentum) || !Float.isFinite(weightDecay)) {
+      throw new IllegalArgumentException("sgdUpdate: non-finite hyper-parameter: lr=" + lr + " momentum=" + momentum
+          + " weightDecay=" + weightDecay);
+    }
+    sgdKernel(w, g, momentum == 0f ? null : velocity, lr, momentum, weightDecay);
+  }
+
+  /**
+   * PyTorch's Adam step (L2 weight decay) in one pass, for step number {@code step} >= 1; see
+   * {@code idemnet_adam_update} in idemnet.h for the formula.
+   */
+  public final void adamUpdate(Tensor w, Tensor g, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
+      float weightDecay, long step) {
+    own("adamUpdate", w, g, m, v);
+    sameShape("adamUpdate", w, g);
+    sameShape("adamUpdate", w, m);
+    sameShape("adamUpdate", w, v);
+    if (step < 1) throw new IllegalArgumentException("adamUpdate: step must be >= 1, got " + step);
+    if (!(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1 && eps > 0) || !Float.isFinite(lr)) {
+      throw new IllegalArgumentException("adamUpdate: need 0 <= beta < 1, eps > 0, finite lr; got lr=" + lr
+          + " beta1=" + beta1 + " beta2=" + beta2 + " eps=" + eps);
+    }
+    adamKernel(w, g, m, v, lr, beta1, beta2, eps, weightDecay, step);
   }
 
   // ------------------------------------------------------------------ validation helpers

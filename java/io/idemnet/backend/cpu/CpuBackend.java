@@ -139,4 +139,16 @@ public final class CpuBackend extends Backend {
   protected double correctorKernel(float s, Tensor a, Tensor b, Tensor c, Tensor out, boolean withLoss) {
     return CpuNative.corrector(seg(a), seg(b), seg(c), s, seg(out), a.numel(), withLoss);
   }
+
+  @Override
+  protected void sgdKernel(Tensor w, Tensor g, Tensor velocity, float lr, float momentum, float weightDecay) {
+    CpuNative.sgd(seg(w), seg(g), velocity == null ? MemorySegment.NULL : seg(velocity), w.numel(), lr, momentum,
+        weightDecay);
+  }
+
+  @Override
+  protected void adamKernel(Tensor w, Tensor g, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
+      float weightDecay, long step) {
+    CpuNative.adam(seg(w), seg(g), seg(m), seg(v), w.numel(), lr, beta1, beta2, eps, weightDecay, step);
+  }
 }

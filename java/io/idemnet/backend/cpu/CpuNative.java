@@ -73,6 +73,10 @@ final class CpuNative {
   private static final MethodHandle CORRECTOR = handle("idemnet_corrector",
       status(PTR, PTR, PTR, F32, PTR, I64, PTR));
 
+  private static final MethodHandle SGD = handle("idemnet_sgd_update", status(PTR, PTR, PTR, I64, F32, F32, F32));
+  private static final MethodHandle ADAM = handle("idemnet_adam_update",
+      status(PTR, PTR, PTR, PTR, I64, F32, F32, F32, F32, F32, I64));
+
   static {
     int abi = (int) invoke(ABI);
     if (abi != ABI_VERSION) {
@@ -270,6 +274,23 @@ final class CpuNative {
       throw rethrow(e);
     }
     return withLoss ? loss.get(ValueLayout.JAVA_DOUBLE, 0) : Double.NaN;
+  }
+
+  static void sgd(MemorySegment w, MemorySegment g, MemorySegment v, long n, float lr, float momentum, float wd) {
+    try {
+      check("sgd_update", (int) SGD.invokeExact(w, g, v, n, lr, momentum, wd));
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+  }
+
+  static void adam(MemorySegment w, MemorySegment g, MemorySegment m, MemorySegment v, long n, float lr, float beta1,
+      float beta2, float eps, float wd, long step) {
+    try {
+      check("adam_update", (int) ADAM.invokeExact(w, g, m, v, n, lr, beta1, beta2, eps, wd, step));
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
   }
 
   private static RuntimeException rethrow(Throwable e) {

@@ -217,4 +217,35 @@ public final class ReferenceBackend extends Backend {
     }
     return withLoss ? loss : Double.NaN;
   }
+
+  // ---- optimizers
+
+  @Override
+  protected void sgdKernel(Tensor w, Tensor g, Tensor velocity, float lr, float momentum, float weightDecay) {
+    for (long i = 0; i < w.numel(); i++) {
+      double wi = get(w, i);
+      double d = get(g, i) + (double) weightDecay * wi;
+      if (velocity != null) {
+        double v = (double) momentum * get(velocity, i) + d;
+        set(velocity, i, v);
+        d = v;
+      }
+      set(w, i, wi - lr * d);
+    }
+  }
+
+  @Override
+  protected void adamKernel(Tensor w, Tensor g, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
+      float weightDecay, long step) {
+    double bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
+    for (long i = 0; i < w.numel(); i++) {
+      double wi = get(w, i);
+      double d = get(g, i) + (double) weightDecay * wi;
+      double mi = beta1 * (double) get(m, i) + (1 - (double) beta1) * d;
+      double vi = beta2 * (double) get(v, i) + (1 - (double) beta2) * d * d;
+      set(m, i, mi);
+      set(v, i, vi);
+      set(w, i, wi - (lr / bc1) * mi / (Math.sqrt(vi) / Math.sqrt(bc2) + eps));
+    }
+  }
 }

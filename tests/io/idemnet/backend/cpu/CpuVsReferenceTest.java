@@ -306,4 +306,30 @@ class CpuVsReferenceTest {
     assertFalse(CPU.isFinite(x.cpu));
     assertFalse(REF.isFinite(x.ref));
   }
+
+  /**
+   * Optimizer updates over several steps. Tolerance: float arithmetic of a handful of terms per
+   * step against double: atol 1e-6, rtol 1e-5 on weights of O(1) (Adam divides by sqrt(v) + eps, so
+   * its relative error is a few ulp of the step, well inside this).
+   */
+  @ParameterizedTest(name = "momentum={0} weightDecay={1}")
+  @org.junit.jupiter.params.provider.CsvSource({"0,0", "0.9,0", "0.9,0.01", "0,0.05"})
+  void optimizerUpdates(float momentum, float weightDecay) {
+    Random rnd = new Random(17);
+    int n = 70_001; // above the parallel threshold, odd
+    Pair w = Pair.of(normal(rnd, n), n), v = Pair.zeros(n), m = Pair.zeros(n), v2 = Pair.zeros(n);
+    Pair wa = Pair.of(normal(rnd, n), n);
+    for (int step = 1; step <= 5; step++) {
+      Pair g = Pair.of(normal(rnd, n), n);
+      REF.sgdUpdate(w.ref, g.ref, v.ref, 0.1f, momentum, weightDecay);
+      CPU.sgdUpdate(w.cpu, g.cpu, v.cpu, 0.1f, momentum, weightDecay);
+      REF.adamUpdate(wa.ref, g.ref, m.ref, v2.ref, 1e-2f, 0.9f, 0.999f, 1e-8f, weightDecay, step);
+      CPU.adamUpdate(wa.cpu, g.cpu, m.cpu, v2.cpu, 1e-2f, 0.9f, 0.999f, 1e-8f, weightDecay, step);
+    }
+    assertClose("sgd weights", w.ref.toArray(), w.cpu.toArray(), 1e-6, 1e-5);
+    assertClose("sgd velocity", v.ref.toArray(), v.cpu.toArray(), 1e-6, 1e-5);
+    assertClose("adam weights", wa.ref.toArray(), wa.cpu.toArray(), 1e-6, 1e-5);
+    assertClose("adam first moment", m.ref.toArray(), m.cpu.toArray(), 1e-6, 1e-5);
+    assertClose("adam second moment", v2.ref.toArray(), v2.cpu.toArray(), 1e-7, 1e-5);
+  }
 }
