@@ -50,6 +50,10 @@ public final class Tensor implements AutoCloseable {
     return java.util.Arrays.equals(shape, other.shape);
   }
 
+  public boolean hasShape(int... expected) {
+    return java.util.Arrays.equals(shape, expected);
+  }
+
   public boolean isClosed() {
     return closed;
   }

@@ -1,0 +1,45 @@
+package io.idemnet.autograd;
+
+import io.idemnet.backend.Backend;
+import io.idemnet.tensor.Tensor;
+
+/**
+ * A trainable tensor and its gradient, both owned here. Gradients accumulate across backward
+ * passes until {@link #zeroGrad()} (the optimizers' {@code zeroGrad} calls it).
+ */
+public final class Parameter implements AutoCloseable {
+  private final Tensor value;
+  private final Tensor grad;
+
+  /** Takes ownership of {@code value}; allocates a zero gradient of the same shape. */
+  public Parameter(Tensor value) {
+    this.value = value;
+    this.grad = value.backend().zeros(value.shape());
+  }
+
+  public Tensor value() {
+    return value;
+  }
+
+  public Tensor grad() {
+    return grad;
+  }
+
+  public Backend backend() {
+    return value.backend();
+  }
+
+  public int[] shape() {
+    return value.shape();
+  }
+
+  public void zeroGrad() {
+    value.backend().fill(grad, 0f);
+  }
+
+  @Override
+  public void close() {
+    value.close();
+    grad.close();
+  }
+}

@@ -1,0 +1,44 @@
+package io.idemnet.autograd;
+
+import io.idemnet.tensor.Tensor;
+
+/**
+ * A value in a {@link Graph}: a tensor, whether gradients flow to it, and (once a backward pass
+ * reaches it) its gradient. Values and gradients that the graph allocated are valid until the
+ * graph's next {@link Graph#reset()}.
+ */
+public final class Var {
+  final Tensor value;
+  final boolean requiresGrad;
+  /** For a parameter: its persistent gradient, accumulated into. Otherwise allocated by backward. */
+  Tensor grad;
+  final boolean accumulatesIntoParameter;
+
+  Var(Tensor value, boolean requiresGrad, Tensor parameterGrad) {
+    this.value = value;
+    this.requiresGrad = requiresGrad;
+    this.grad = parameterGrad;
+    this.accumulatesIntoParameter = parameterGrad != null;
+  }
+
+  public Tensor value() {
+    return value;
+  }
+
+  public boolean requiresGrad() {
+    return requiresGrad;
+  }
+
+  /** The gradient reached by the last backward pass, or null if none reached this value. */
+  public Tensor grad() {
+    return grad;
+  }
+
+  public int[] shape() {
+    return value.shape();
+  }
+
+  public int dim(int i) {
+    return value.dim(i);
+  }
+}

@@ -1,0 +1,56 @@
+package io.idemnet.autograd;
+
+import io.idemnet.backend.Backend;
+import io.idemnet.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reusable scratch tensors for a training loop. The i-th {@link #take} after a {@link #rewind()}
+ * returns the same buffer as the i-th take of the previous round when the shape matches, so a
+ * steady-state step allocates nothing. Contents are whatever was there: callers overwrite them.
+ */
+public final class Workspace implements AutoCloseable {
+  private final Backend backend;
+  private final List<Tensor> buffers = new ArrayList<>();
+  private int cursor;
+
+  public Workspace(Backend backend) {
+    this.backend = backend;
+  }
+
+  public Tensor take(int... shape) {
+    if (cursor < buffers.size()) {
+      Tensor t = buffers.get(cursor);
+      if (t.hasShape(shape)) {
+        cursor++;
+        return t;
+      }
+      t.close();
+      Tensor fresh = backend.zeros(shape);
+      buffers.set(cursor++, fresh);
+      return fresh;
+    }
+    Tensor fresh = backend.zeros(shape);
+    buffers.add(fresh);
+    cursor++;
+    return fresh;
+  }
+
+  /** Makes every buffer available again; tensors taken before are reused by later takes. */
+  public void rewind() {
+    cursor = 0;
+  }
+
+  /** Number of buffers held (for tests of steady-state allocation). */
+  public int size() {
+    return buffers.size();
+  }
+
+  @Override
+  public void close() {
+    buffers.forEach(Tensor::close);
+    buffers.clear();
+    cursor = 0;
+  }
+}

@@ -1,0 +1,71 @@
+package io.idemnet.nn;
+
+import io.idemnet.autograd.Graph;
+import io.idemnet.autograd.Parameter;
+import io.idemnet.autograd.Var;
+import io.idemnet.backend.Activation;
+import io.idemnet.backend.Backend;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Modules applied in order; parameter names are prefixed by the child's index, as in PyTorch. */
+public final class Sequential implements Module {
+  private final List<Module> children;
+
+  public Sequential(Module... children) {
+    this.children = List.of(children);
+  }
+
+  public Sequential(List<Module> children) {
+    this.children = List.copyOf(children);
+  }
+
+  /**
+   * The paper's MLPs: Linear(d0, d1) + act, Linear(d1, d2) + act, ... with the activation after
+   * every layer including the last (B1: 5-5; B2: 128-256-256-256-256-128; B3: 4096-1024-4096;
+   * B4: 784-1024-2048-784, all with LeakyReLU(0.2)). Layer i draws its weights from seed + 2i.
+   */
+  public static Sequential mlp(Backend backend, long seed, Activation activation, int... dims) {
+    if (dims.length < 2) throw new IllegalArgumentException("mlp needs at least two sizes");
+    List<Module> layers = new ArrayList<>();
+    for (int i = 0; i + 1 < dims.length; i++) {
+      layers.add(new Linear(backend, dims[i], dims[i + 1], true, seed + 2L * i));
+      layers.add(new ActivationLayer(activation));
+    }
+    return new Sequential(layers);
+  }
+
+  public List<Module> children() {
+    return children;
+  }
+
+  @Override
+  public Var forward(Graph graph, Var x) {
+    Var h = x;
+    for (Module m : children) h = m.forward(graph, h);
+    return h;
+  }
+
+  @Override
+  public Map<String, Parameter> namedParameters() {
+    Map<String, Parameter> all = new LinkedHashMap<>();
+    for (int i = 0; i < children.size(); i++) {
+      for (Map.Entry<String, Parameter> e : children.get(i).namedParameters().entrySet()) {
+        all.put(i + "." + e.getKey(), e.getValue());
+      }
+    }
+    return all;
+  }
+
+  @Override
+  public void close() {
+    children.forEach(Module::close);
+  }
+
+  @Override
+  public String toString() {
+    return "Sequential" + children;
+  }
+}

@@ -1,0 +1,38 @@
+package io.idemnet.optim;
+
+import io.idemnet.autograd.Parameter;
+import io.idemnet.tensor.Tensor;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** PyTorch's SGD (momentum without dampening or Nesterov; L2 weight decay). */
+public final class Sgd extends Optimizer {
+  private final float momentum, weightDecay;
+  private final Map<String, Tensor> velocity = new LinkedHashMap<>();
+
+  public Sgd(Map<String, Parameter> params, float learningRate, float momentum, float weightDecay) {
+    super(params, learningRate);
+    if (!(momentum >= 0 && momentum < 1)) throw new IllegalArgumentException("momentum must be in [0, 1), got " + momentum);
+    if (!(weightDecay >= 0)) throw new IllegalArgumentException("weight decay must be >= 0, got " + weightDecay);
+    this.momentum = momentum;
+    this.weightDecay = weightDecay;
+    if (momentum != 0f) {
+      params.forEach((name, p) -> velocity.put(name + ".momentum_buffer", p.backend().zeros(p.shape())));
+    }
+  }
+
+  public Sgd(Map<String, Parameter> params, float learningRate) {
+    this(params, learningRate, 0f, 0f);
+  }
+
+  @Override
+  protected void update(String name, Parameter p) {
+    p.backend().sgdUpdate(p.value(), p.grad(), velocity.get(name + ".momentum_buffer"), learningRate, momentum,
+        weightDecay);
+  }
+
+  @Override
+  public Map<String, Tensor> state() {
+    return velocity;
+  }
+}
