@@ -129,7 +129,7 @@ class IdempotentLossTest {
 
   /**
    * One bias-free linear layer y = x W^T: MB's weight gradient is exactly
-   * M1: dW = -(3W^2 - 2W^3 - W) X^T X / N (computed here in double).
+   * M1: dW = -(3W^2 - 2W^3 - W) X^T X / N ({@link LinearM1}, in double).
    */
   @Test
   void modifiedEqualsM1ForOneLinearLayer() {
@@ -137,17 +137,10 @@ class IdempotentLossTest {
     try (Linear f = new Linear(REF, d, d, false, 3); Tensor x = batch(REF, n, d, 4); Graph g = new Graph(REF)) {
       f.weight().zeroGrad();
       IdempotentLoss.backward(g, f, x, Mode.MODIFIED);
-      double[][] w = toMatrix(f.weight().value().toArray(), d, d), xs = toMatrix(x.toArray(), n, d);
-      double[][] w2 = mul(w, w), w3 = mul(w2, w);
-      double[][] xtx = mul(transpose(xs), xs);
-      double[][] delta = new double[d][d];
-      for (int i = 0; i < d; i++) {
-        for (int j = 0; j < d; j++) delta[i][j] = 3 * w2[i][j] - 2 * w3[i][j] - w[i][j];
-      }
-      double[][] m1 = mul(delta, xtx);
+      double[][] m1 = LinearM1.m1Gradient(toMatrix(f.weight().value().toArray(), d, d), toMatrix(x.toArray(), n, d));
       float[] expected = new float[d * d];
       for (int i = 0; i < d; i++) {
-        for (int j = 0; j < d; j++) expected[i * d + j] = (float) (-m1[i][j] / n);
+        for (int j = 0; j < d; j++) expected[i * d + j] = (float) m1[i][j];
       }
       io.idemnet.testing.Close.assertClose("MB vs M1", expected, f.weight().grad().toArray(), 1e-6, 1e-5);
     }
@@ -190,21 +183,4 @@ class IdempotentLossTest {
     return m;
   }
 
-  static double[][] mul(double[][] a, double[][] b) {
-    double[][] c = new double[a.length][b[0].length];
-    for (int i = 0; i < a.length; i++) {
-      for (int k = 0; k < b.length; k++) {
-        for (int j = 0; j < b[0].length; j++) c[i][j] += a[i][k] * b[k][j];
-      }
-    }
-    return c;
-  }
-
-  static double[][] transpose(double[][] a) {
-    double[][] t = new double[a[0].length][a.length];
-    for (int i = 0; i < a.length; i++) {
-      for (int j = 0; j < a[0].length; j++) t[j][i] = a[i][j];
-    }
-    return t;
-  }
 }
