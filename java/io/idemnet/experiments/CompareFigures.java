@@ -46,7 +46,7 @@ public final class CompareFigures {
 
     // Figure 7: error against epoch, one panel per learning rate.
     List<Panel> errorPanels = new ArrayList<>();
-    perLr.forEach((lr, list) -> errorPanels.add(new Panel("lr " + CompareReport.num(lr), "epoch", "idempotent error", true,
+    perLr.forEach((lr, list) -> errorPanels.add(new Panel("lr " + lr, "epoch", "idempotent error", true,
         List.of(medianSeries("MB", list, RunResult::errorPerEpoch, Style.SOLID),
             medianSeries("OB", list, RunResult::errorPerEpoch, Style.DASHED)))));
     written.add(save(dir, "fig7_error_vs_epoch.png",
@@ -58,11 +58,11 @@ public final class CompareFigures {
       perLr.forEach((lr, list) -> {
         List<RunResult> mb = list.stream().filter(r -> r.algorithm().equals("MB")).toList();
         List<RunResult> ob = list.stream().filter(r -> r.algorithm().equals("OB")).toList();
-        cosPanels.add(new Panel("lr " + CompareReport.num(lr), "epoch", "|cos(MB, OB)|", false,
+        cosPanels.add(new Panel("lr " + lr, "epoch", "|cos(MB, OB)|", false,
             List.of(medianSeries("along MB", mb, RunResult::cosAlong, Style.SOLID),
                 medianSeries("along OB", ob, RunResult::cosAlong, Style.DASHED),
                 medianSeries("separate", mb, RunResult::cosSeparate, Style.MARKERS))));
-        normPanels.add(new Panel("lr " + CompareReport.num(lr), "epoch", "gradient norm", true,
+        normPanels.add(new Panel("lr " + lr, "epoch", "gradient norm", true,
             List.of(medianSeries("MB", mb, RunResult::gradNormMb, Style.SOLID),
                 medianSeries("OB", ob, RunResult::gradNormOb, Style.DASHED))));
       });
@@ -75,10 +75,10 @@ public final class CompareFigures {
     // Figure 3: PCA trajectories over the loss surface.
     for (Trajectory t : result.trajectories()) {
       List<Series> paths = List.of(path("MB", t.mb(), Style.SOLID), path("OB", t.ob(), Style.DASHED));
-      String name = "fig3_pca_lr" + CompareReport.num(t.learningRate()) + ".png";
+      String name = "fig3_pca_lr" + Float.toString(t.learningRate()) + ".png";
       written.add(save(dir, name, p -> Plots.surfaceWithPaths(p, String.format(java.util.Locale.ROOT,
           "%s lr %s: trajectories on the first two principal components (log idempotent error)", net,
-          CompareReport.num(t.learningRate())), "PC1", "PC2", t.gridX(), t.gridY(), t.surface(), true, paths)));
+          Float.toString(t.learningRate())), "PC1", "PC2", t.gridX(), t.gridY(), t.surface(), true, paths)));
     }
 
     // Figure 13: distributions of ||f(I)||_F and trace f(I) over runs.

@@ -55,11 +55,11 @@ public final class CompareReport {
     StringBuilder runs = new StringBuilder(), fin = new StringBuilder();
     for (RunResult r : results) {
       for (int e = 0; e < r.errorPerEpoch().length; e++) {
-        runs.append(String.join(",", r.algorithm(), num(r.learningRate()), Integer.toString(r.run()), Integer.toString(e),
+        runs.append(String.join(",", r.algorithm(), Float.toString(r.learningRate()), Integer.toString(r.run()), Integer.toString(e),
             num(r.errorPerEpoch()[e]), num(r.secondsPerEpoch()[e]), num(at(r.gradNormMb(), e)), num(at(r.gradNormOb(), e)),
             num(at(r.cosAlong(), e)), num(at(r.cosSeparate(), e)))).append('\n');
       }
-      fin.append(String.join(",", r.algorithm(), num(r.learningRate()), Integer.toString(r.run()), num(r.initialError()),
+      fin.append(String.join(",", r.algorithm(), Float.toString(r.learningRate()), Integer.toString(r.run()), num(r.initialError()),
           num(r.finalError()), Boolean.toString(r.discarded()), num(r.fIdentityFrobenius()), num(r.fIdentityTrace()),
           num(r.meanSecondsPerEpoch()))).append('\n');
     }
@@ -123,7 +123,7 @@ public final class CompareReport {
     for (Float lr : new java.util.TreeSet<>(mb.keySet())) {
       Cell m = mb.get(lr), o = ob.get(lr);
       double ratio = o == null ? Double.NaN : o.median() / m.median();
-      sb.append(String.format(Locale.ROOT, "%-10s %14s %14s %9s %9s %9s %4d/%-4d%n", num(lr), num(m.median()),
+      sb.append(String.format(Locale.ROOT, "%-10s %14s %14s %9s %9s %9s %4d/%-4d%n", lr, num(m.median()),
           o == null ? "-" : num(o.median()), num(ratio), num(m.secondsPerEpoch()), o == null ? "-" : num(o.secondsPerEpoch()),
           m.discarded(), o == null ? 0 : o.discarded()));
     }
@@ -151,7 +151,7 @@ public final class CompareReport {
         json.append(String.format(Locale.ROOT,
             "    {\"algorithm\": \"%s\", \"learning_rate\": %s, \"kept_runs\": %d, \"discarded_runs\": %d, "
                 + "\"median_final_error\": %s, \"min_final_error\": %s, \"max_final_error\": %s, \"mean_seconds_per_epoch\": %s}",
-            cell.algorithm(), num(cell.learningRate()), cell.finalErrors().length, cell.discarded(), jsonNum(cell.median()),
+            cell.algorithm(), Float.toString(cell.learningRate()), cell.finalErrors().length, cell.discarded(), jsonNum(cell.median()),
             jsonNum(cell.min()), jsonNum(cell.max()), jsonNum(cell.secondsPerEpoch())));
       }
     }
@@ -162,14 +162,14 @@ public final class CompareReport {
         StringBuilder csv = new StringBuilder("algorithm,epoch,pc1,pc2\n");
         appendPath(csv, "MB", t.mb());
         appendPath(csv, "OB", t.ob());
-        Files.writeString(dir.resolve("trajectory_lr" + num(t.learningRate()) + ".csv"), csv.toString());
+        Files.writeString(dir.resolve("trajectory_lr" + Float.toString(t.learningRate()) + ".csv"), csv.toString());
         StringBuilder surf = new StringBuilder("pc1,pc2,idempotent_error\n");
         for (int i = 0; i < t.gridY().length; i++) {
           for (int j = 0; j < t.gridX().length; j++) {
             surf.append(num(t.gridX()[j])).append(',').append(num(t.gridY()[i])).append(',').append(num(t.surface()[i][j])).append('\n');
           }
         }
-        Files.writeString(dir.resolve("surface_lr" + num(t.learningRate()) + ".csv"), surf.toString());
+        Files.writeString(dir.resolve("surface_lr" + Float.toString(t.learningRate()) + ".csv"), surf.toString());
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write results to " + dir + ": " + e.getMessage(), e);

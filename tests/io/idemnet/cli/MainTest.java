@@ -1,0 +1,82 @@
+package io.idemnet.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class MainTest {
+  private record Outcome(int code, String out, String err) {}
+
+  private static Outcome run(String... args) {
+    PrintStream oldOut = System.out, oldErr = System.err;
+    ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+    try {
+      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+      int code = Main.execute(args);
+      return new Outcome(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(oldOut);
+      System.setErr(oldErr);
+    }
+  }
+
+  @Test
+  void argumentErrorsGiveUsageNotStackTraces() {
+    for (String[] args : List.of(new String[] {"compare", "--runs", "many"}, new String[] {"compare", "--net", "B9"},
+        new String[] {"compare", "--dims", "4,5"}, new String[] {"compare", "--data", "poisson"},
+        new String[] {"compare", "--lr", "-1"}, new String[] {"frobnicate"}, new String[] {"project", "--order", "12"})) {
+      Outcome o = run(args);
+      assertEquals(2, o.code(), String.join(" ", args) + " -> " + o.err());
+      assertFalse(o.err().contains("\tat "), "no stack trace for " + String.join(" ", args) + ":\n" + o.err());
+      assertTrue(o.err().contains("Usage") || o.err().contains("idemnet"), o.err());
+    }
+  }
+
+  @Test
+  void tinyCompareWritesNumbersAndFigures(@TempDir Path dir) throws Exception {
+    Outcome o = run("compare", "--dims", "3,3", "--lr", "0.01,0.1", "--runs", "2", "--epochs", "3", "--steps", "2",
+        "--batch", "16", "--probe", "32", "--pca-grid", "4", "--out", dir.toString());
+    assertEquals(0, o.code(), o.err());
+    assertTrue(o.out().contains("OB/MB"), o.out());
+    // 2 algorithms x 2 learning rates x 2 runs x (3 + 1) epochs, plus the header.
+    assertEquals(1 + 2 * 2 * 2 * 4, Files.readAllLines(dir.resolve("runs.csv")).size());
+    assertEquals(1 + 2 * 2 * 2, Files.readAllLines(dir.resolve("final.csv")).size());
+    assertTrue(Files.readString(dir.resolve("summary.json")).contains("\"median_final_error\""));
+    for (String png : List.of("fig6_error_vs_lr.png", "fig7_error_vs_epoch.png", "fig4_gradient_cosine.png",
+        "fig5_gradient_norm.png", "fig3_pca_lr0.01.png", "fig13_f_identity_norm.png", "fig14_time_per_epoch.png")) {
+      Path p = dir.resolve(png);
+      assertTrue(Files.size(p) > 1000, png + " written");
+      assertTrue(javax.imageio.ImageIO.read(p.toFile()).getWidth() > 100, png + " is an image");
+    }
+  }
+
+  @Test
+  void projectConvergesAndReportsEigenvalues() {
+    Outcome o = run("project", "--size", "6", "--seed", "2");
+    assertEquals(0, o.code(), o.err());
+    assertTrue(o.out().contains("CONVERGED"), o.out());
+    assertTrue(o.out().contains("eigenvalues after"), o.out());
+  }
+
+  @Test
+  void badMatrixFileIsAClearError(@TempDir Path dir) throws Exception {
+    Path m = dir.resolve("m.csv");
+    Files.writeString(m, "1,2\n3,x\n");
+    Outcome o = run("project", "--matrix", m.toString());
+    assertEquals(2, o.code());
+    assertTrue(o.err().contains("not a number"), o.err());
+    Files.writeString(m, "1,2,3\n3,4,5\n");
+    o = run("project", "--matrix", m.toString());
+    assertTrue(o.err().contains("not square"), o.err());
+  }
+}
