@@ -39,12 +39,14 @@ IDEMNET_CLONES void axpy_chunk(float alpha, const float* x, float* y, int64_t s,
   for (int64_t i = s; i < e; ++i) y[i] += alpha * x[i];
 }
 
-// `x < 0` is false for NaN, so NaN passes through unchanged (PyTorch's behaviour).
+// `x < 0` is false for NaN, so NaN passes through unchanged (PyTorch's behaviour). The forms
+// below always evaluate both sides and select, so they vectorize (a conditional multiply is a
+// branch the compiler may not speculate).
 IDEMNET_CLONES void relu_chunk(const float* x, float* y, int64_t s, int64_t e) {
   for (int64_t i = s; i < e; ++i) y[i] = x[i] < 0.0f ? 0.0f : x[i];
 }
 IDEMNET_CLONES void leaky_chunk(const float* x, float slope, float* y, int64_t s, int64_t e) {
-  for (int64_t i = s; i < e; ++i) y[i] = x[i] < 0.0f ? slope * x[i] : x[i];
+  for (int64_t i = s; i < e; ++i) y[i] = x[i] * (x[i] < 0.0f ? slope : 1.0f);
 }
 void tanh_chunk(const float* x, float* y, int64_t s, int64_t e) {
   for (int64_t i = s; i < e; ++i) y[i] = std::tanh(x[i]);
@@ -59,7 +61,7 @@ IDEMNET_CLONES void relu_back(const float* x, const float* dy, float* dx, int64_
 }
 IDEMNET_CLONES void leaky_back(const float* x, float slope, const float* dy, float* dx, int64_t s,
                                int64_t e) {
-  for (int64_t i = s; i < e; ++i) dx[i] = x[i] > 0.0f ? dy[i] : slope * dy[i];
+  for (int64_t i = s; i < e; ++i) dx[i] = dy[i] * (x[i] > 0.0f ? 1.0f : slope);
 }
 IDEMNET_CLONES void tanh_back(const float* y, const float* dy, float* dx, int64_t s, int64_t e) {
   for (int64_t i = s; i < e; ++i) dx[i] = dy[i] * (1.0f - y[i] * y[i]);

@@ -1,6 +1,6 @@
 package io.idemnet.cli;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.Locale;
 
 /**
@@ -8,14 +8,14 @@ import java.util.Locale;
  * without a terminal, a plain line every 10%.
  */
 final class ProgressBar {
-  private final PrintStream out;
+  private final PrintWriter out;
   private final long total;
   private final boolean terminal;
   private final long start = System.nanoTime();
   private long lastDraw;
   private int lastDecile = -1;
 
-  ProgressBar(PrintStream out, long total) {
+  ProgressBar(PrintWriter out, long total) {
     this.out = out;
     this.total = Math.max(1, total);
     this.terminal = System.console() != null;

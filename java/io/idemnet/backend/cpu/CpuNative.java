@@ -28,6 +28,11 @@ final class CpuNative {
   private static final SymbolLookup LIB;
 
   static {
+    // libgomp (loaded with our library) reads OMP_WAIT_POLICY once, when it is loaded. By default
+    // its threads spin after each parallel region and take the cores that OpenBLAS's threads need
+    // for the next GEMM: B2's MB step ran 5x slower. PASSIVE makes them sleep instead. A value the
+    // user set is kept.
+    setEnvIfAbsent("OMP_WAIT_POLICY", "PASSIVE");
     // Our library names libopenblas.so.0 as a dependency; loading JavaCPP's copy first lets the
     // dynamic linker resolve it by soname, with no system BLAS.
     try {
@@ -36,6 +41,18 @@ final class CpuNative {
       throw new NativeLibraryException("cannot load OpenBLAS from org.bytedeco:openblas (" + e + ")", e);
     }
     LIB = NativeLibraries.load("idemnet_cpu");
+  }
+
+  /** libc setenv(name, value, 0), so that native libraries loaded afterwards see the value. */
+  private static void setEnvIfAbsent(String name, String value) {
+    MemorySegment setenv = LINKER.defaultLookup().find("setenv").orElse(null);
+    if (setenv == null) return; // not a POSIX libc: keep the default behaviour
+    MethodHandle h = LINKER.downcallHandle(setenv, FunctionDescriptor.of(I32, PTR, PTR, I32));
+    try (Arena arena = Arena.ofConfined()) {
+      int ignored = (int) h.invokeExact(arena.allocateFrom(name), arena.allocateFrom(value), 0);
+    } catch (Throwable e) {
+      throw new NativeLibraryException("cannot set " + name + " for the native library: " + e, e);
+    }
   }
 
   private static MethodHandle handle(String name, FunctionDescriptor fd) {
