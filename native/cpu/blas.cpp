@@ -27,6 +27,23 @@ int check_gemm(const char* op, int trans_a, int trans_b, int64_t m, int64_t n, i
   return IDEMNET_OK;
 }
 
+// Below this many multiply-adds a GEMM runs on the calling thread: waking OpenBLAS's sleeping
+// threads costs more than the work (B1's 1000x5x5 products spent most of their time there).
+constexpr int64_t kSingleThreadMacs = 64 * 64 * 64;
+
+// Runs one cblas_sgemm, single-threaded when small (openblas_set_num_threads_local only affects
+// the calling thread and is restored afterwards).
+void sgemm_call(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+                int64_t ldc) {
+  bool small = m * n * k <= kSingleThreadMacs;
+  int previous = small ? openblas_set_num_threads_local(1) : 0;
+  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+              trans_b ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k, alpha, a, (int)lda, b,
+              (int)ldb, beta, c, (int)ldc);
+  if (small) openblas_set_num_threads_local(previous);
+}
+
 }  // namespace
 
 extern "C" {
@@ -37,9 +54,7 @@ int idemnet_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, flo
   return idemnet::guarded("sgemm", [&] {
     int status = check_gemm("sgemm", trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc);
     if (status != IDEMNET_OK || m == 0 || n == 0) return status;
-    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-                trans_b ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k, alpha, a, (int)lda,
-                b, (int)ldb, beta, c, (int)ldc);
+    sgemm_call(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return IDEMNET_OK;
   });
 }
@@ -56,10 +71,8 @@ int idemnet_sgemm_strided_batched(int trans_a, int trans_b, int64_t m, int64_t n
       return invalid(op, "negative batch or stride");
     if (m == 0 || n == 0) return IDEMNET_OK;
     for (int64_t i = 0; i < batch; ++i) {
-      cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-                  trans_b ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k, alpha,
-                  a + i * stride_a, (int)lda, b + i * stride_b, (int)ldb, beta, c + i * stride_c,
-                  (int)ldc);
+      sgemm_call(trans_a, trans_b, m, n, k, alpha, a + i * stride_a, lda, b + i * stride_b, ldb,
+                 beta, c + i * stride_c, ldc);
     }
     return IDEMNET_OK;
   });
