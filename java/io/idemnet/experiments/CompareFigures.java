@@ -47,8 +47,8 @@ public final class CompareFigures {
     // Figure 7: error against epoch, one panel per learning rate.
     List<Panel> errorPanels = new ArrayList<>();
     perLr.forEach((lr, list) -> errorPanels.add(new Panel("lr " + lr, "epoch", "idempotent error", true,
-        List.of(medianSeries("MB", list, RunResult::errorPerEpoch, Style.SOLID),
-            medianSeries("OB", list, RunResult::errorPerEpoch, Style.DASHED)))));
+        List.of(medianSeries("MB", only("MB", list), RunResult::errorPerEpoch, Style.SOLID),
+            medianSeries("OB", only("OB", list), RunResult::errorPerEpoch, Style.DASHED)))));
     written.add(save(dir, "fig7_error_vs_epoch.png",
         p -> Plots.grid(p, net + ": idempotent error during training (median over runs)", columns, errorPanels)));
 
@@ -56,8 +56,7 @@ public final class CompareFigures {
       // Figures 4-5: |cos| between the MB and OB gradients, and their norms.
       List<Panel> cosPanels = new ArrayList<>(), normPanels = new ArrayList<>();
       perLr.forEach((lr, list) -> {
-        List<RunResult> mb = list.stream().filter(r -> r.algorithm().equals("MB")).toList();
-        List<RunResult> ob = list.stream().filter(r -> r.algorithm().equals("OB")).toList();
+        List<RunResult> mb = only("MB", list), ob = only("OB", list);
         cosPanels.add(new Panel("lr " + lr, "epoch", "|cos(MB, OB)|", false,
             List.of(medianSeries("along MB", mb, RunResult::cosAlong, Style.SOLID),
                 medianSeries("along OB", ob, RunResult::cosAlong, Style.DASHED),
@@ -77,15 +76,15 @@ public final class CompareFigures {
       List<Series> paths = List.of(path("MB", t.mb(), Style.SOLID), path("OB", t.ob(), Style.DASHED));
       String name = "fig3_pca_lr" + Float.toString(t.learningRate()) + ".png";
       written.add(save(dir, name, p -> Plots.surfaceWithPaths(p, String.format(java.util.Locale.ROOT,
-          "%s lr %s: trajectories on the first two principal components (log idempotent error)", net,
+          "%s, lr %s: trajectories on PC1-PC2 over the idempotent error", net,
           Float.toString(t.learningRate())), "PC1", "PC2", t.gridX(), t.gridY(), t.surface(), true, paths)));
     }
 
     // Figure 13: distributions of ||f(I)||_F and trace f(I) over runs.
     Map<String, double[]> norms = new LinkedHashMap<>(), traces = new LinkedHashMap<>();
     for (String alg : List.of("MB", "OB")) {
-      norms.put(alg, runs.stream().filter(r -> r.algorithm().equals(alg)).mapToDouble(RunResult::fIdentityFrobenius).toArray());
-      traces.put(alg, runs.stream().filter(r -> r.algorithm().equals(alg)).mapToDouble(RunResult::fIdentityTrace).toArray());
+      norms.put(alg, only(alg, runs).stream().mapToDouble(RunResult::fIdentityFrobenius).toArray());
+      traces.put(alg, only(alg, runs).stream().mapToDouble(RunResult::fIdentityTrace).toArray());
     }
     int bins = Math.max(5, Math.min(30, runs.size() / 2));
     written.add(save(dir, "fig13_f_identity_norm.png", p -> Plots.histogram(p, net + ": ||f(I)||_F after training (all runs)",
@@ -96,7 +95,7 @@ public final class CompareFigures {
     // Figure 14: seconds per epoch.
     Map<String, double[]> secs = new LinkedHashMap<>();
     for (String alg : List.of("MB", "OB")) {
-      secs.put(alg, runs.stream().filter(r -> r.algorithm().equals(alg))
+      secs.put(alg, only(alg, runs).stream()
           .flatMapToDouble(r -> Arrays.stream(r.secondsPerEpoch(), 1, r.secondsPerEpoch().length)).toArray());
     }
     written.add(save(dir, "fig14_time_per_epoch.png", p -> Plots.bars(p, net + ": training time per epoch", "seconds", secs)));
@@ -117,6 +116,10 @@ public final class CompareFigures {
       throw new java.io.UncheckedIOException(new java.io.IOException("cannot write " + png + ": " + e.getMessage(), e));
     }
     return png;
+  }
+
+  private static List<RunResult> only(String algorithm, List<RunResult> runs) {
+    return runs.stream().filter(r -> r.algorithm().equals(algorithm)).toList();
   }
 
   /** Per-epoch median over runs of one per-epoch metric. */
