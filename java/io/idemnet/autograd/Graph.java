@@ -166,6 +166,42 @@ public final class Graph implements AutoCloseable {
     return output(out, rec, rec ? new MseNode(a, b, diff) : null);
   }
 
+  /**
+   * Mean softmax cross-entropy of {@code logits} [N, classes] against integer labels, as a [1]
+   * tensor. Computed on the host (N x classes values), which is cheap next to the layers before it.
+   */
+  public Var crossEntropy(Var logits, int[] labels) {
+    if (logits.value.rank() != 2 || logits.dim(0) != labels.length) {
+      throw new IllegalArgumentException("crossEntropy: need logits [N, classes] and N labels, got "
+          + Arrays.toString(logits.shape()) + " and " + labels.length + " labels");
+    }
+    int n = logits.dim(0), k = logits.dim(1);
+    float[] z = logits.value.toArray();
+    float[] grad = new float[z.length];
+    double loss = 0;
+    for (int i = 0; i < n; i++) {
+      if (labels[i] < 0 || labels[i] >= k) {
+        throw new IllegalArgumentException("crossEntropy: label " + labels[i] + " at row " + i + " outside [0, " + k + ")");
+      }
+      double max = Double.NEGATIVE_INFINITY;
+      for (int j = 0; j < k; j++) max = Math.max(max, z[i * k + j]);
+      double sum = 0;
+      for (int j = 0; j < k; j++) sum += Math.exp(z[i * k + j] - max);
+      double logSum = max + Math.log(sum);
+      loss += logSum - z[i * k + labels[i]];
+      for (int j = 0; j < k; j++) {
+        grad[i * k + j] = (float) ((Math.exp(z[i * k + j] - logSum) - (j == labels[i] ? 1 : 0)) / n);
+      }
+    }
+    Tensor out = workspace.take(1);
+    backend.fill(out, (float) (loss / Math.max(1, n)));
+    boolean rec = records(logits);
+    if (!rec) return output(out, false, null);
+    Tensor g = workspace.take(logits.shape());
+    g.copyFrom(grad);
+    return output(out, true, new ScaledGradientNode(logits, g));
+  }
+
   /** Runs a custom function and records it with its hand-written backward. */
   public Var apply(CustomFunction fn, Var... inputs) {
     Tensor[] values = new Tensor[inputs.length];
@@ -346,6 +382,26 @@ public final class Graph implements AutoCloseable {
         backend.scale(diff, -s, db);
         commit(b, db);
       }
+    }
+  }
+
+  /** An input whose gradient is a fixed tensor times the incoming scalar gradient. */
+  private final class ScaledGradientNode extends Node {
+    final Var input;
+    final Tensor gradient;
+
+    ScaledGradientNode(Var input, Tensor gradient) {
+      this.input = input;
+      this.gradient = gradient;
+    }
+
+    @Override
+    void backward() {
+      if (!wants(input)) return;
+      float upstream = output.grad.toArray()[0];
+      Tensor target = gradTarget(input);
+      backend.scale(gradient, upstream, target);
+      commit(input, target);
     }
   }
 

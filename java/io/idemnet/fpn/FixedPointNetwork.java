@@ -1,0 +1,220 @@
+package io.idemnet.fpn;
+
+import io.idemnet.autograd.CustomFunction;
+import io.idemnet.autograd.Graph;
+import io.idemnet.autograd.Parameter;
+import io.idemnet.autograd.Var;
+import io.idemnet.backend.Backend;
+import io.idemnet.nn.Module;
+import io.idemnet.tensor.Tensor;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A Fixed Point Network (Wu Fung, Heaton et al.): M(d) = S(u*), u* = T(u*; d) with
+ * T(u; d) = R(u, Q(d)).
+ *
+ * <p>Forward: q = Q(d) is recorded; u* is found by iterating T from u = 0 <em>without a tape</em>
+ * (a private graph whose buffers are recycled every iteration, so memory does not grow with the
+ * iteration count) until the largest per-sample residual ||u_{k+1} - u_k|| is below the
+ * tolerance or the iteration limit is reached. Then one application z = T(u*; q) is recorded
+ * with u* held constant, and S(z) is the output.
+ *
+ * <p>Backward, by {@link BackwardMode}: {@code JFB} backpropagates through that one application
+ * (Jacobian-free backprop); {@code IMPLICIT} first replaces dL/dz = g by the implicit-function
+ * gradient v = (I - J^T)^{-1} g, J = dT/du at u*, summed as the Neumann series
+ * v = g + J^T g + (J^T)^2 g + ..., each term one vector-Jacobian product (counted). With
+ * {@code explicitDepth} > 0 the network is instead the explicit twin: T applied that many times
+ * from u = 0, all recorded.
+ */
+public final class FixedPointNetwork implements Module {
+  public enum BackwardMode {
+    JFB, IMPLICIT
+  }
+
+  /** Solver statistics of the last forward pass (and backward, for IMPLICIT). */
+  public record Stats(int iterations, double maxResidual, boolean converged, int vjpProducts) {}
+
+  private final Module q;
+  private final LatentMap r;
+  private final Module s;
+  private final Graph solver;
+  private double tolerance = 1e-4;
+  private int maxIterations = 50;
+  private BackwardMode mode = BackwardMode.JFB;
+  private int neumannTerms = 50;
+  private double neumannTolerance = 1e-4;
+  private int explicitDepth;
+  private int lastIterations;
+  private double lastResidual;
+  private int lastVjps;
+
+  public FixedPointNetwork(Backend backend, Module q, LatentMap r, Module s) {
+    this.q = q;
+    this.r = r;
+    this.s = s;
+    this.solver = new Graph(backend);
+  }
+
+  public FixedPointNetwork tolerance(double tol, int maxIter) {
+    if (!(tol > 0) || maxIter < 1) throw new IllegalArgumentException("need tolerance > 0 and at least one iteration");
+    this.tolerance = tol;
+    this.maxIterations = maxIter;
+    return this;
+  }
+
+  public FixedPointNetwork backward(BackwardMode m, int maxTerms, double tol) {
+    if (maxTerms < 1 || !(tol > 0)) throw new IllegalArgumentException("need at least one Neumann term and tol > 0");
+    this.mode = m;
+    this.neumannTerms = maxTerms;
+    this.neumannTolerance = tol;
+    return this;
+  }
+
+  /** Makes this the explicit twin: depth applications of T from u = 0, all recorded (0: implicit). */
+  public FixedPointNetwork explicitDepth(int depth) {
+    if (depth < 0) throw new IllegalArgumentException("negative depth");
+    this.explicitDepth = depth;
+    return this;
+  }
+
+  public LatentMap latentMap() {
+    return r;
+  }
+
+  /** Buffers held by the tape-free solver (constant in the iteration count; for tests). */
+  int solverBuffers() {
+    return solver.workspace().size();
+  }
+
+  public Stats lastStats() {
+    return new Stats(lastIterations, lastResidual, lastResidual < tolerance, lastVjps);
+  }
+
+  @Override
+  public Var forward(Graph graph, Var d) {
+    Var qv = q.forward(graph, d);
+    int n = r.size(), batch = qv.dim(0);
+    if (qv.value().rank() != 2 || qv.dim(1) != n) {
+      throw new IllegalArgumentException("Q must map to [N, " + n + "], got " + java.util.Arrays.toString(qv.shape()));
+    }
+    if (explicitDepth > 0) {
+      Var u = graph.constant(zeros(graph, batch, n));
+      for (int i = 0; i < explicitDepth; i++) u = r.apply(graph, u, qv);
+      lastIterations = explicitDepth;
+      lastResidual = Double.NaN;
+      return s.forward(graph, u);
+    }
+    Tensor uStar = solve(graph, qv.value());
+    Var z = r.apply(graph, graph.constant(uStar), qv);
+    if (mode == BackwardMode.IMPLICIT) z = graph.apply(new ImplicitGradient(uStar, qv.value()), z);
+    lastVjps = 0;
+    return s.forward(graph, z);
+  }
+
+  private static Tensor zeros(Graph graph, int rows, int cols) {
+    Tensor t = graph.workspace().take(rows, cols);
+    graph.backend().fill(t, 0f);
+    return t;
+  }
+
+  /** Fixed-point iteration without a tape; the result lives in the caller graph's workspace. */
+  private Tensor solve(Graph graph, Tensor qValue) {
+    Backend be = graph.backend();
+    int batch = qValue.dim(0), n = qValue.dim(1);
+    Tensor u = zeros(graph, batch, n);
+    Tensor diff = graph.workspace().take(batch, n);
+    lastResidual = Double.POSITIVE_INFINITY;
+    lastIterations = 0;
+    for (int k = 0; k < maxIterations; k++) {
+      solver.reset();
+      Tensor next;
+      try (Graph.Scope ng = solver.noGrad()) {
+        next = r.apply(solver, solver.constant(u), solver.constant(qValue)).value();
+      }
+      be.sub(next, u, diff);
+      be.copy(next, u);
+      lastIterations = k + 1;
+      lastResidual = maxRowNorm(diff);
+      if (!Double.isFinite(lastResidual)) {
+        throw new IllegalStateException("fixed-point iteration diverged (non-finite residual at iteration " + (k + 1)
+            + "); is T a contraction? gamma = " + r.gamma());
+      }
+      if (lastResidual < tolerance) break;
+    }
+    return u;
+  }
+
+  private static double maxRowNorm(Tensor t) {
+    float[] v = t.toArray();
+    int cols = t.dim(1);
+    double max = 0;
+    for (int i = 0; i < v.length; i += cols) {
+      double s = 0;
+      for (int j = 0; j < cols; j++) s += (double) v[i + j] * v[i + j];
+      max = Math.max(max, Math.sqrt(s));
+    }
+    return max;
+  }
+
+  /** Identity forward; backward maps g to (I - J^T)^{-1} g by the Neumann series. */
+  private final class ImplicitGradient implements CustomFunction {
+    private final Tensor uStar, qValue;
+
+    ImplicitGradient(Tensor uStar, Tensor qValue) {
+      this.uStar = uStar;
+      this.qValue = qValue;
+    }
+
+    @Override
+    public Tensor forward(Graph graph, Tensor... inputs) {
+      Tensor out = graph.workspace().take(inputs[0].shape());
+      graph.backend().copy(inputs[0], out);
+      return out;
+    }
+
+    @Override
+    public void backward(Graph graph, Tensor g, Tensor[] gradInputs) {
+      if (gradInputs[0] == null) return;
+      Backend be = graph.backend();
+      Tensor v = gradInputs[0];
+      be.copy(g, v);
+      Tensor term = graph.workspace().take(g.shape());
+      be.copy(g, term);
+      double gNorm = Math.sqrt(be.sumOfSquares(g));
+      int products = 0;
+      for (int k = 0; k < neumannTerms; k++) {
+        // term <- J^T term: backward through one application of T at u*, parameters held fixed.
+        solver.reset();
+        Var u = solver.leaf(uStar);
+        Var out;
+        try (Graph.Scope detached = solver.detachParameters()) {
+          out = r.apply(solver, u, solver.constant(qValue));
+        }
+        solver.backward(out, term);
+        products++;
+        be.copy(u.grad(), term);
+        be.add(v, term, v);
+        if (Math.sqrt(be.sumOfSquares(term)) <= neumannTolerance * Math.max(gNorm, 1e-30)) break;
+      }
+      lastVjps = products;
+    }
+  }
+
+  @Override
+  public Map<String, Parameter> namedParameters() {
+    Map<String, Parameter> m = new LinkedHashMap<>();
+    q.namedParameters().forEach((k, p) -> m.put("Q." + k, p));
+    r.namedParameters().forEach((k, p) -> m.put("R." + k, p));
+    s.namedParameters().forEach((k, p) -> m.put("S." + k, p));
+    return m;
+  }
+
+  @Override
+  public void close() {
+    q.close();
+    r.weight().close();
+    s.close();
+    solver.close();
+  }
+}

@@ -1,0 +1,179 @@
+package io.idemnet.fpn;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.idemnet.autograd.Graph;
+import io.idemnet.autograd.Parameter;
+import io.idemnet.autograd.Var;
+import io.idemnet.backend.Activation;
+import io.idemnet.backend.Backend;
+import io.idemnet.backend.reference.ReferenceBackend;
+import io.idemnet.fpn.FixedPointNetwork.BackwardMode;
+import io.idemnet.nn.Linear;
+import io.idemnet.tensor.Tensor;
+import java.util.Map;
+import java.util.function.DoubleSupplier;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Fixed point networks on the reference backend (float32 storage, double arithmetic). Gradient
+ * checks use central differences with h = 1e-2 on tanh models; the fixed point is solved to
+ * 1e-7 so the solver's error (<= tol / (1 - gamma)) is far below the difference quotients'
+ * ~1e-5 noise; gradients are compared with atol 2e-3 max|g|.
+ */
+class FixedPointNetworkTest {
+  private static final Backend REF = new ReferenceBackend();
+  private static final int[] LABELS = {0, 2, 1, 2, 0};
+
+  private static FixedPointNetwork tiny(BackwardMode mode) {
+    LatentMap r = new LatentMap(REF, 4, Activation.TANH, 0.6f, 11);
+    return new FixedPointNetwork(REF, new Linear(REF, 3, 4, true, 12), r, new Linear(REF, 4, 3, true, 13))
+        .tolerance(1e-7, 200).backward(mode, 200, 1e-9);
+  }
+
+  private static Tensor input() {
+    Tensor x = REF.zeros(5, 3);
+    REF.randomNormal(x, 3, 0f, 1f);
+    return x;
+  }
+
+  private static double loss(FixedPointNetwork f, Graph g, Tensor x) {
+    g.reset();
+    try (Graph.Scope s = g.noGrad()) {
+      return g.crossEntropy(f.forward(g, g.constant(x)), LABELS).value().toArray()[0];
+    }
+  }
+
+  private static void backward(FixedPointNetwork f, Graph g, Tensor x) {
+    g.reset();
+    f.parameters().forEach(Parameter::zeroGrad);
+    g.backward(g.crossEntropy(f.forward(g, g.constant(x)), LABELS));
+  }
+
+  private static void assertMatchesFiniteDifferences(String what, FixedPointNetwork f, DoubleSupplier loss) {
+    for (Map.Entry<String, Parameter> e : f.namedParameters().entrySet()) {
+      Parameter p = e.getValue();
+      float[] w = p.value().toArray(), analytic = p.grad().toArray();
+      double maxAbs = 1e-12;
+      for (float v : analytic) maxAbs = Math.max(maxAbs, Math.abs(v));
+      for (int i = 0; i < w.length; i++) {
+        float saved = w[i];
+        w[i] = saved + 1e-2f;
+        p.value().copyFrom(w);
+        double plus = loss.getAsDouble();
+        w[i] = saved - 1e-2f;
+        p.value().copyFrom(w);
+        double minus = loss.getAsDouble();
+        w[i] = saved;
+        p.value().copyFrom(w);
+        assertEquals((plus - minus) / 2e-2, analytic[i], 2e-3 * maxAbs, what + " d/d " + e.getKey() + "[" + i + "]");
+      }
+    }
+  }
+
+  @Test
+  void forwardFindsAFixedPoint() {
+    try (FixedPointNetwork f = tiny(BackwardMode.JFB); Tensor x = input(); Graph g = new Graph(REF)) {
+      loss(f, g, x);
+      FixedPointNetwork.Stats st = f.lastStats();
+      assertTrue(st.converged(), st.toString());
+      assertTrue(st.maxResidual() < 1e-7 && st.iterations() < 200, st.toString());
+      // A looser tolerance stops earlier.
+      f.tolerance(1e-2, 200);
+      loss(f, g, x);
+      assertTrue(f.lastStats().iterations() < st.iterations(), f.lastStats() + " vs " + st);
+    }
+  }
+
+  /** The implicit gradient is the true gradient: it matches finite differences of L(S(u*(theta))). */
+  @Test
+  void implicitGradientMatchesFiniteDifferences() {
+    try (FixedPointNetwork f = tiny(BackwardMode.IMPLICIT); Tensor x = input(); Graph g = new Graph(REF)) {
+      backward(f, g, x);
+      assertTrue(f.lastStats().vjpProducts() > 1, "the Neumann series used several products");
+      assertMatchesFiniteDifferences("implicit", f, () -> loss(f, g, x));
+    }
+  }
+
+  /** JFB is the gradient of S(T(u*; d)) with u* held constant (checked by finite differences). */
+  @Test
+  void jfbIsTheGradientThroughOneApplicationWithUStarFixed() {
+    Linear qLayer = new Linear(REF, 3, 4, true, 12), sLayer = new Linear(REF, 4, 3, true, 13);
+    LatentMap r = new LatentMap(REF, 4, Activation.TANH, 0.6f, 11);
+    try (FixedPointNetwork f = new FixedPointNetwork(REF, qLayer, r, sLayer).tolerance(1e-7, 200);
+        Tensor x = input(); Graph g = new Graph(REF)) {
+      backward(f, g, x);
+      // u* at the current parameters by plain iteration, then frozen.
+      float[] uStar;
+      try (Graph.Scope s = g.noGrad()) {
+        g.reset();
+        Var q = qLayer.forward(g, g.constant(x));
+        Tensor u = REF.zeros(5, 4);
+        for (int k = 0; k < 300; k++) u.copyFrom(r.apply(g, g.constant(u), q).value().toArray());
+        uStar = u.toArray();
+        u.close();
+      }
+      Tensor frozen = REF.fromArray(uStar, 5, 4);
+      DoubleSupplier oneApplication = () -> {
+        g.reset();
+        try (Graph.Scope s = g.noGrad()) {
+          Var z = r.apply(g, g.constant(frozen), qLayer.forward(g, g.constant(x)));
+          return g.crossEntropy(sLayer.forward(g, z), LABELS).value().toArray()[0];
+        }
+      };
+      assertMatchesFiniteDifferences("JFB", f, oneApplication);
+      frozen.close();
+    }
+  }
+
+  @Test
+  void nonContractiveMapsAreReportedNotLoopedForever() {
+    try (FixedPointNetwork f = tiny(BackwardMode.JFB); Tensor x = input(); Graph g = new Graph(REF)) {
+      // Overwrite W with -3 I: u <- tanh(-3u + q) overshoots and settles into a 2-cycle, not a fixed point.
+      float[] w = new float[16];
+      for (int i = 0; i < 4; i++) w[i * 4 + i] = -3f;
+      f.latentMap().weight().value().copyFrom(w);
+      f.tolerance(1e-9, 25);
+      loss(f, g, x);
+      assertEquals(25, f.lastStats().iterations());
+      // Identity activation with a large W diverges: a clear exception, not an endless loop.
+      LatentMap lin = new LatentMap(REF, 4, Activation.IDENTITY, 0.5f, 1);
+      for (int i = 0; i < 16; i++) w[i] = 5f;
+      lin.weight().value().copyFrom(w);
+      try (FixedPointNetwork div = new FixedPointNetwork(REF, new Linear(REF, 3, 4, true, 2), lin,
+          new Linear(REF, 4, 3, true, 3)).tolerance(1e-6, 1000)) {
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> loss(div, g, x));
+        assertTrue(e.getMessage().contains("diverged"), e.getMessage());
+      }
+      assertFalse(f.lastStats().converged());
+    }
+  }
+
+  @Test
+  void solverMemoryDoesNotGrowWithIterations() {
+    try (FixedPointNetwork f = tiny(BackwardMode.JFB); Tensor x = input(); Graph g = new Graph(REF)) {
+      f.tolerance(1e-30, 3);
+      loss(f, g, x);
+      int few = f.solverBuffers();
+      f.tolerance(1e-30, 60);
+      loss(f, g, x);
+      assertEquals(60, f.lastStats().iterations());
+      assertEquals(few, f.solverBuffers(), "same buffers for 3 and 60 iterations");
+    }
+  }
+
+  @Test
+  void contractionIsEnforced() {
+    LatentMap r = new LatentMap(REF, 6, Activation.RELU, 0.5f, 4);
+    float[] w = new float[36];
+    for (int i = 0; i < 36; i++) w[i] = (i % 7) - 3f;
+    r.weight().value().copyFrom(w);
+    double before = r.enforceContraction(100);
+    assertTrue(before > 0.5);
+    assertEquals(0.5, r.enforceContraction(100), 1e-4, "spectral norm after rescaling");
+    r.weight().close();
+  }
+}
