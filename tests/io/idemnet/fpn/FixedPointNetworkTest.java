@@ -16,6 +16,7 @@ import io.idemnet.nn.Linear;
 import io.idemnet.tensor.Tensor;
 import java.util.Map;
 import java.util.function.DoubleSupplier;
+import io.idemnet.testing.FiniteDifferences;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -53,27 +54,6 @@ class FixedPointNetworkTest {
     g.backward(g.crossEntropy(f.forward(g, g.constant(x)), LABELS));
   }
 
-  private static void assertMatchesFiniteDifferences(String what, FixedPointNetwork f, DoubleSupplier loss) {
-    for (Map.Entry<String, Parameter> e : f.namedParameters().entrySet()) {
-      Parameter p = e.getValue();
-      float[] w = p.value().toArray(), analytic = p.grad().toArray();
-      double maxAbs = 1e-12;
-      for (float v : analytic) maxAbs = Math.max(maxAbs, Math.abs(v));
-      for (int i = 0; i < w.length; i++) {
-        float saved = w[i];
-        w[i] = saved + 1e-2f;
-        p.value().copyFrom(w);
-        double plus = loss.getAsDouble();
-        w[i] = saved - 1e-2f;
-        p.value().copyFrom(w);
-        double minus = loss.getAsDouble();
-        w[i] = saved;
-        p.value().copyFrom(w);
-        assertEquals((plus - minus) / 2e-2, analytic[i], 2e-3 * maxAbs, what + " d/d " + e.getKey() + "[" + i + "]");
-      }
-    }
-  }
-
   @Test
   void forwardFindsAFixedPoint() {
     try (FixedPointNetwork f = tiny(BackwardMode.JFB); Tensor x = input(); Graph g = new Graph(REF)) {
@@ -94,7 +74,7 @@ class FixedPointNetworkTest {
     try (FixedPointNetwork f = tiny(BackwardMode.IMPLICIT); Tensor x = input(); Graph g = new Graph(REF)) {
       backward(f, g, x);
       assertTrue(f.lastStats().vjpProducts() > 1, "the Neumann series used several products");
-      assertMatchesFiniteDifferences("implicit", f, () -> loss(f, g, x));
+      FiniteDifferences.assertGradients("implicit", f.namedParameters(), () -> loss(f, g, x), 1e-2f, 2e-3);
     }
   }
 
@@ -124,7 +104,7 @@ class FixedPointNetworkTest {
           return g.crossEntropy(sLayer.forward(g, z), LABELS).value().toArray()[0];
         }
       };
-      assertMatchesFiniteDifferences("JFB", f, oneApplication);
+      FiniteDifferences.assertGradients("JFB", f.namedParameters(), oneApplication, 1e-2f, 2e-3);
       frozen.close();
     }
   }

@@ -19,6 +19,7 @@ import io.idemnet.optim.Sgd;
 import io.idemnet.tensor.Tensor;
 import java.util.Map;
 import java.util.function.DoubleSupplier;
+import io.idemnet.testing.FiniteDifferences;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -43,29 +44,6 @@ class IdempotentLossTest {
     return x;
   }
 
-  /** Central differences of {@code loss} with respect to every element of every parameter. */
-  private static void assertMatchesFiniteDifferences(String what, Module f, DoubleSupplier loss, float h) {
-    for (Map.Entry<String, Parameter> e : f.namedParameters().entrySet()) {
-      Parameter p = e.getValue();
-      float[] w = p.value().toArray(), analytic = p.grad().toArray();
-      double maxAbs = 1e-12;
-      for (float g : analytic) maxAbs = Math.max(maxAbs, Math.abs(g));
-      for (int i = 0; i < w.length; i++) {
-        float saved = w[i];
-        w[i] = saved + h;
-        p.value().copyFrom(w);
-        double plus = loss.getAsDouble();
-        w[i] = saved - h;
-        p.value().copyFrom(w);
-        double minus = loss.getAsDouble();
-        w[i] = saved;
-        p.value().copyFrom(w);
-        double fd = (plus - minus) / (2 * h);
-        assertEquals(fd, analytic[i], 2e-3 * maxAbs, what + ": d/d " + e.getKey() + "[" + i + "]");
-      }
-    }
-  }
-
   @ParameterizedTest
   @EnumSource(names = {"TANH", "SIGMOID"}, value = Activation.Kind.class)
   void ordinaryGradientEqualsFiniteDifferences(Activation.Kind kind) {
@@ -74,7 +52,7 @@ class IdempotentLossTest {
       f.parameters().forEach(Parameter::zeroGrad);
       double loss = IdempotentLoss.backward(g, f, x, Mode.ORDINARY);
       assertEquals(loss, IdempotentLoss.error(g, f, x), 1e-6 * Math.abs(loss), "loss value");
-      assertMatchesFiniteDifferences("OB " + act, f, () -> IdempotentLoss.error(g, f, x), 1e-2f);
+      FiniteDifferences.assertGradients("OB " + act, f.namedParameters(), () -> IdempotentLoss.error(g, f, x), 1e-2f, 2e-3);
     }
   }
 
@@ -122,7 +100,7 @@ class IdempotentLossTest {
             return sum;
           }
         };
-        assertMatchesFiniteDifferences("MB surrogate", f, surrogate, 1e-2f);
+        FiniteDifferences.assertGradients("MB surrogate", f.namedParameters(), surrogate, 1e-2f, 2e-3);
       }
     }
   }
