@@ -27,6 +27,24 @@ void parallel_for(int64_t n, F&& chunk) {
   }
 }
 
+// Calls chunk(begin, end) over [0, items) in contiguous ranges of whole items (channels,
+// samples), one range per thread, when the total work (in elements) is large enough. Each item
+// is done by exactly one thread, so per-item results do not depend on the thread count.
+template <class F>
+void parallel_items(int64_t items, int64_t work, F&& chunk) {
+  if (work < kParallelThreshold || items < 2 || omp_get_max_threads() == 1) {
+    chunk(int64_t{0}, items);
+    return;
+  }
+#pragma omp parallel
+  {
+    int64_t threads = omp_get_num_threads(), t = omp_get_thread_num();
+    int64_t per = (items + threads - 1) / threads;
+    int64_t begin = std::min(items, t * per), end = std::min(items, begin + per);
+    if (begin < end) chunk(begin, end);
+  }
+}
+
 // Sums partial(begin, end) over chunks of [0, n). Partials are added in thread order, so the
 // result is deterministic for a given thread count.
 template <class F>

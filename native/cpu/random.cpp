@@ -50,3 +50,21 @@ int idemnet_rand_normal(float* x, int64_t n, uint64_t seed, float mean, float st
 }
 
 }  // extern "C"
+
+extern "C" {
+
+int idemnet_dropout(const float* x, float* y, int64_t n, uint64_t seed, float p) {
+  return idemnet::guarded("dropout", [&] {
+    IDEMNET_REQUIRE(n >= 0, "dropout", "negative size");
+    IDEMNET_REQUIRE(p >= 0.0f && p <= 1.0f, "dropout", "p must lie in [0, 1]");
+    IDEMNET_REQUIRE(n == 0 || (x && y), "dropout", "null buffer");
+    double threshold = p, scale = p < 1.0f ? 1.0 / (1.0 - (double)p) : 0.0;
+    idemnet::parallel_for(n, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i)
+        y[i] = uniform(seed, (uint64_t)i) >= threshold ? (float)((double)x[i] * scale) : 0.0f;
+    });
+    return IDEMNET_OK;
+  });
+}
+
+}  // extern "C"

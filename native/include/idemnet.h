@@ -132,6 +132,72 @@ IDEMNET_API int idemnet_adam_update(float* w, const float* g, float* m, float* v
                                     float lr, float beta1, float beta2, float eps,
                                     float weight_decay, int64_t step);
 
+/*
+ * 2-D convolution, NCHW, dilation 1, groups 1 (PyTorch's Conv2d). Geometry shared by the three
+ * functions below: an image x [n, c, h, w], weights [o, c, kh, kw], an output y [n, o, ho, wo]
+ * with ho = (h + 2 ph - kh) / sh + 1 and wo = (w + 2 pw - kw) / sw + 1 (the caller passes ho and
+ * wo; they are checked against this formula). Implemented with im2col / col2im and SGEMM.
+ * The transposed convolution (ConvTranspose2d) is the adjoint: its forward pass is
+ * conv2d_backward_data and its backward passes are conv2d_forward and conv2d_backward_weight with
+ * the roles of image and output exchanged.
+ */
+/* y = conv(x, weight) + bias[o] (bias may be NULL). */
+IDEMNET_API int idemnet_conv2d_forward(const float* x, const float* weight, const float* bias,
+                                       float* y, int64_t n, int64_t c, int64_t h, int64_t w,
+                                       int64_t o, int64_t kh, int64_t kw, int64_t sh, int64_t sw,
+                                       int64_t ph, int64_t pw, int64_t ho, int64_t wo);
+/* dx = conv^T(dy, weight) + bias[c] (the input gradient; bias may be NULL). dx is overwritten. */
+IDEMNET_API int idemnet_conv2d_backward_data(const float* dy, const float* weight,
+                                             const float* bias, float* dx, int64_t n, int64_t c,
+                                             int64_t h, int64_t w, int64_t o, int64_t kh,
+                                             int64_t kw, int64_t sh, int64_t sw, int64_t ph,
+                                             int64_t pw, int64_t ho, int64_t wo);
+/* dweight = beta * dweight + sum over samples and positions of dy (x) x-patches; beta is 0 or 1. */
+IDEMNET_API int idemnet_conv2d_backward_weight(const float* x, const float* dy, float* dweight,
+                                               float beta, int64_t n, int64_t c, int64_t h,
+                                               int64_t w, int64_t o, int64_t kh, int64_t kw,
+                                               int64_t sh, int64_t sw, int64_t ph, int64_t pw,
+                                               int64_t ho, int64_t wo);
+/* Per-channel sums of x [n, c, hw] (the bias gradient): out[j] = beta * out[j] + sum x[:, j, :]. */
+IDEMNET_API int idemnet_channel_sums(const float* x, int64_t n, int64_t c, int64_t hw, float beta,
+                                     float* out);
+
+/*
+ * Batch normalization over x [n, c, hw] per channel (PyTorch's BatchNorm2d).
+ * training != 0: mean and biased variance of the batch normalize x; when running_mean and
+ *   running_var are not NULL they become (1 - momentum) * old + momentum * (mean, unbiased var),
+ *   the unbiased variance being var * m / (m - 1) with m = n * hw (> 1).
+ * training == 0: running_mean and running_var (required) normalize x.
+ * y = (x - mean) * invstd * gamma + beta with invstd = 1 / sqrt(var + eps); gamma and beta may both
+ * be NULL (no affine transform). save_mean and save_invstd (may be NULL) receive the statistics
+ * used, for the backward pass. Statistics are accumulated in double.
+ */
+IDEMNET_API int idemnet_batch_norm2d_forward(const float* x, const float* gamma, const float* beta,
+                                             float* y, int64_t n, int64_t c, int64_t hw,
+                                             int training, float eps, float momentum,
+                                             float* running_mean, float* running_var,
+                                             float* save_mean, float* save_invstd);
+/*
+ * Gradients of batch normalization, from the statistics the forward pass saved. With
+ * xhat = (x - mean) * invstd, g = gamma (1 when NULL) and m = n * hw:
+ *   dbeta = sum dy;  dgamma = sum dy * xhat  (each: out = acc * out + sum, acc 0 or 1; may be NULL)
+ *   training:  dx = g * invstd * (dy - dbeta / m - xhat * dgamma / m)   (the batch sums, not out)
+ *   otherwise: dx = g * invstd * dy                                    (dx may be NULL)
+ */
+IDEMNET_API int idemnet_batch_norm2d_backward(const float* x, const float* dy, const float* gamma,
+                                              const float* save_mean, const float* save_invstd,
+                                              int training, float* dx, float* dgamma,
+                                              float acc_gamma, float* dbeta, float acc_beta,
+                                              int64_t n, int64_t c, int64_t hw);
+
+/*
+ * Inverted dropout with the counter-based stream above: element i is kept iff
+ * uniform(seed, i) >= p, and then y[i] = (float)((double)x[i] * (1 / (1 - (double)p))) (the
+ * scale in double), else 0. 0 <= p <= 1; p = 1 drops everything. The backward pass is the same
+ * call on dy with the same seed. y may equal x.
+ */
+IDEMNET_API int idemnet_dropout(const float* x, float* y, int64_t n, uint64_t seed, float p);
+
 /* -------------------------------------------------------------- CUDA library (libidemnet_cuda) */
 /* Pointers are device pointers; the stream is a cudaStream_t passed as an opaque handle (0 = default). */
 

@@ -2,6 +2,7 @@ package io.idemnet.autograd;
 
 import io.idemnet.backend.Activation;
 import io.idemnet.backend.Backend;
+import io.idemnet.backend.ConvSpec;
 import io.idemnet.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -202,6 +203,107 @@ public final class Graph implements AutoCloseable {
     return output(out, true, new ScaledGradientNode(logits, g));
   }
 
+  /**
+   * PyTorch's conv2d: x [N, C, H, W], w [O, C, kh, kw], b [O] (or null) give
+   * [N, O, (H + 2 padH - kh) / strideH + 1, (W + 2 padW - kw) / strideW + 1].
+   */
+  public Var conv2d(Var x, Var w, Var b, ConvSpec spec) {
+    requireRank4("conv2d", x, w);
+    Tensor y = workspace.take(x.dim(0), w.dim(0), Math.max(0, spec.convOutH(x.dim(2), w.dim(2))),
+        Math.max(0, spec.convOutW(x.dim(3), w.dim(3))));
+    backend.conv2d(x.value, w.value, b == null ? null : b.value, spec, y);
+    boolean rec = records(x, w, b);
+    return output(y, rec, rec ? new ConvNode(x, w, b, spec, false) : null);
+  }
+
+  /**
+   * PyTorch's conv_transpose2d: x [N, Cin, H, W], w [Cin, Cout, kh, kw], b [Cout] (or null) give
+   * [N, Cout, (H - 1) strideH - 2 padH + kh + outputPaddingH, likewise W], 0 <= outputPadding < stride.
+   */
+  public Var convTranspose2d(Var x, Var w, Var b, ConvSpec spec, int outputPaddingH, int outputPaddingW) {
+    requireRank4("convTranspose2d", x, w);
+    Tensor y = workspace.take(x.dim(0), w.dim(1), Math.max(0, spec.transposedOutH(x.dim(2), w.dim(2), outputPaddingH)),
+        Math.max(0, spec.transposedOutW(x.dim(3), w.dim(3), outputPaddingW)));
+    backend.convTranspose2d(x.value, w.value, b == null ? null : b.value, spec, y);
+    boolean rec = records(x, w, b);
+    return output(y, rec, rec ? new ConvNode(x, w, b, spec, true) : null);
+  }
+
+  private static void requireRank4(String op, Var x, Var w) {
+    if (x.value.rank() != 4 || w.value.rank() != 4) {
+      throw new IllegalArgumentException(op + ": x and weight must be 4-D, got x " + Arrays.toString(x.shape())
+          + ", weight " + Arrays.toString(w.shape()));
+    }
+  }
+
+  /**
+   * PyTorch's batch_norm over x [N, C, *]. Training: batch statistics, and runningMean/runningVar
+   * (which may be null) are updated in place with {@code momentum}, even when nothing is recorded
+   * (as PyTorch does under no_grad). Evaluation: the running statistics normalize x. gamma and beta
+   * are both null when the layer has no affine transform. See {@link Backend#batchNorm2d}.
+   */
+  public Var batchNorm2d(Var x, Var gamma, Var beta, Tensor runningMean, Tensor runningVar, boolean training,
+      float momentum, float eps) {
+    boolean rec = records(x, gamma, beta);
+    Tensor y = workspace.take(x.shape());
+    int c = x.value.rank() >= 2 ? x.dim(1) : 1;
+    Tensor saveMean = rec ? workspace.take(c) : null, saveInvstd = rec ? workspace.take(c) : null;
+    backend.batchNorm2d(x.value, gamma == null ? null : gamma.value, beta == null ? null : beta.value, runningMean,
+        runningVar, training, momentum, eps, y, saveMean, saveInvstd);
+    return output(y, rec, rec ? new BatchNormNode(x, gamma, beta, saveMean, saveInvstd, training) : null);
+  }
+
+  /**
+   * Inverted dropout: keeps element i iff uniform(seed, i) >= p and scales kept ones by 1/(1 - p).
+   * The backward pass recomputes the same mask from (seed, p). Callers pass a fresh seed per call.
+   */
+  public Var dropout(Var x, float p, long seed) {
+    Tensor y = workspace.take(x.shape());
+    backend.dropout(x.value, p, seed, y);
+    boolean rec = records(x);
+    return output(y, rec, rec ? new DropoutNode(x, p, seed) : null);
+  }
+
+  /** The same elements in a new shape (a copy); one dimension may be -1 (inferred). */
+  public Var reshape(Var x, int... shape) {
+    int[] target = shape.clone();
+    int infer = -1;
+    long known = 1;
+    for (int i = 0; i < target.length; i++) {
+      if (target[i] == -1 && infer < 0) {
+        infer = i;
+      } else if (target[i] < 0) {
+        throw new IllegalArgumentException("reshape: bad shape " + Arrays.toString(shape));
+      } else {
+        known *= target[i];
+      }
+    }
+    long numel = x.value.numel();
+    if (infer >= 0) {
+      if (known == 0 || numel % known != 0) {
+        throw new IllegalArgumentException("reshape: cannot infer -1 in " + Arrays.toString(shape) + " for "
+            + Arrays.toString(x.shape()));
+      }
+      target[infer] = Math.toIntExact(numel / known);
+    }
+    if (io.idemnet.tensor.Shape.numel(target) != numel) {
+      throw new IllegalArgumentException("reshape: " + Arrays.toString(x.shape()) + " cannot become "
+          + Arrays.toString(shape));
+    }
+    Tensor y = workspace.take(target);
+    backend.reshapeCopy(x.value, y);
+    boolean rec = records(x);
+    return output(y, rec, rec ? new ReshapeNode(x) : null);
+  }
+
+  /** [N, d1, d2, ...] -> [N, d1 * d2 * ...] (PyTorch's Flatten with its defaults). */
+  public Var flatten(Var x) {
+    if (x.value.rank() < 1) throw new IllegalArgumentException("flatten: needs at least one dimension");
+    long rest = 1;
+    for (int i = 1; i < x.value.rank(); i++) rest *= x.dim(i);
+    return reshape(x, x.dim(0), Math.toIntExact(rest));
+  }
+
   /** Runs a custom function and records it with its hand-written backward. */
   public Var apply(CustomFunction fn, Var... inputs) {
     Tensor[] values = new Tensor[inputs.length];
@@ -382,6 +484,102 @@ public final class Graph implements AutoCloseable {
         backend.scale(diff, -s, db);
         commit(b, db);
       }
+    }
+  }
+
+  /** A gradient buffer for a weight-like input: its own gradient, accumulated into when it exists. */
+  private Tensor accumulatingTarget(Var v) {
+    if (!wants(v)) return null;
+    if (v.grad == null) v.grad = workspace.take(v.shape());
+    return v.grad;
+  }
+
+  private final class ConvNode extends Node {
+    final Var x, w, b;
+    final ConvSpec spec;
+    final boolean transposed;
+
+    ConvNode(Var x, Var w, Var b, ConvSpec spec, boolean transposed) {
+      this.x = x;
+      this.w = w;
+      this.b = b;
+      this.spec = spec;
+      this.transposed = transposed;
+    }
+
+    @Override
+    void backward() {
+      // Parameters accumulate into their gradient; a fresh gradient is overwritten (as in linear).
+      boolean accW = wants(w) && w.grad != null, accB = wants(b) && b.grad != null;
+      Tensor dw = accumulatingTarget(w), db = accumulatingTarget(b);
+      Tensor dx = wants(x) ? gradTarget(x) : null;
+      if (transposed) {
+        backend.convTranspose2dBackward(x.value, w.value, output.grad, spec, dx, dw, accW, db, accB);
+      } else {
+        backend.conv2dBackward(x.value, w.value, output.grad, spec, dx, dw, accW, db, accB);
+      }
+      if (dx != null) commit(x, dx);
+    }
+  }
+
+  private final class BatchNormNode extends Node {
+    final Var x, gamma, beta;
+    final Tensor saveMean, saveInvstd;
+    final boolean training;
+
+    BatchNormNode(Var x, Var gamma, Var beta, Tensor saveMean, Tensor saveInvstd, boolean training) {
+      this.x = x;
+      this.gamma = gamma;
+      this.beta = beta;
+      this.saveMean = saveMean;
+      this.saveInvstd = saveInvstd;
+      this.training = training;
+    }
+
+    @Override
+    void backward() {
+      boolean accG = wants(gamma) && gamma.grad != null, accB = wants(beta) && beta.grad != null;
+      Tensor dg = accumulatingTarget(gamma), db = accumulatingTarget(beta);
+      Tensor dx = wants(x) ? gradTarget(x) : null;
+      backend.batchNorm2dBackward(x.value, output.grad, gamma == null ? null : gamma.value, saveMean, saveInvstd,
+          training, dx, dg, accG, db, accB);
+      if (dx != null) commit(x, dx);
+    }
+  }
+
+  private final class DropoutNode extends Node {
+    final Var x;
+    final float p;
+    final long seed;
+
+    DropoutNode(Var x, float p, long seed) {
+      this.x = x;
+      this.p = p;
+      this.seed = seed;
+    }
+
+    @Override
+    void backward() {
+      if (!wants(x)) return;
+      Tensor dx = gradTarget(x);
+      backend.dropoutBackward(output.grad, p, seed, dx);
+      commit(x, dx);
+    }
+  }
+
+  private final class ReshapeNode extends Node {
+    final Var x;
+
+    ReshapeNode(Var x) {
+      this.x = x;
+    }
+
+    @Override
+    void backward() {
+      if (!wants(x)) return;
+      Tensor dx = gradTarget(x);
+      backend.reshapeCopy(output.grad, dx);
+      commit(x, dx);
     }
   }
 

@@ -68,6 +68,36 @@ public abstract class Backend {
   protected abstract void adamKernel(Tensor w, Tensor g, Tensor m, Tensor v, float lr, float beta1, float beta2,
       float eps, float weightDecay, long step);
 
+  /**
+   * y = conv(x, w) + bias[o] for x [N, C, H, W], w [O, C, kh, kw], y [N, O, Ho, Wo] (shapes checked;
+   * bias may be null).
+   */
+  protected abstract void conv2dKernel(Tensor x, Tensor w, Tensor bias, ConvSpec spec, Tensor y);
+
+  /**
+   * dx = conv^T(dy, w) + bias[c], the adjoint of {@link #conv2dKernel} (the image shape is dx's;
+   * bias may be null). dx is overwritten.
+   */
+  protected abstract void conv2dDataKernel(Tensor dy, Tensor w, Tensor bias, ConvSpec spec, Tensor dx);
+
+  /** dw = (accumulate ? dw : 0) + the weight gradient of {@link #conv2dKernel} at image x and output gradient dy. */
+  protected abstract void conv2dWeightKernel(Tensor x, Tensor dy, ConvSpec spec, boolean accumulate, Tensor dw);
+
+  /** out[c] = (accumulate ? out[c] : 0) + sum of x[:, c, ...]. */
+  protected abstract void channelSumsKernel(Tensor x, boolean accumulate, Tensor out);
+
+  /** See {@link #batchNorm2d}; x is [N, C, *], optional tensors may be null. */
+  protected abstract void batchNormKernel(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+      boolean training, float momentum, float eps, Tensor y, Tensor saveMean, Tensor saveInvstd);
+
+  /** See {@link #batchNorm2dBackward}; optional tensors may be null. */
+  protected abstract void batchNormBackwardKernel(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean,
+      Tensor saveInvstd, boolean training, Tensor dx, Tensor dGamma, boolean accumulateGamma, Tensor dBeta,
+      boolean accumulateBeta);
+
+  /** y[i] = uniform(seed, i) >= p ? x[i] / (1 - p) : 0 (the scale in double); see idemnet_dropout. */
+  protected abstract void dropoutKernel(Tensor x, float p, long seed, Tensor y);
+
   /** Elementwise binary operations; codes are those of {@code enum idemnet_binary_op}. */
   public enum BinaryOp {
     ADD(0), SUB(1), MUL(2);
@@ -134,6 +164,18 @@ public abstract class Backend {
   public final void copy(Tensor src, Tensor dst) {
     own("copy", src, dst);
     sameShape("copy", src, dst);
+    copyKernel(src, dst);
+  }
+
+  /**
+   * dst = src element by element in row-major order, for shapes that differ but hold the same
+   * number of elements (a reshape).
+   */
+  public final void reshapeCopy(Tensor src, Tensor dst) {
+    own("reshapeCopy", src, dst);
+    if (src.numel() != dst.numel()) {
+      throw new IllegalArgumentException("reshapeCopy: " + src + " and " + dst + " hold different numbers of elements");
+    }
     copyKernel(src, dst);
   }
 
@@ -330,6 +372,281 @@ public abstract class Backend {
     sameShape("corrector", a, c);
     sameShape("corrector", a, out);
     return correctorKernel(s, a, b, c, out, withLoss);
+  }
+
+  // ------------------------------------------------------------------ convolutions (NCHW)
+
+  /**
+   * PyTorch's conv2d (dilation 1, groups 1): y = conv(x, weight) + bias for x [N, C, H, W],
+   * weight [O, C, kh, kw], bias [O] or null, y [N, O, Ho, Wo] with Ho = (H + 2 padH - kh) / strideH + 1
+   * (likewise Wo). y must not alias x.
+   */
+  public final void conv2d(Tensor x, Tensor weight, Tensor bias, ConvSpec spec, Tensor y) {
+    own("conv2d", x, weight, y);
+    checkConv("conv2d", x, weight, y, spec);
+    distinct("conv2d", y, x, weight, bias);
+    if (bias != null) checkBias("conv2d", bias, weight.dim(0), weight);
+    conv2dKernel(x, weight, bias, spec, y);
+  }
+
+  /**
+   * Gradients of {@link #conv2d} from dy [N, O, Ho, Wo]: dx (null to skip) is overwritten with the
+   * input gradient; dWeight and dBias (each null to skip) receive the weight and bias gradients,
+   * added to their contents when the matching accumulate flag is set (like {@link #sumRows}).
+   */
+  public final void conv2dBackward(Tensor x, Tensor weight, Tensor dy, ConvSpec spec, Tensor dx, Tensor dWeight,
+      boolean accumulateWeight, Tensor dBias, boolean accumulateBias) {
+    own("conv2dBackward", x, weight, dy);
+    checkConv("conv2dBackward", x, weight, dy, spec);
+    checkGradients("conv2dBackward", x, weight, dy, dx, dWeight, dBias, weight.dim(0));
+    if (dWeight != null) conv2dWeightKernel(x, dy, spec, accumulateWeight, dWeight);
+    if (dBias != null) channelSumsKernel(dy, accumulateBias, dBias);
+    if (dx != null) conv2dDataKernel(dy, weight, null, spec, dx);
+  }
+
+  /**
+   * PyTorch's conv_transpose2d (dilation 1, groups 1), the adjoint of {@link #conv2d}: x [N, Cin, H, W],
+   * weight [Cin, Cout, kh, kw], bias [Cout] or null, y [N, Cout, Ho, Wo] with
+   * Ho = (H - 1) strideH - 2 padH + kh + outputPadding, 0 <= outputPadding < strideH (likewise Wo).
+   * The output padding is read from y's shape. y must not alias x.
+   */
+  public final void convTranspose2d(Tensor x, Tensor weight, Tensor bias, ConvSpec spec, Tensor y) {
+    own("convTranspose2d", x, weight, y);
+    checkConvTranspose("convTranspose2d", x, weight, y, spec);
+    distinct("convTranspose2d", y, x, weight, bias);
+    if (bias != null) checkBias("convTranspose2d", bias, weight.dim(1), weight);
+    // conv2d's input gradient with y as the image and x as the output gradient.
+    conv2dDataKernel(x, weight, bias, spec, y);
+  }
+
+  /**
+   * Gradients of {@link #convTranspose2d} from dy [N, Cout, Ho, Wo], with the same conventions as
+   * {@link #conv2dBackward}: dx [N, Cin, H, W] is overwritten, dWeight [Cin, Cout, kh, kw] and
+   * dBias [Cout] accumulate when asked; any of them may be null.
+   */
+  public final void convTranspose2dBackward(Tensor x, Tensor weight, Tensor dy, ConvSpec spec, Tensor dx,
+      Tensor dWeight, boolean accumulateWeight, Tensor dBias, boolean accumulateBias) {
+    own("convTranspose2dBackward", x, weight, dy);
+    checkConvTranspose("convTranspose2dBackward", x, weight, dy, spec);
+    checkGradients("convTranspose2dBackward", x, weight, dy, dx, dWeight, dBias, weight.dim(1));
+    // In conv2d terms dy is the image and x the output: dW = conv2d weight gradient of (dy, x).
+    if (dWeight != null) conv2dWeightKernel(dy, x, spec, accumulateWeight, dWeight);
+    if (dBias != null) channelSumsKernel(dy, accumulateBias, dBias);
+    if (dx != null) conv2dKernel(dy, weight, null, spec, dx);
+  }
+
+  /** out[c] = sum of x[:, c, ...] over every other dimension of x [N, C, ...] (plus out's contents with accumulate). */
+  public final void channelSums(Tensor x, Tensor out, boolean accumulate) {
+    own("channelSums", x, out);
+    if (x.rank() < 2 || out.rank() != 1 || out.dim(0) != x.dim(1)) {
+      throw new IllegalArgumentException("channelSums: need x [N, C, ...] and out [C]; x=" + x + ", out=" + out);
+    }
+    channelSumsKernel(x, accumulate, out);
+  }
+
+  /** x [N, C, H, W], weight [O, C, kh, kw], y [N, O, Ho, Wo]: conv2d's shapes. */
+  private static void checkConv(String op, Tensor x, Tensor weight, Tensor y, ConvSpec spec) {
+    java.util.Objects.requireNonNull(spec, op + ": null ConvSpec");
+    rank4(op, "x", x);
+    rank4(op, "weight", weight);
+    rank4(op, "output", y);
+    int kh = weight.dim(2), kw = weight.dim(3);
+    if (weight.dim(0) < 1 || weight.dim(1) < 1 || kh < 1 || kw < 1) {
+      throw new IllegalArgumentException(op + ": weight [O, C, kh, kw] needs positive sizes, got " + weight);
+    }
+    if (x.dim(1) != weight.dim(1)) {
+      throw new IllegalArgumentException(op + ": x has " + x.dim(1) + " channels but weight [O, C, kh, kw] expects "
+          + weight.dim(1) + "; x=" + x + ", weight=" + weight);
+    }
+    int ho = spec.convOutH(x.dim(2), kh), wo = spec.convOutW(x.dim(3), kw);
+    if (ho < 1 || wo < 1) {
+      throw new IllegalArgumentException(op + ": kernel " + kh + "x" + kw + " does not fit x " + x + " with " + spec);
+    }
+    int[] expected = {x.dim(0), weight.dim(0), ho, wo};
+    if (!y.hasShape(expected)) {
+      throw new IllegalArgumentException(op + ": output must be " + Arrays.toString(expected) + " for x=" + x
+          + ", weight=" + weight + ", " + spec + "; got " + y);
+    }
+  }
+
+  /** x [N, Cin, H, W], weight [Cin, Cout, kh, kw], y [N, Cout, Ho, Wo]: conv_transpose2d's shapes. */
+  private static void checkConvTranspose(String op, Tensor x, Tensor weight, Tensor y, ConvSpec spec) {
+    java.util.Objects.requireNonNull(spec, op + ": null ConvSpec");
+    rank4(op, "x", x);
+    rank4(op, "weight", weight);
+    rank4(op, "output", y);
+    int kh = weight.dim(2), kw = weight.dim(3);
+    if (weight.dim(0) < 1 || weight.dim(1) < 1 || kh < 1 || kw < 1) {
+      throw new IllegalArgumentException(op + ": weight [Cin, Cout, kh, kw] needs positive sizes, got " + weight);
+    }
+    if (x.dim(1) != weight.dim(0)) {
+      throw new IllegalArgumentException(op + ": x has " + x.dim(1) + " channels but weight [Cin, Cout, kh, kw] expects "
+          + weight.dim(0) + "; x=" + x + ", weight=" + weight);
+    }
+    int minH = spec.transposedOutH(x.dim(2), kh, 0), minW = spec.transposedOutW(x.dim(3), kw, 0);
+    if (minH < 1 || minW < 1) {
+      throw new IllegalArgumentException(op + ": output size would be " + minH + "x" + minW + " for x=" + x
+          + ", weight=" + weight + ", " + spec);
+    }
+    int opH = y.dim(2) - minH, opW = y.dim(3) - minW;
+    if (y.dim(0) != x.dim(0) || y.dim(1) != weight.dim(1) || opH < 0 || opH >= spec.strideH() || opW < 0
+        || opW >= spec.strideW()) {
+      throw new IllegalArgumentException(op + ": output must be [" + x.dim(0) + ", " + weight.dim(1) + ", " + minH
+          + "+oph, " + minW + "+opw] with output padding 0 <= op < stride, for x=" + x + ", weight=" + weight + ", "
+          + spec + "; got " + y);
+    }
+  }
+
+  private void checkGradients(String op, Tensor x, Tensor weight, Tensor dy, Tensor dx, Tensor dWeight,
+      Tensor dBias, int biasLength) {
+    if (dx != null) distinct(op, dx, x, weight, dy);
+    if (dWeight != null) distinct(op, dWeight, x, weight, dy, dx);
+    if (dBias != null) distinct(op, dBias, dy, dWeight, dx);
+    if (dx != null) {
+      own(op, dx);
+      if (!dx.sameShape(x)) throw new IllegalArgumentException(op + ": dx must have x's shape; x=" + x + ", dx=" + dx);
+    }
+    if (dWeight != null) {
+      own(op, dWeight);
+      if (!dWeight.sameShape(weight)) {
+        throw new IllegalArgumentException(op + ": dWeight must have weight's shape; weight=" + weight + ", dWeight="
+            + dWeight);
+      }
+    }
+    if (dBias != null) {
+      own(op, dBias);
+      checkBias(op, dBias, biasLength, weight);
+    }
+  }
+
+  private void checkBias(String op, Tensor bias, int length, Tensor weight) {
+    own(op, bias);
+    if (bias.rank() != 1 || bias.dim(0) != length) {
+      throw new IllegalArgumentException(op + ": bias must be [" + length + "] for weight=" + weight + ", got " + bias);
+    }
+  }
+
+  /** An output that the kernel writes while reading the others must be a different tensor. */
+  private static void distinct(String op, Tensor out, Tensor... inputs) {
+    for (Tensor t : inputs) {
+      if (t == out) throw new IllegalArgumentException(op + ": output " + out + " must not be one of the inputs");
+    }
+  }
+
+  private static void rank4(String op, String what, Tensor t) {
+    if (t.rank() != 4) throw new IllegalArgumentException(op + ": " + what + " must be 4-D (NCHW), got " + t);
+  }
+
+  // ------------------------------------------------------------------ batch normalization, dropout
+
+  /**
+   * PyTorch's batch_norm over x [N, C, *] (BatchNorm2d for [N, C, H, W]), per channel:
+   * y = (x - mean) / sqrt(var + eps) * gamma + beta.
+   * <ul>
+   *   <li>training: mean and biased variance of the batch (N * H * W > 1 values per channel); when
+   *       runningMean/runningVar are given they become (1 - momentum) old + momentum (mean,
+   *       unbiased variance), as PyTorch does;
+   *   <li>evaluation: runningMean and runningVar (required) are the statistics.
+   * </ul>
+   * gamma and beta [C] are both given or both null (no affine transform). saveMean and saveInvstd
+   * [C] (both or neither) receive the mean and 1/sqrt(var + eps) used, for {@link #batchNorm2dBackward}.
+   * y may equal x.
+   */
+  public final void batchNorm2d(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+      boolean training, float momentum, float eps, Tensor y, Tensor saveMean, Tensor saveInvstd) {
+    String op = "batchNorm2d";
+    own(op, x, y);
+    sameShape(op, x, y);
+    int c = checkChannels(op, x);
+    checkPair(op, "gamma", gamma, "beta", beta, c, true);
+    checkPair(op, "runningMean", runningMean, "runningVar", runningVar, c, training);
+    checkPair(op, "saveMean", saveMean, "saveInvstd", saveInvstd, c, true);
+    if (!training && runningMean == null) {
+      throw new IllegalArgumentException(op + ": evaluation mode needs runningMean and runningVar");
+    }
+    if (training && x.numel() / Math.max(1, c) <= 1) {
+      throw new IllegalArgumentException(op + ": training needs more than one value per channel, got x=" + x);
+    }
+    if (!(eps > 0) || !Float.isFinite(eps) || !(momentum >= 0 && momentum <= 1)) {
+      throw new IllegalArgumentException(op + ": need eps > 0 and 0 <= momentum <= 1, got eps=" + eps + " momentum="
+          + momentum);
+    }
+    batchNormKernel(x, gamma, beta, runningMean, runningVar, training, momentum, eps, y, saveMean, saveInvstd);
+  }
+
+  /**
+   * Gradients of {@link #batchNorm2d} from dy (x's shape), using the saved statistics. In training
+   * mode the statistics depend on x: dx = gamma invstd (dy - mean(dy) - xhat mean(dy xhat)); in
+   * evaluation mode dx = gamma invstd dy. dGamma = sum dy xhat and dBeta = sum dy per channel, added
+   * to their contents when the accumulate flag is set. dx, dGamma, dBeta may each be null (skipped);
+   * gamma null means 1.
+   */
+  public final void batchNorm2dBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvstd,
+      boolean training, Tensor dx, Tensor dGamma, boolean accumulateGamma, Tensor dBeta, boolean accumulateBeta) {
+    String op = "batchNorm2dBackward";
+    own(op, x, dy, saveMean, saveInvstd);
+    sameShape(op, x, dy);
+    int c = checkChannels(op, x);
+    checkPair(op, "saveMean", saveMean, "saveInvstd", saveInvstd, c, false);
+    checkVector(op, "gamma", gamma, c);
+    checkVector(op, "dGamma", dGamma, c);
+    checkVector(op, "dBeta", dBeta, c);
+    if (dx != null) {
+      own(op, dx);
+      sameShape(op, x, dx);
+    }
+    batchNormBackwardKernel(x, dy, gamma, saveMean, saveInvstd, training, dx, dGamma, accumulateGamma, dBeta,
+        accumulateBeta);
+  }
+
+  private static int checkChannels(String op, Tensor x) {
+    if (x.rank() < 2 || x.dim(1) < 1) throw new IllegalArgumentException(op + ": x must be [N, C, ...] with C >= 1, got " + x);
+    return x.dim(1);
+  }
+
+  /** Two per-channel vectors [c], given together or (when optional) both null. */
+  private void checkPair(String op, String nameA, Tensor a, String nameB, Tensor b, int c, boolean optional) {
+    if (a == null || b == null) {
+      if (a != b || !optional) {
+        throw new IllegalArgumentException(op + ": " + nameA + " and " + nameB + (optional ? " must both be given or both null"
+            : " are required"));
+      }
+      return;
+    }
+    checkVector(op, nameA, a, c);
+    checkVector(op, nameB, b, c);
+  }
+
+  /** A per-channel vector [c], or null. */
+  private void checkVector(String op, String name, Tensor t, int c) {
+    if (t == null) return;
+    own(op, t);
+    if (t.rank() != 1 || t.dim(0) != c) {
+      throw new IllegalArgumentException(op + ": " + name + " must be [" + c + "] (x's channels), got " + t);
+    }
+  }
+
+  /**
+   * Inverted dropout from the counter-based stream: y[i] = x[i] / (1 - p) where uniform(seed, i) >= p,
+   * else 0. The same (seed, p) gives the same mask on every backend. y may equal x. 0 <= p <= 1.
+   */
+  public final void dropout(Tensor x, float p, long seed, Tensor y) {
+    own("dropout", x, y);
+    sameShape("dropout", x, y);
+    checkP("dropout", p);
+    dropoutKernel(x, p, seed, y);
+  }
+
+  /** dx = dy masked and scaled exactly as {@link #dropout} with the same (p, seed) did. dx may equal dy. */
+  public final void dropoutBackward(Tensor dy, float p, long seed, Tensor dx) {
+    own("dropoutBackward", dy, dx);
+    sameShape("dropoutBackward", dy, dx);
+    checkP("dropoutBackward", p);
+    dropoutKernel(dy, p, seed, dx);
+  }
+
+  private static void checkP(String op, float p) {
+    if (!(p >= 0f && p <= 1f)) throw new IllegalArgumentException(op + ": p must lie in [0, 1], got " + p);
   }
 
   // ------------------------------------------------------------------ optimizer updates

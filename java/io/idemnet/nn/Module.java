@@ -3,6 +3,7 @@ package io.idemnet.nn;
 import io.idemnet.autograd.Graph;
 import io.idemnet.autograd.Parameter;
 import io.idemnet.autograd.Var;
+import io.idemnet.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -20,6 +21,25 @@ public interface Module extends AutoCloseable {
 
   default List<Parameter> parameters() {
     return new ArrayList<>(namedParameters().values());
+  }
+
+  /**
+   * State that is not trained by gradients but belongs to the module (BatchNorm's
+   * {@code running_mean}, {@code running_var}), by PyTorch-style name; empty by default.
+   */
+  default Map<String, Tensor> namedBuffers() {
+    return Map.of();
+  }
+
+  /**
+   * Training (true, the default) or evaluation mode, as PyTorch's {@code module.train(mode)}: it
+   * changes what BatchNorm and Dropout do. Containers pass it on to their children.
+   */
+  default void train(boolean mode) {}
+
+  /** Evaluation mode: {@code train(false)}. */
+  default void eval() {
+    train(false);
   }
 
   /** Frees the parameters' memory. */

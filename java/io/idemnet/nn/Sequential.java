@@ -5,6 +5,7 @@ import io.idemnet.autograd.Parameter;
 import io.idemnet.autograd.Var;
 import io.idemnet.backend.Activation;
 import io.idemnet.backend.Backend;
+import io.idemnet.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -57,6 +58,22 @@ public final class Sequential implements Module {
       }
     }
     return all;
+  }
+
+  @Override
+  public Map<String, Tensor> namedBuffers() {
+    Map<String, Tensor> all = new LinkedHashMap<>();
+    for (int i = 0; i < children.size(); i++) {
+      for (Map.Entry<String, Tensor> e : children.get(i).namedBuffers().entrySet()) {
+        all.put(i + "." + e.getKey(), e.getValue());
+      }
+    }
+    return all;
+  }
+
+  @Override
+  public void train(boolean mode) {
+    children.forEach(m -> m.train(mode));
   }
 
   @Override

@@ -2,6 +2,7 @@ package io.idemnet.backend.cpu;
 
 import io.idemnet.backend.Activation;
 import io.idemnet.backend.Backend;
+import io.idemnet.backend.ConvSpec;
 import io.idemnet.tensor.HostStorage;
 import io.idemnet.tensor.Storage;
 import io.idemnet.tensor.Tensor;
@@ -39,6 +40,11 @@ public final class CpuBackend extends Backend {
 
   private static MemorySegment seg(Tensor t) {
     return ((HostStorage) t.storage()).segment();
+  }
+
+  /** seg(t), or NULL for a null (optional) tensor. */
+  private static MemorySegment segOrNull(Tensor t) {
+    return t == null ? MemorySegment.NULL : seg(t);
   }
 
   @Override
@@ -138,6 +144,56 @@ public final class CpuBackend extends Backend {
   @Override
   protected double correctorKernel(float s, Tensor a, Tensor b, Tensor c, Tensor out, boolean withLoss) {
     return CpuNative.corrector(seg(a), seg(b), seg(c), s, seg(out), a.numel(), withLoss);
+  }
+
+  /** conv2d geometry for image [N, C, H, W], weight [O, C, kh, kw], output [N, O, Ho, Wo]. */
+  private static CpuNative.ConvDims dims(Tensor image, Tensor w, Tensor output, ConvSpec s) {
+    return new CpuNative.ConvDims(image.dim(0), image.dim(1), image.dim(2), image.dim(3), w.dim(0), w.dim(2),
+        w.dim(3), s.strideH(), s.strideW(), s.padH(), s.padW(), output.dim(2), output.dim(3));
+  }
+
+  @Override
+  protected void conv2dKernel(Tensor x, Tensor w, Tensor bias, ConvSpec spec, Tensor y) {
+    CpuNative.conv2dForward(seg(x), seg(w), segOrNull(bias), seg(y), dims(x, w, y, spec));
+  }
+
+  @Override
+  protected void conv2dDataKernel(Tensor dy, Tensor w, Tensor bias, ConvSpec spec, Tensor dx) {
+    CpuNative.conv2dBackwardData(seg(dy), seg(w), segOrNull(bias), seg(dx), dims(dx, w, dy, spec));
+  }
+
+  @Override
+  protected void conv2dWeightKernel(Tensor x, Tensor dy, ConvSpec spec, boolean accumulate, Tensor dw) {
+    CpuNative.conv2dBackwardWeight(seg(x), seg(dy), seg(dw), accumulate ? 1f : 0f, dims(x, dw, dy, spec));
+  }
+
+  @Override
+  protected void channelSumsKernel(Tensor x, boolean accumulate, Tensor out) {
+    long n = x.dim(0), c = x.dim(1);
+    CpuNative.channelSums(seg(x), n, c, x.numel() / Math.max(1, n * c), accumulate ? 1f : 0f, seg(out));
+  }
+
+  @Override
+  protected void batchNormKernel(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+      boolean training, float momentum, float eps, Tensor y, Tensor saveMean, Tensor saveInvstd) {
+    long n = x.dim(0), c = x.dim(1);
+    CpuNative.batchNormForward(seg(x), segOrNull(gamma), segOrNull(beta), seg(y), n, c, x.numel() / Math.max(1, n * c),
+        training ? 1 : 0, eps, momentum, segOrNull(runningMean), segOrNull(runningVar), segOrNull(saveMean),
+        segOrNull(saveInvstd));
+  }
+
+  @Override
+  protected void batchNormBackwardKernel(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvstd,
+      boolean training, Tensor dx, Tensor dGamma, boolean accumulateGamma, Tensor dBeta, boolean accumulateBeta) {
+    long n = x.dim(0), c = x.dim(1);
+    CpuNative.batchNormBackward(seg(x), seg(dy), segOrNull(gamma), seg(saveMean), seg(saveInvstd), training ? 1 : 0,
+        segOrNull(dx), segOrNull(dGamma), accumulateGamma ? 1f : 0f, segOrNull(dBeta), accumulateBeta ? 1f : 0f, n, c,
+        x.numel() / Math.max(1, n * c));
+  }
+
+  @Override
+  protected void dropoutKernel(Tensor x, float p, long seed, Tensor y) {
+    CpuNative.dropout(seg(x), seg(y), x.numel(), seed, p);
   }
 
   @Override

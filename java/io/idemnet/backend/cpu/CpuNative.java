@@ -94,6 +94,19 @@ final class CpuNative {
   private static final MethodHandle ADAM = handle("idemnet_adam_update",
       status(PTR, PTR, PTR, PTR, I64, F32, F32, F32, F32, F32, I64));
 
+  private static final MethodHandle CONV_FWD = handle("idemnet_conv2d_forward",
+      status(PTR, PTR, PTR, PTR, I64, I64, I64, I64, I64, I64, I64, I64, I64, I64, I64, I64, I64));
+  private static final MethodHandle CONV_DATA = handle("idemnet_conv2d_backward_data",
+      status(PTR, PTR, PTR, PTR, I64, I64, I64, I64, I64, I64, I64, I64, I64, I64, I64, I64, I64));
+  private static final MethodHandle CONV_WEIGHT = handle("idemnet_conv2d_backward_weight",
+      status(PTR, PTR, PTR, F32, I64, I64, I64, I64, I64, I64, I64, I64, I64, I64, I64, I64, I64));
+  private static final MethodHandle CHANNEL_SUMS = handle("idemnet_channel_sums", status(PTR, I64, I64, I64, F32, PTR));
+  private static final MethodHandle BN_FWD = handle("idemnet_batch_norm2d_forward",
+      status(PTR, PTR, PTR, PTR, I64, I64, I64, I32, F32, F32, PTR, PTR, PTR, PTR));
+  private static final MethodHandle BN_BWD = handle("idemnet_batch_norm2d_backward",
+      status(PTR, PTR, PTR, PTR, PTR, I32, PTR, PTR, F32, PTR, F32, I64, I64, I64));
+  private static final MethodHandle DROPOUT = handle("idemnet_dropout", status(PTR, PTR, I64, I64, F32));
+
   static {
     int abi = (int) invoke(ABI);
     if (abi != ABI_VERSION) {
@@ -305,6 +318,79 @@ final class CpuNative {
       float beta2, float eps, float wd, long step) {
     try {
       check("adam_update", (int) ADAM.invokeExact(w, g, m, v, n, lr, beta1, beta2, eps, wd, step));
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+  }
+
+  /**
+   * Convolution geometry in conv2d terms (image [n, c, h, w], weight [o, c, kh, kw], output
+   * [n, o, ho, wo], stride, padding), in the argument order of idemnet.h.
+   */
+  record ConvDims(long n, long c, long h, long w, long o, long kh, long kw, long sh, long sw, long ph, long pw,
+      long ho, long wo) {}
+
+  static void conv2dForward(MemorySegment x, MemorySegment weight, MemorySegment bias, MemorySegment y, ConvDims d) {
+    try {
+      check("conv2d_forward", (int) CONV_FWD.invokeExact(x, weight, bias, y, d.n(), d.c(), d.h(), d.w(), d.o(),
+          d.kh(), d.kw(), d.sh(), d.sw(), d.ph(), d.pw(), d.ho(), d.wo()));
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+  }
+
+  static void conv2dBackwardData(MemorySegment dy, MemorySegment weight, MemorySegment bias, MemorySegment dx,
+      ConvDims d) {
+    try {
+      check("conv2d_backward_data", (int) CONV_DATA.invokeExact(dy, weight, bias, dx, d.n(), d.c(), d.h(), d.w(),
+          d.o(), d.kh(), d.kw(), d.sh(), d.sw(), d.ph(), d.pw(), d.ho(), d.wo()));
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+  }
+
+  static void conv2dBackwardWeight(MemorySegment x, MemorySegment dy, MemorySegment dw, float beta, ConvDims d) {
+    try {
+      check("conv2d_backward_weight", (int) CONV_WEIGHT.invokeExact(x, dy, dw, beta, d.n(), d.c(), d.h(), d.w(),
+          d.o(), d.kh(), d.kw(), d.sh(), d.sw(), d.ph(), d.pw(), d.ho(), d.wo()));
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+  }
+
+  static void channelSums(MemorySegment x, long n, long c, long hw, float beta, MemorySegment out) {
+    try {
+      check("channel_sums", (int) CHANNEL_SUMS.invokeExact(x, n, c, hw, beta, out));
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+  }
+
+  static void batchNormForward(MemorySegment x, MemorySegment gamma, MemorySegment beta, MemorySegment y, long n,
+      long c, long hw, int training, float eps, float momentum, MemorySegment runningMean, MemorySegment runningVar,
+      MemorySegment saveMean, MemorySegment saveInvstd) {
+    try {
+      check("batch_norm2d_forward", (int) BN_FWD.invokeExact(x, gamma, beta, y, n, c, hw, training, eps, momentum,
+          runningMean, runningVar, saveMean, saveInvstd));
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+  }
+
+  static void batchNormBackward(MemorySegment x, MemorySegment dy, MemorySegment gamma, MemorySegment saveMean,
+      MemorySegment saveInvstd, int training, MemorySegment dx, MemorySegment dGamma, float accGamma,
+      MemorySegment dBeta, float accBeta, long n, long c, long hw) {
+    try {
+      check("batch_norm2d_backward", (int) BN_BWD.invokeExact(x, dy, gamma, saveMean, saveInvstd, training, dx,
+          dGamma, accGamma, dBeta, accBeta, n, c, hw));
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+  }
+
+  static void dropout(MemorySegment x, MemorySegment y, long n, long seed, float p) {
+    try {
+      check("dropout", (int) DROPOUT.invokeExact(x, y, n, seed, p));
     } catch (Throwable e) {
       throw rethrow(e);
     }

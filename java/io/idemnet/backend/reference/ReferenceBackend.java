@@ -2,6 +2,7 @@ package io.idemnet.backend.reference;
 
 import io.idemnet.backend.Activation;
 import io.idemnet.backend.Backend;
+import io.idemnet.backend.ConvSpec;
 import io.idemnet.tensor.HostStorage;
 import io.idemnet.tensor.Storage;
 import io.idemnet.tensor.Tensor;
@@ -216,6 +217,196 @@ public final class ReferenceBackend extends Backend {
       loss += (ai - ci) * (ai - ci);
     }
     return withLoss ? loss : Double.NaN;
+  }
+
+  // ---- convolutions: direct sums in double, one rounding per output element. Indices:
+  // image [N, C, H, W], weight [O, C, kh, kw], output [N, O, Ho, Wo]; output (oh, ow) reads image
+  // (oh*sh - ph + i, ow*sw - pw + j) with weight tap (i, j).
+
+  @Override
+  protected void conv2dKernel(Tensor x, Tensor w, Tensor bias, ConvSpec spec, Tensor y) {
+    int n = x.dim(0), c = x.dim(1), h = x.dim(2), wd = x.dim(3);
+    int o = w.dim(0), kh = w.dim(2), kw = w.dim(3), ho = y.dim(2), wo = y.dim(3);
+    float[] xv = x.toArray(), wv = w.toArray(), bv = bias == null ? null : bias.toArray();
+    float[] yv = new float[(int) y.numel()];
+    IntStream.range(0, n * o).parallel().forEach(no -> {
+      int s = no / o, oc = no % o;
+      for (int oh = 0; oh < ho; oh++) {
+        for (int ow = 0; ow < wo; ow++) {
+          double acc = bv == null ? 0.0 : bv[oc];
+          for (int ch = 0; ch < c; ch++) {
+            for (int i = 0; i < kh; i++) {
+              int ih = oh * spec.strideH() - spec.padH() + i;
+              if (ih < 0 || ih >= h) continue;
+              for (int j = 0; j < kw; j++) {
+                int iw = ow * spec.strideW() - spec.padW() + j;
+                if (iw < 0 || iw >= wd) continue;
+                acc += (double) xv[((s * c + ch) * h + ih) * wd + iw] * wv[((oc * c + ch) * kh + i) * kw + j];
+              }
+            }
+          }
+          yv[((s * o + oc) * ho + oh) * wo + ow] = (float) acc;
+        }
+      }
+    });
+    y.copyFrom(yv);
+  }
+
+  @Override
+  protected void conv2dDataKernel(Tensor dy, Tensor w, Tensor bias, ConvSpec spec, Tensor dx) {
+    int n = dx.dim(0), c = dx.dim(1), h = dx.dim(2), wd = dx.dim(3);
+    int o = w.dim(0), kh = w.dim(2), kw = w.dim(3), ho = dy.dim(2), wo = dy.dim(3);
+    float[] gv = dy.toArray(), wv = w.toArray(), bv = bias == null ? null : bias.toArray();
+    float[] xv = new float[(int) dx.numel()];
+    // Gather: image element (ih, iw) collects every (oh, ow, i, j) with oh*sh - ph + i = ih, etc.
+    IntStream.range(0, n * c).parallel().forEach(nc -> {
+      int s = nc / c, ch = nc % c;
+      for (int ih = 0; ih < h; ih++) {
+        for (int iw = 0; iw < wd; iw++) {
+          double acc = bv == null ? 0.0 : bv[ch];
+          for (int i = 0; i < kh; i++) {
+            int th = ih + spec.padH() - i;
+            if (th < 0 || th % spec.strideH() != 0 || th / spec.strideH() >= ho) continue;
+            int oh = th / spec.strideH();
+            for (int j = 0; j < kw; j++) {
+              int tw = iw + spec.padW() - j;
+              if (tw < 0 || tw % spec.strideW() != 0 || tw / spec.strideW() >= wo) continue;
+              int ow = tw / spec.strideW();
+              for (int oc = 0; oc < o; oc++) {
+                acc += (double) gv[((s * o + oc) * ho + oh) * wo + ow] * wv[((oc * c + ch) * kh + i) * kw + j];
+              }
+            }
+          }
+          xv[((s * c + ch) * h + ih) * wd + iw] = (float) acc;
+        }
+      }
+    });
+    dx.copyFrom(xv);
+  }
+
+  @Override
+  protected void conv2dWeightKernel(Tensor x, Tensor dy, ConvSpec spec, boolean accumulate, Tensor dw) {
+    int n = x.dim(0), c = x.dim(1), h = x.dim(2), wd = x.dim(3);
+    int o = dw.dim(0), kh = dw.dim(2), kw = dw.dim(3), ho = dy.dim(2), wo = dy.dim(3);
+    float[] xv = x.toArray(), gv = dy.toArray(), wv = dw.toArray();
+    IntStream.range(0, o * c).parallel().forEach(oc2 -> {
+      int oc = oc2 / c, ch = oc2 % c;
+      for (int i = 0; i < kh; i++) {
+        for (int j = 0; j < kw; j++) {
+          int idx = ((oc * c + ch) * kh + i) * kw + j;
+          double acc = accumulate ? wv[idx] : 0.0;
+          for (int s = 0; s < n; s++) {
+            for (int oh = 0; oh < ho; oh++) {
+              int ih = oh * spec.strideH() - spec.padH() + i;
+              if (ih < 0 || ih >= h) continue;
+              for (int ow = 0; ow < wo; ow++) {
+                int iw = ow * spec.strideW() - spec.padW() + j;
+                if (iw < 0 || iw >= wd) continue;
+                acc += (double) gv[((s * o + oc) * ho + oh) * wo + ow] * xv[((s * c + ch) * h + ih) * wd + iw];
+              }
+            }
+          }
+          wv[idx] = (float) acc;
+        }
+      }
+    });
+    dw.copyFrom(wv);
+  }
+
+  @Override
+  protected void channelSumsKernel(Tensor x, boolean accumulate, Tensor out) {
+    int n = x.dim(0), c = x.dim(1);
+    long inner = x.numel() / Math.max(1L, (long) n * c);
+    for (int ch = 0; ch < c; ch++) {
+      double acc = accumulate ? get(out, ch) : 0.0;
+      for (int s = 0; s < n; s++) {
+        for (long e = 0; e < inner; e++) acc += get(x, ((long) s * c + ch) * inner + e);
+      }
+      set(out, ch, acc);
+    }
+  }
+
+  // ---- batch normalization and dropout
+
+  @Override
+  protected void batchNormKernel(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+      boolean training, float momentum, float eps, Tensor y, Tensor saveMean, Tensor saveInvstd) {
+    int n = x.dim(0), c = x.dim(1);
+    long inner = x.numel() / Math.max(1L, (long) n * c), m = n * inner;
+    for (int ch = 0; ch < c; ch++) {
+      double mean, var;
+      if (training) {
+        double sum = 0;
+        for (int s = 0; s < n; s++) {
+          for (long e = 0; e < inner; e++) sum += get(x, ((long) s * c + ch) * inner + e);
+        }
+        mean = sum / m;
+        double sq = 0;
+        for (int s = 0; s < n; s++) {
+          for (long e = 0; e < inner; e++) {
+            double d = get(x, ((long) s * c + ch) * inner + e) - mean;
+            sq += d * d;
+          }
+        }
+        var = sq / m;
+        if (runningMean != null) {
+          set(runningMean, ch, (1.0 - momentum) * get(runningMean, ch) + (double) momentum * mean);
+          set(runningVar, ch, (1.0 - momentum) * get(runningVar, ch) + (double) momentum * var * m / (m - 1));
+        }
+      } else {
+        mean = get(runningMean, ch);
+        var = get(runningVar, ch);
+      }
+      double invstd = 1.0 / Math.sqrt(var + eps);
+      if (saveMean != null) {
+        set(saveMean, ch, mean);
+        set(saveInvstd, ch, invstd);
+      }
+      double g = gamma == null ? 1.0 : get(gamma, ch), b = beta == null ? 0.0 : get(beta, ch);
+      for (int s = 0; s < n; s++) {
+        for (long e = 0; e < inner; e++) {
+          long i = ((long) s * c + ch) * inner + e;
+          set(y, i, (get(x, i) - mean) * invstd * g + b);
+        }
+      }
+    }
+  }
+
+  @Override
+  protected void batchNormBackwardKernel(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvstd,
+      boolean training, Tensor dx, Tensor dGamma, boolean accumulateGamma, Tensor dBeta, boolean accumulateBeta) {
+    int n = x.dim(0), c = x.dim(1);
+    long inner = x.numel() / Math.max(1L, (long) n * c), m = n * inner;
+    for (int ch = 0; ch < c; ch++) {
+      double mean = get(saveMean, ch), invstd = get(saveInvstd, ch), g = gamma == null ? 1.0 : get(gamma, ch);
+      double sumDy = 0, sumDyXhat = 0;
+      for (int s = 0; s < n; s++) {
+        for (long e = 0; e < inner; e++) {
+          long i = ((long) s * c + ch) * inner + e;
+          sumDy += get(dy, i);
+          sumDyXhat += get(dy, i) * (get(x, i) - mean) * invstd;
+        }
+      }
+      if (dBeta != null) set(dBeta, ch, (accumulateBeta ? get(dBeta, ch) : 0.0) + sumDy);
+      if (dGamma != null) set(dGamma, ch, (accumulateGamma ? get(dGamma, ch) : 0.0) + sumDyXhat);
+      if (dx == null) continue;
+      for (int s = 0; s < n; s++) {
+        for (long e = 0; e < inner; e++) {
+          long i = ((long) s * c + ch) * inner + e;
+          double v = get(dy, i);
+          if (training) v = v - sumDy / m - (get(x, i) - mean) * invstd * sumDyXhat / m;
+          set(dx, i, g * invstd * v);
+        }
+      }
+    }
+  }
+
+  @Override
+  protected void dropoutKernel(Tensor x, float p, long seed, Tensor y) {
+    double scale = p < 1f ? 1.0 / (1.0 - p) : 0.0;
+    for (long i = 0; i < x.numel(); i++) {
+      host(y).set(i, uniform(seed, i) >= p ? (float) (get(x, i) * scale) : 0f);
+    }
   }
 
   // ---- optimizers
