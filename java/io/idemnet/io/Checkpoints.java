@@ -11,7 +11,9 @@ import java.util.Map;
 
 /**
  * Modules and optimizer state in safetensors files. A model file holds exactly the module's
- * parameters under PyTorch's {@code state_dict} names, so {@code safetensors.torch.load_file} +
+ * parameters and buffers (BatchNorm's {@code running_mean} / {@code running_var}) under PyTorch's
+ * {@code state_dict} names (PyTorch's int64 {@code num_batches_tracked} is not written: load such
+ * a file into a BatchNorm model with {@code strict=False}), so {@code safetensors.torch.load_file} +
  * {@code load_state_dict} reads it into the same {@code nn.Sequential}, and the reverse. A
  * training checkpoint adds the optimizer's state under {@code optimizer.<name>} and the step count
  * and learning rate in the metadata. Writes are atomic; a load validates the whole file against
@@ -61,9 +63,11 @@ public final class Checkpoints {
     return meta;
   }
 
+  /** Parameters and buffers (BatchNorm's running statistics) under their PyTorch names. */
   private static Map<String, Tensor> parameterValues(Module module) {
     Map<String, Tensor> m = new LinkedHashMap<>();
     for (Map.Entry<String, Parameter> e : module.namedParameters().entrySet()) m.put(e.getKey(), e.getValue().value());
+    m.putAll(module.namedBuffers());
     return m;
   }
 }
