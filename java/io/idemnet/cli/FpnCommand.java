@@ -39,6 +39,10 @@ final class FpnCommand implements Callable<Integer> {
   @Option(names = "--variant", defaultValue = "jfb", description = "jfb, implicit or explicit (default: ${DEFAULT-VALUE})")
   String variant;
 
+  @Option(names = "--model", defaultValue = "conv",
+      description = "Q: conv (two strided convolutions + linear) or linear (default: ${DEFAULT-VALUE})")
+  String model;
+
   @Option(names = "--epochs", defaultValue = "3", description = "(default: ${DEFAULT-VALUE})")
   int epochs;
 
@@ -92,6 +96,11 @@ final class FpnCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
+    boolean conv = switch (model.toLowerCase(Locale.ROOT)) {
+      case "conv" -> true;
+      case "linear" -> false;
+      default -> throw new ParameterException(spec.commandLine(), "--model must be conv or linear, got '" + model + "'");
+    };
     Dataset train, test;
     switch (data.toLowerCase(Locale.ROOT)) {
       case "fashion-mnist" -> {
@@ -113,13 +122,13 @@ final class FpnCommand implements Callable<Integer> {
     if (trainLimit > 0 && trainLimit < train.size()) train = train.subset(0, trainLimit);
     Backend backend = Backends.named(backendName);
     var o = spec.commandLine().getOut();
-    o.printf(Locale.ROOT, "fpn %s on %s: %d train / %d test images, latent %d, gamma %s, batch %d, Adam lr %s%n",
-        v.name().toLowerCase(Locale.ROOT), data, train.size(), test.size(), latent, gamma, batch, lr);
+    o.printf(Locale.ROOT, "fpn %s (%s Q) on %s: %d train / %d test images, latent %d, gamma %s, batch %d, Adam lr %s%n",
+        v.name().toLowerCase(Locale.ROOT), model, data, train.size(), test.size(), latent, gamma, batch, lr);
     o.println("epoch  train_loss  test_acc  train_s  iters/batch  vjps/batch");
     int batchesPerEpoch = train.size() / batch;
     ProgressBar bar = new ProgressBar(spec.commandLine().getErr(), (long) batchesPerEpoch * epochs);
     long[] done = {0};
-    new FpnExperiment(backend, config, FpnExperiment.linearQ(), false).run(train, test, 10, r -> {
+    new FpnExperiment(backend, config, conv ? FpnExperiment.convQ() : FpnExperiment.linearQ(), conv).run(train, test, 10, r -> {
       o.printf(Locale.ROOT, "%5d  %10.4f  %8.4f  %7.1f  %11.1f  %10.1f%n", r.epoch(), r.trainLoss(), r.testAccuracy(),
           r.trainSeconds(), r.meanIterations(), r.meanVjps());
       o.flush();

@@ -5,7 +5,11 @@ import io.idemnet.autograd.Var;
 import io.idemnet.backend.Activation;
 import io.idemnet.backend.Backend;
 import io.idemnet.data.Dataset;
+import io.idemnet.nn.ActivationLayer;
+import io.idemnet.nn.Conv2d;
+import io.idemnet.nn.Flatten;
 import io.idemnet.nn.Linear;
+import io.idemnet.nn.Sequential;
 import io.idemnet.nn.Module;
 import io.idemnet.optim.Adam;
 import io.idemnet.tensor.Tensor;
@@ -50,6 +54,22 @@ public final class FpnExperiment {
   /** Q = Linear(C*H*W, n) on flattened images. */
   public static QFactory linearQ() {
     return (be, data, n, seed) -> new Linear(be, data.sampleSize(), n, true, seed);
+  }
+
+  /**
+   * Q = two strided convolutions and a linear map, for [N, C, 28, 28] images:
+   * Conv(C, 32, 3x3, stride 2, pad 1) -> ReLU -> Conv(32, 64, 3x3, stride 2, pad 1) -> ReLU ->
+   * flatten -> Linear(64 * H/4 * W/4, n).
+   */
+  public static QFactory convQ() {
+    return (be, data, n, seed) -> {
+      int h = (data.height() + 1) / 2, w = (data.width() + 1) / 2;
+      h = (h + 1) / 2;
+      w = (w + 1) / 2;
+      return new Sequential(new Conv2d(be, data.channels(), 32, 3, 2, 1, true, seed),
+          new ActivationLayer(Activation.RELU), new Conv2d(be, 32, 64, 3, 2, 1, true, seed + 1),
+          new ActivationLayer(Activation.RELU), new Flatten(), new Linear(be, 64 * h * w, n, true, seed + 2));
+    };
   }
 
   private final Backend backend;

@@ -34,7 +34,8 @@ class MainTest {
   void argumentErrorsGiveUsageNotStackTraces() {
     for (String[] args : List.of(new String[] {"compare", "--runs", "many"}, new String[] {"compare", "--net", "B9"},
         new String[] {"compare", "--dims", "4,5"}, new String[] {"compare", "--data", "poisson"},
-        new String[] {"compare", "--lr", "-1"}, new String[] {"frobnicate"}, new String[] {"project", "--order", "12"})) {
+        new String[] {"compare", "--lr", "-1"}, new String[] {"frobnicate"}, new String[] {"project", "--order", "12"},
+        new String[] {"fpn", "--variant", "magic"}, new String[] {"fpn", "--latent", "0"}, new String[] {"fpn", "--model", "rnn"})) {
       Outcome o = run(args);
       assertEquals(2, o.code(), String.join(" ", args) + " -> " + o.err());
       assertFalse(o.err().contains("\tat "), "no stack trace for " + String.join(" ", args) + ":\n" + o.err());
