@@ -1,0 +1,146 @@
+package io.idemnet.ign;
+
+import io.idemnet.autograd.Graph;
+import io.idemnet.autograd.Var;
+import io.idemnet.backend.Backend;
+import io.idemnet.nn.Module;
+import io.idemnet.optim.Adam;
+import io.idemnet.tensor.Tensor;
+import java.util.List;
+
+/**
+ * One Idempotent Generative Network training step (Shocher et al.), with the idempotence and
+ * tightness terms either as in IGN's original or with Modified Backpropagation (Jensen &
+ * Vicary, Section 3.4); the exact formulas are in docs/ign.md. f' is the same module with its
+ * parameters detached (no copy of the weights); "noGrad" evaluations of f are f' too.
+ */
+public final class IgnTrainer {
+  public enum Mode {
+    /** IGN's losses and their ordinary gradients (tightness through the outer application only). */
+    ORIGINAL,
+    /** MB: idem gradient -(3 f'(y) - 2 f'(f'(y)) - y)/N at y = f(z); tight +(3 f'(w) - 2 f'(f'(w)) - w)/N at w = f(f'(z)). */
+    MODIFIED
+  }
+
+  /** Loss weights: reconstruction, idempotence, tightness (the paper's MNIST: 20, 0.1, 0.1). */
+  public record Lambdas(float rec, float idem, float tight) {}
+
+  /**
+   * Per-term losses of a step as mean absolute differences, the same in both modes:
+   * rec = |f(x) - x|, idem = |f'(f(z)) - f(z)|, tight = |f(f'(z)) - f'(z)|.
+   */
+  public record Losses(double rec, double idem, double tight) {}
+
+  private final Backend backend;
+  private final Module f;
+  private final Adam optimizer;
+  private final Mode mode;
+  private final Lambdas lambdas;
+  private final Graph graph;
+
+  public IgnTrainer(Backend backend, Module f, Adam optimizer, Mode mode, Lambdas lambdas) {
+    this.backend = backend;
+    this.f = f;
+    this.optimizer = optimizer;
+    this.mode = mode;
+    this.lambdas = lambdas;
+    this.graph = new Graph(backend);
+  }
+
+  public Graph graph() {
+    return graph;
+  }
+
+  /** One step on real images x and noise z (same shape); returns the losses before the update. */
+  public Losses step(Tensor x, Tensor z) {
+    if (!x.sameShape(z)) throw new IllegalArgumentException("IGN step: x " + x + " and z " + z + " must have the same shape");
+    f.train(true);
+    graph.reset();
+    optimizer.zeroGrad();
+    float n = x.dim(0);
+    float numel = x.numel();
+
+    // Reconstruction: lambda_r * mean |f(x) - x|.
+    Var fx = f.forward(graph, graph.constant(x));
+    float[] gRec = new float[(int) x.numel()];
+    double rec = l1AndSign(fx.value().toArray(), x.toArray(), gRec, lambdas.rec() / numel);
+
+    Var y = f.forward(graph, graph.constant(z)); // f_theta(z), recorded
+    Tensor c;
+    try (Graph.Scope s = graph.noGrad()) {
+      c = f.forward(graph, graph.constant(z)).value(); // f'(z) (fresh dropout draw; same weights)
+    }
+    Var w = f.forward(graph, graph.constant(c)); // f_theta(f'(z)): the tightness path through the outer application
+
+    double idem, tight;
+    float[] gY, gW;
+    List<Var> outs;
+    List<float[]> grads;
+    if (mode == Mode.MODIFIED) {
+      float[] fy = detachedF(y.value()), ffy = detachedF2(fy, y.value());
+      float[] fw = detachedF(w.value()), ffw = detachedF2(fw, w.value());
+      float[] yv = y.value().toArray(), wv = w.value().toArray(), cv = c.toArray();
+      gY = new float[yv.length];
+      gW = new float[wv.length];
+      idem = 0;
+      tight = 0;
+      for (int i = 0; i < yv.length; i++) {
+        gY[i] = lambdas.idem() * -(3 * fy[i] - 2 * ffy[i] - yv[i]) / n;
+        gW[i] = lambdas.tight() * (3 * fw[i] - 2 * ffw[i] - wv[i]) / n;
+        idem += Math.abs(fy[i] - yv[i]);
+        tight += Math.abs(wv[i] - cv[i]);
+      }
+      idem /= yv.length;
+      tight /= wv.length;
+      outs = List.of(fx, y, w);
+      grads = List.of(gRec, gY, gW);
+    } else {
+      // idem: mean |f'(f(z)) - f(z)|, gradient through f' (parameters detached) and directly to f(z).
+      Var ffz;
+      try (Graph.Scope d = graph.detachParameters()) {
+        ffz = f.forward(graph, y);
+      }
+      float[] gFfz = new float[(int) y.value().numel()];
+      idem = l1AndSign(ffz.value().toArray(), y.value().toArray(), gFfz, lambdas.idem() / numel);
+      gY = new float[gFfz.length];
+      for (int i = 0; i < gY.length; i++) gY[i] = -gFfz[i];
+      // tight: -mean |f(f'(z)) - f'(z)|, through the outer application only (f'(z) is a constant).
+      gW = new float[(int) w.value().numel()];
+      tight = l1AndSign(w.value().toArray(), c.toArray(), gW, -lambdas.tight() / numel);
+      outs = List.of(fx, ffz, y, w);
+      grads = List.of(gRec, gFfz, gY, gW);
+    }
+    Tensor[] seeds = new Tensor[grads.size()];
+    for (int i = 0; i < seeds.length; i++) {
+      seeds[i] = graph.workspace().take(outs.get(i).shape());
+      seeds[i].copyFrom(grads.get(i));
+    }
+    graph.backward(outs, List.of(seeds));
+    optimizer.step();
+    return new Losses(rec, idem, tight);
+  }
+
+  /** f'(t): f with no tape (parameters effectively detached), as a host array. */
+  private float[] detachedF(Tensor t) {
+    try (Graph.Scope s = graph.noGrad()) {
+      return f.forward(graph, graph.constant(t)).value().toArray();
+    }
+  }
+
+  private float[] detachedF2(float[] ft, Tensor like) {
+    Tensor tmp = graph.workspace().take(like.shape());
+    tmp.copyFrom(ft);
+    return detachedF(tmp);
+  }
+
+  /** mean |a - b|, and grad[i] = scale * sign(a_i - b_i). */
+  private static double l1AndSign(float[] a, float[] b, float[] grad, float scale) {
+    double sum = 0;
+    for (int i = 0; i < a.length; i++) {
+      float d = a[i] - b[i];
+      sum += Math.abs(d);
+      grad[i] = d > 0 ? scale : d < 0 ? -scale : 0f;
+    }
+    return sum / Math.max(1, a.length);
+  }
+}
