@@ -51,10 +51,14 @@ public final class IgnTrainer {
     return graph;
   }
 
-  /** One step on real images x and noise z (same shape); returns the losses before the update. */
-  public Losses step(Tensor x, Tensor z) {
+  /**
+   * One step on real images x and noise z (same shape); returns the losses before the update.
+   * {@code stepIndex} fixes the dropout masks of the step, so equal indices give equal steps.
+   */
+  public Losses step(Tensor x, Tensor z, long stepIndex) {
     if (!x.sameShape(z)) throw new IllegalArgumentException("IGN step: x " + x + " and z " + z + " must have the same shape");
     f.train(true);
+    f.setRandomCounter(stepIndex << 4); // each step's (at most 8) applications of f get their own masks
     graph.reset();
     optimizer.zeroGrad();
     float n = x.dim(0);

@@ -31,6 +31,12 @@ public final class Dropout implements Module {
     return training;
   }
 
+  /** The next forward pass uses counter + 1 (see {@link #nextSeed()}). */
+  @Override
+  public void setRandomCounter(long counter) {
+    calls = counter;
+  }
+
   @Override
   public void train(boolean mode) {
     training = mode;

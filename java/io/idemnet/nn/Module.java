@@ -35,6 +35,12 @@ public interface Module extends AutoCloseable {
    * Training (true, the default) or evaluation mode, as PyTorch's {@code module.train(mode)}: it
    * changes what BatchNorm and Dropout do. Containers pass it on to their children.
    */
+  /**
+   * Sets the counter that random layers (Dropout) derive their next masks from, so that a run
+   * resumed from a checkpoint draws the same masks as the uninterrupted run. No-op by default.
+   */
+  default void setRandomCounter(long counter) {}
+
   default void train(boolean mode) {}
 
   /** Evaluation mode: {@code train(false)}. */

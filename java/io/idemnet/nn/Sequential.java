@@ -76,6 +76,12 @@ public final class Sequential implements Module {
     children.forEach(m -> m.train(mode));
   }
 
+  /** Each child gets its own range of counters, so that equal seeds in two children never collide. */
+  @Override
+  public void setRandomCounter(long counter) {
+    for (int i = 0; i < children.size(); i++) children.get(i).setRandomCounter(counter + ((long) i << 40));
+  }
+
   @Override
   public void close() {
     children.forEach(Module::close);
