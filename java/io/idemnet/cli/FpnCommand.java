@@ -40,7 +40,8 @@ final class FpnCommand implements Callable<Integer> {
   String variant;
 
   @Option(names = "--model", defaultValue = "conv",
-      description = "Q: conv (two strided convolutions + linear) or linear (default: ${DEFAULT-VALUE})")
+      description = "conv (Q: two strided convolutions; R: 3x3 convolution on 48 feature maps) or linear "
+          + "(Q, R, S dense; --latent sets n) (default: ${DEFAULT-VALUE})")
   String model;
 
   @Option(names = "--epochs", defaultValue = "3", description = "(default: ${DEFAULT-VALUE})")

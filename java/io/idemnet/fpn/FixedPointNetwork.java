@@ -12,7 +12,8 @@ import java.util.Map;
 
 /**
  * A Fixed Point Network (Wu Fung, Heaton et al.): M(d) = S(u*), u* = T(u*; d) with
- * T(u; d) = R(u, Q(d)).
+ * T(u; d) = R(u, Q(d)); u has Q's output shape ([N, n] for {@link LatentMap}, feature maps for
+ * {@link ConvLatentMap}).
  *
  * <p>Forward: q = Q(d) is recorded; u* is found by iterating T from u = 0 <em>without a tape</em>
  * (a private graph whose buffers are recycled every iteration, so memory does not grow with the
@@ -36,7 +37,7 @@ public final class FixedPointNetwork implements Module {
   public record Stats(int iterations, double maxResidual, boolean converged, int vjpProducts) {}
 
   private final Module q;
-  private final LatentMap r;
+  private final Latent r;
   private final Module s;
   private final Graph solver;
   private double tolerance = 1e-4;
@@ -49,7 +50,7 @@ public final class FixedPointNetwork implements Module {
   private double lastResidual;
   private int lastVjps;
 
-  public FixedPointNetwork(Backend backend, Module q, LatentMap r, Module s) {
+  public FixedPointNetwork(Backend backend, Module q, Latent r, Module s) {
     this.q = q;
     this.r = r;
     this.s = s;
@@ -78,7 +79,7 @@ public final class FixedPointNetwork implements Module {
     return this;
   }
 
-  public LatentMap latentMap() {
+  public Latent latentMap() {
     return r;
   }
 
@@ -94,12 +95,8 @@ public final class FixedPointNetwork implements Module {
   @Override
   public Var forward(Graph graph, Var d) {
     Var qv = q.forward(graph, d);
-    int n = r.size(), batch = qv.dim(0);
-    if (qv.value().rank() != 2 || qv.dim(1) != n) {
-      throw new IllegalArgumentException("Q must map to [N, " + n + "], got " + java.util.Arrays.toString(qv.shape()));
-    }
     if (explicitDepth > 0) {
-      Var u = graph.constant(zeros(graph, batch, n));
+      Var u = graph.constant(zeros(graph, qv.shape()));
       for (int i = 0; i < explicitDepth; i++) u = r.apply(graph, u, qv);
       lastIterations = explicitDepth;
       lastResidual = Double.NaN;
@@ -112,8 +109,8 @@ public final class FixedPointNetwork implements Module {
     return s.forward(graph, z);
   }
 
-  private static Tensor zeros(Graph graph, int rows, int cols) {
-    Tensor t = graph.workspace().take(rows, cols);
+  private static Tensor zeros(Graph graph, int... shape) {
+    Tensor t = graph.workspace().take(shape);
     graph.backend().fill(t, 0f);
     return t;
   }
@@ -121,9 +118,8 @@ public final class FixedPointNetwork implements Module {
   /** Fixed-point iteration without a tape; the result lives in the caller graph's workspace. */
   private Tensor solve(Graph graph, Tensor qValue) {
     Backend be = graph.backend();
-    int batch = qValue.dim(0), n = qValue.dim(1);
-    Tensor u = zeros(graph, batch, n);
-    Tensor diff = graph.workspace().take(batch, n);
+    Tensor u = zeros(graph, qValue.shape());
+    Tensor diff = graph.workspace().take(qValue.shape());
     lastResidual = Double.POSITIVE_INFINITY;
     lastIterations = 0;
     for (int k = 0; k < maxIterations; k++) {
@@ -147,7 +143,7 @@ public final class FixedPointNetwork implements Module {
 
   private static double maxRowNorm(Tensor t) {
     float[] v = t.toArray();
-    int cols = t.dim(1);
+    int cols = (int) (t.numel() / Math.max(1, t.dim(0)));
     double max = 0;
     for (int i = 0; i < v.length; i += cols) {
       double s = 0;
@@ -213,7 +209,7 @@ public final class FixedPointNetwork implements Module {
   @Override
   public void close() {
     q.close();
-    r.weight().close();
+    r.close();
     s.close();
     solver.close();
   }

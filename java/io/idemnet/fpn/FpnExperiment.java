@@ -56,20 +56,20 @@ public final class FpnExperiment {
     return (be, data, n, seed) -> new Linear(be, data.sampleSize(), n, true, seed);
   }
 
+  /** Channels of the convolutional model's latent feature maps. */
+  static final int CONV_CHANNELS = 48;
+
   /**
-   * Q = two strided convolutions and a linear map, for [N, C, 28, 28] images:
-   * Conv(C, 32, 3x3, stride 2, pad 1) -> ReLU -> Conv(32, 64, 3x3, stride 2, pad 1) -> ReLU ->
-   * flatten -> Linear(64 * H/4 * W/4, n).
+   * Q for the convolutional model: Conv(C, 32, 3x3, stride 2, pad 1) -> ReLU ->
+   * Conv(32, 48, 3x3, stride 2, pad 1), giving q as 48 feature maps of H/4 x W/4 (7x7 for 28x28).
    */
   public static QFactory convQ() {
-    return (be, data, n, seed) -> {
-      int h = (data.height() + 1) / 2, w = (data.width() + 1) / 2;
-      h = (h + 1) / 2;
-      w = (w + 1) / 2;
-      return new Sequential(new Conv2d(be, data.channels(), 32, 3, 2, 1, true, seed),
-          new ActivationLayer(Activation.RELU), new Conv2d(be, 32, 64, 3, 2, 1, true, seed + 1),
-          new ActivationLayer(Activation.RELU), new Flatten(), new Linear(be, 64 * h * w, n, true, seed + 2));
-    };
+    return (be, data, n, seed) -> new Sequential(new Conv2d(be, data.channels(), 32, 3, 2, 1, true, seed),
+        new ActivationLayer(Activation.RELU), new Conv2d(be, 32, CONV_CHANNELS, 3, 2, 1, true, seed + 1));
+  }
+
+  private static int quarter(int side) {
+    return ((side + 1) / 2 + 1) / 2;
   }
 
   private final Backend backend;
@@ -87,10 +87,23 @@ public final class FpnExperiment {
     this.imagesAsNchw = imagesAsNchw;
   }
 
+  /**
+   * Q from the factory; with images as [N, C, H, W] (the convolutional model) R is a 3x3
+   * convolution on Q's 48 feature maps ({@link ConvLatentMap}) and S = Flatten + Linear; otherwise
+   * R is dense on the latent size ({@link LatentMap}) and S = Linear.
+   */
   public FixedPointNetwork build(Dataset train, int classes) {
     Module q = qFactory.create(backend, train, config.latent(), config.seed());
-    LatentMap r = new LatentMap(backend, config.latent(), Activation.RELU, config.gamma(), config.seed() + 10);
-    Module s = new Linear(backend, config.latent(), classes, true, config.seed() + 20);
+    Latent r;
+    Module s;
+    if (imagesAsNchw) {
+      int h = quarter(train.height()), w = quarter(train.width());
+      r = new ConvLatentMap(backend, CONV_CHANNELS, h, w, config.gamma(), config.seed() + 10);
+      s = new Sequential(new Flatten(), new Linear(backend, CONV_CHANNELS * h * w, classes, true, config.seed() + 20));
+    } else {
+      r = new LatentMap(backend, config.latent(), Activation.RELU, config.gamma(), config.seed() + 10);
+      s = new Linear(backend, config.latent(), classes, true, config.seed() + 20);
+    }
     FixedPointNetwork f = new FixedPointNetwork(backend, q, r, s).tolerance(config.tolerance(), config.maxIterations());
     return switch (config.variant()) {
       case JFB -> f.backward(FixedPointNetwork.BackwardMode.JFB, 1, 1e-4);

@@ -16,7 +16,7 @@ import java.util.Random;
  * {@link #enforceContraction} keeps it so by rescaling W after each optimizer step, with
  * ||W||_2 estimated by power iteration (warm-started across calls).
  */
-public final class LatentMap {
+public final class LatentMap implements Latent {
   private final Parameter weight;
   private final Activation activation;
   private final float gamma;
@@ -47,20 +47,24 @@ public final class LatentMap {
     return weight.value().dim(0);
   }
 
+  @Override
   public float gamma() {
     return gamma;
   }
 
+  @Override
   public Parameter weight() {
     return weight;
   }
 
+  @Override
   public Var apply(Graph graph, Var u, Var q) {
     Var pre = graph.add(graph.linear(u, graph.param(weight), null), q);
     return graph.activation(activation, pre);
   }
 
-  Map<String, Parameter> namedParameters() {
+  @Override
+  public Map<String, Parameter> namedParameters() {
     Map<String, Parameter> m = new LinkedHashMap<>();
     m.put("weight", weight);
     return m;
@@ -72,6 +76,7 @@ public final class LatentMap {
    * low (a Rayleigh quotient), so the scaled norm is a target, not a proof: the solver's residual
    * check is what reports a T that failed to contract.
    */
+  @Override
   public double enforceContraction(int iterations) {
     int n = size();
     float[] w = weight.value().toArray();
