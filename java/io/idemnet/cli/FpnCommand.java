@@ -105,8 +105,7 @@ final class FpnCommand implements Callable<Integer> {
     Dataset train, test;
     switch (data.toLowerCase(Locale.ROOT)) {
       case "fashion-mnist" -> {
-        Path dir = dataDir != null ? dataDir
-            : Files.isDirectory(FashionMnist.LOCAL_DIR) ? FashionMnist.LOCAL_DIR : FashionMnist.DEBIAN_DIR;
+        Path dir = dataDir != null ? dataDir : FashionMnist.defaultDir();
         train = FashionMnist.load(dir, true);
         test = FashionMnist.load(dir, false);
       }

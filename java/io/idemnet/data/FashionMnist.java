@@ -25,6 +25,11 @@ public final class FashionMnist {
   /** Where {@code scripts/fetch-data.sh} puts them, relative to the repository root. */
   public static final Path LOCAL_DIR = Path.of("data/fashion-mnist");
 
+  /** {@link #LOCAL_DIR} when it exists (after scripts/fetch-data.sh), else {@link #DEBIAN_DIR}. */
+  public static Path defaultDir() {
+    return java.nio.file.Files.isDirectory(LOCAL_DIR) ? LOCAL_DIR : DEBIAN_DIR;
+  }
+
   /** The class names, by label. */
   public static final List<String> CLASSES = List.of(
       "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot");

@@ -16,8 +16,7 @@ import org.junit.jupiter.api.Test;
  */
 class MnistRealDataTest {
   private static Path fashionDir() {
-    Path local = FashionMnist.LOCAL_DIR;
-    return Files.isDirectory(local) ? local : FashionMnist.DEBIAN_DIR;
+    return FashionMnist.defaultDir();
   }
 
   @Test
