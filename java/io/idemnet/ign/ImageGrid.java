@@ -9,6 +9,10 @@ import javax.imageio.ImageIO;
 
 /** Writes rows of single-channel images with values in [-1, 1] as one grey PNG (atomically). */
 public final class ImageGrid {
+  static {
+    ImageIO.setUseCache(false); // no per-stream shutdown hook (see Plots)
+  }
+
   private ImageGrid() {}
 
   /** rows[r] holds {@code count} images of h x w, one after another; each pixel becomes scale x scale. */

@@ -43,6 +43,9 @@ import javax.imageio.ImageIO;
 public final class Plots {
   static {
     if (System.getProperty("java.awt.headless") == null) System.setProperty("java.awt.headless", "true");
+    // With its disk cache ImageIO registers a shutdown hook per stream, which fails once the JVM
+    // is shutting down: the figures of an interrupted `compare` are written exactly then.
+    javax.imageio.ImageIO.setUseCache(false);
   }
 
   private Plots() {}
