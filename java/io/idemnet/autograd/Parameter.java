@@ -17,6 +17,16 @@ public final class Parameter implements AutoCloseable {
     this.grad = value.backend().zeros(value.shape());
   }
 
+  /**
+   * A new parameter of the given shape drawn from U(-bound, bound) by the counter-based generator
+   * (PyTorch's default initialisations of Linear and convolutions are such uniforms).
+   */
+  public static Parameter uniform(Backend backend, float bound, long seed, int... shape) {
+    Tensor t = backend.zeros(shape);
+    backend.randomUniform(t, seed, -bound, bound);
+    return new Parameter(t);
+  }
+
   public Tensor value() {
     return value;
   }

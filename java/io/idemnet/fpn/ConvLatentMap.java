@@ -32,10 +32,8 @@ public final class ConvLatentMap implements Latent {
     this.channels = channels;
     this.height = height;
     this.width = width;
-    Tensor w = backend.zeros(channels, channels, 3, 3);
     float bound = (float) (1.0 / Math.sqrt(channels * 9.0));
-    backend.randomUniform(w, seed, -bound, bound);
-    this.weight = new Parameter(w);
+    this.weight = Parameter.uniform(backend, bound, seed, channels, channels, 3, 3);
     this.v = backend.zeros(1, channels, height, width);
     this.av = backend.zeros(1, channels, height, width);
     backend.randomNormal(v, seed + 1, 0f, 1f);

@@ -5,7 +5,6 @@ import io.idemnet.autograd.Parameter;
 import io.idemnet.autograd.Var;
 import io.idemnet.backend.Activation;
 import io.idemnet.backend.Backend;
-import io.idemnet.tensor.Tensor;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
@@ -33,10 +32,8 @@ public final class LatentMap implements Latent {
     }
     this.activation = activation;
     this.gamma = gamma;
-    Tensor w = backend.zeros(size, size);
     float bound = (float) (1.0 / Math.sqrt(size));
-    backend.randomUniform(w, seed, -bound, bound);
-    this.weight = new Parameter(w);
+    this.weight = Parameter.uniform(backend, bound, seed, size, size);
     this.powerVector = new float[size];
     Random rnd = new Random(seed);
     for (int i = 0; i < size; i++) powerVector[i] = (float) rnd.nextGaussian();

@@ -5,7 +5,6 @@ import io.idemnet.autograd.Parameter;
 import io.idemnet.autograd.Var;
 import io.idemnet.backend.Backend;
 import io.idemnet.backend.ConvSpec;
-import io.idemnet.tensor.Tensor;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -48,16 +47,8 @@ public final class ConvTranspose2d implements Module {
     this.outPadH = outputPaddingH;
     this.outPadW = outputPaddingW;
     float bound = (float) (1.0 / Math.sqrt((double) out * kernelH * kernelW));
-    Tensor w = backend.zeros(in, out, kernelH, kernelW);
-    backend.randomUniform(w, seed, -bound, bound);
-    this.weight = new Parameter(w);
-    if (withBias) {
-      Tensor b = backend.zeros(out);
-      backend.randomUniform(b, seed + 1, -bound, bound);
-      this.bias = new Parameter(b);
-    } else {
-      this.bias = null;
-    }
+    this.weight = Parameter.uniform(backend, bound, seed, in, out, kernelH, kernelW);
+    this.bias = withBias ? Parameter.uniform(backend, bound, seed + 1, out) : null;
   }
 
   public int inChannels() {

@@ -4,7 +4,6 @@ import io.idemnet.autograd.Graph;
 import io.idemnet.autograd.Parameter;
 import io.idemnet.autograd.Var;
 import io.idemnet.backend.Backend;
-import io.idemnet.tensor.Tensor;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -23,16 +22,8 @@ public final class Linear implements Module {
     this.in = in;
     this.out = out;
     float bound = (float) (1.0 / Math.sqrt(in));
-    Tensor w = backend.zeros(out, in);
-    backend.randomUniform(w, seed, -bound, bound);
-    this.weight = new Parameter(w);
-    if (withBias) {
-      Tensor b = backend.zeros(out);
-      backend.randomUniform(b, seed + 1, -bound, bound);
-      this.bias = new Parameter(b);
-    } else {
-      this.bias = null;
-    }
+    this.weight = Parameter.uniform(backend, bound, seed, out, in);
+    this.bias = withBias ? Parameter.uniform(backend, bound, seed + 1, out) : null;
   }
 
   public int inFeatures() {
