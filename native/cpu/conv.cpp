@@ -4,19 +4,15 @@
 //   backward data:    col [K, P]  = W^T [K, o] * dy_n [o, P];  dx_n = col2im(col) (+ bias[c])
 //   backward weight:  dW [o, K]  += dy_n [o, P] * col(x_n)^T [P, K]
 // col(x_n)[(ch*kh + i)*kw + j, oh*wo + ow] = x_n[ch, oh*sh - ph + i, ow*sw - pw + j] (0 outside).
-// A 1x1 kernel with stride 1 and no padding needs no col buffer: col(x_n) is x_n itself.
-//
-// Threads: when the batch has enough samples (or each sample's GEMM is too small to be worth
-// BLAS threads), samples are spread over the OpenMP team, each thread with its own col buffer
-// and single-threaded GEMMs; the weight gradient then sums per-thread partials in thread order
-// (deterministic for a given thread count). Otherwise samples go one by one with a threaded GEMM
-// and im2col / col2im split over channels.
+// Samples are processed in chunks (one GEMM per chunk, see `lower` below); threads come from
+// OpenBLAS inside the GEMM and from OpenMP over (sample, channel) items in the copies.
 #include <cblas.h>
 #include <omp.h>
 
 #include <algorithm>
 #include <climits>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "common.h"
@@ -33,7 +29,6 @@ struct Geometry {
   int64_t p() const { return ho * wo; }          // output positions per channel
   int64_t image() const { return c * h * w; }    // elements of one input sample
   int64_t output() const { return o * ho * wo; } // elements of one output sample
-  bool direct() const { return kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0; }
 };
 
 int check(const char* op, const Geometry& g) {
@@ -49,16 +44,11 @@ int check(const char* op, const Geometry& g) {
   return IDEMNET_OK;
 }
 
-// Below this many multiply-adds a GEMM runs on the calling thread (as in blas.cpp).
-constexpr int64_t kSingleThreadMacs = 64 * 64 * 64;
-
-// Row-major C = alpha op(A) op(B) + beta C; `single` keeps OpenBLAS on the calling thread.
-void gemm(bool single, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a,
-          int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  int previous = single ? openblas_set_num_threads_local(1) : 0;
+// Row-major C = op(A) op(B) + beta C, threaded by OpenBLAS.
+void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+          const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m,
               (int)n, (int)k, 1.0f, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
-  if (single) openblas_set_num_threads_local(previous);
 }
 
 // ceil(a / b) and floor(a / b) for b > 0 and any sign of a.
@@ -72,15 +62,31 @@ inline void valid_columns(const Geometry& g, int64_t j, int64_t& lo, int64_t& hi
   if (hi < lo) hi = lo;
 }
 
-// Rows of col(x_n) for channels [c0, c1).
-IDEMNET_CLONES void im2col(const float* x, const Geometry& g, float* col, int64_t c0, int64_t c1) {
-  for (int64_t ch = c0; ch < c1; ++ch) {
-    const float* xc = x + ch * g.h * g.w;
-    for (int64_t i = 0; i < g.kh; ++i) {
-      for (int64_t j = 0; j < g.kw; ++j) {
-        float* dst = col + ((ch * g.kh + i) * g.kw + j) * g.p();
-        int64_t lo, hi;
-        valid_columns(g, j, lo, hi);
+// A chunk of `nb` samples is lowered to one GEMM: the col matrix is [K, nb*P] (row stride
+// ld = nb*P), sample s of the chunk owning columns [s*P, (s+1)*P). One GEMM per chunk instead of
+// one per sample matters for the deep layers, whose P is 1..9: per sample those GEMMs are
+// matrix-vector products that read the whole weight matrix for a handful of outputs.
+// Each work item is done by one thread, so results do not depend on the thread count except
+// through OpenBLAS's own (fixed) partitioning.
+
+// Work items below are (channel, block of up to kSampleBlock samples) with the samples innermost,
+// so that each col row (or each row of `rows`) is written front to back: per (sample, channel)
+// items would write P floats to each of kh*kw rows ld floats apart, touching a new page per row.
+constexpr int64_t kSampleBlock = 16;
+
+inline int64_t sample_blocks(int64_t nb) { return (nb + kSampleBlock - 1) / kSampleBlock; }
+
+// The rows of channel ch for chunk samples [sb, se) (chunk sample s is x + s * image), at column
+// offset s*P of a col matrix with row stride ld.
+IDEMNET_CLONES void im2col_channel(const float* x, const Geometry& g, int64_t ch, int64_t sb, int64_t se,
+                                   float* col, int64_t ld) {
+  for (int64_t i = 0; i < g.kh; ++i) {
+    for (int64_t j = 0; j < g.kw; ++j) {
+      int64_t lo, hi;
+      valid_columns(g, j, lo, hi);
+      for (int64_t s = sb; s < se; ++s) {
+        const float* xc = x + s * g.image() + ch * g.h * g.w;
+        float* dst = col + ((ch * g.kh + i) * g.kw + j) * ld + s * g.p();
         for (int64_t oh = 0; oh < g.ho; ++oh) {
           float* row = dst + oh * g.wo;
           int64_t ih = oh * g.sh - g.ph + i;
@@ -102,18 +108,22 @@ IDEMNET_CLONES void im2col(const float* x, const Geometry& g, float* col, int64_
   }
 }
 
-// dx_n[c0:c1] = (bias[c] or 0) + the col entries that im2col would have read from each element.
-IDEMNET_CLONES void col2im(const float* col, const float* bias, const Geometry& g, float* dx,
-                           int64_t c0, int64_t c1) {
-  for (int64_t ch = c0; ch < c1; ++ch) {
-    float* xc = dx + ch * g.h * g.w;
-    float init = bias ? bias[ch] : 0.0f;
+// dx_s[ch] = (bias[ch] or 0) + every col entry that im2col would have read from each element, for
+// chunk samples [sb, se) (chunk sample s is dx + s * image).
+IDEMNET_CLONES void col2im_channel(const float* col, int64_t ld, const float* bias, const Geometry& g,
+                                   int64_t ch, int64_t sb, int64_t se, float* dx) {
+  float init = bias ? bias[ch] : 0.0f;
+  for (int64_t s = sb; s < se; ++s) {
+    float* xc = dx + s * g.image() + ch * g.h * g.w;
     for (int64_t e = 0; e < g.h * g.w; ++e) xc[e] = init;
-    for (int64_t i = 0; i < g.kh; ++i) {
-      for (int64_t j = 0; j < g.kw; ++j) {
-        const float* src = col + ((ch * g.kh + i) * g.kw + j) * g.p();
-        int64_t lo, hi;
-        valid_columns(g, j, lo, hi);
+  }
+  for (int64_t i = 0; i < g.kh; ++i) {
+    for (int64_t j = 0; j < g.kw; ++j) {
+      int64_t lo, hi;
+      valid_columns(g, j, lo, hi);
+      for (int64_t s = sb; s < se; ++s) {
+        float* xc = dx + s * g.image() + ch * g.h * g.w;
+        const float* src = col + ((ch * g.kh + i) * g.kw + j) * ld + s * g.p();
         for (int64_t oh = 0; oh < g.ho; ++oh) {
           int64_t ih = oh * g.sh - g.ph + i;
           if (ih < 0 || ih >= g.h) continue;
@@ -130,82 +140,75 @@ IDEMNET_CLONES void col2im(const float* col, const float* bias, const Geometry& 
   }
 }
 
-// y_n[o, :] = bias[o], the starting value of a GEMM with beta = 1.
-IDEMNET_CLONES void fill_bias(const float* bias, int64_t channels, int64_t len, float* y) {
-  for (int64_t ch = 0; ch < channels; ++ch) {
-    float* yc = y + ch * len;
-    for (int64_t e = 0; e < len; ++e) yc[e] = bias[ch];
-  }
+// Copies `len` floats from src to dst, adding `add`.
+IDEMNET_CLONES void copy_add(const float* src, float add, int64_t len, float* dst) {
+  for (int64_t e = 0; e < len; ++e) dst[e] = src[e] + add;
 }
 
-IDEMNET_CLONES void add_partial(const float* part, float* out, int64_t b, int64_t e) {
-  for (int64_t i = b; i < e; ++i) out[i] += part[i];
-}
-
-// Spread samples over threads?
-bool by_sample(const Geometry& g) {
-  int threads = omp_get_max_threads();
-  int64_t macs = g.o * g.k() * g.p();
-  return threads > 1 && g.n > 1 && (g.n >= threads || macs <= kSingleThreadMacs);
-}
-
-// Samples handled by thread t of `threads` (static, contiguous).
-inline void sample_range(const Geometry& g, int threads, int t, int64_t& b, int64_t& e) {
-  int64_t per = (g.n + threads - 1) / threads;
-  b = std::min(g.n, t * per);
-  e = std::min(g.n, b + per);
-}
-
-// ---------------------------------------------------------------------------- per-sample steps
-
-void forward_sample(const Geometry& g, bool single, const float* xn, const float* weight,
-                    const float* bias, float* yn, float* col) {
-  const float* cols = xn;
-  if (!g.direct()) {
-    if (single) {
-      im2col(xn, g, col, 0, g.c);
-    } else {
-      idemnet::parallel_items(g.c, g.k() * g.p(), [&](int64_t c0, int64_t c1) { im2col(xn, g, col, c0, c1); });
+// Calls fn(channel, sb, se) for every (channel, sample block) item of `channels` x `nb` samples,
+// spread over the OpenMP team; `work` (elements) decides whether threads are worth waking.
+template <class F>
+void for_channel_blocks(int64_t channels, int64_t nb, int64_t work, F&& fn) {
+  int64_t blocks = sample_blocks(nb);
+  idemnet::parallel_items(channels * blocks, work, [&](int64_t b, int64_t e) {
+    for (int64_t item = b; item < e; ++item) {
+      int64_t ch = item / blocks, sb = (item % blocks) * kSampleBlock;
+      fn(ch, sb, std::min(nb, sb + kSampleBlock));
     }
-    cols = col;
-  }
-  if (bias) fill_bias(bias, g.o, g.p(), yn);
-  bool small = single || g.o * g.k() * g.p() <= kSingleThreadMacs;
-  gemm(small, false, false, g.o, g.p(), g.k(), weight, g.k(), cols, g.p(), bias ? 1.0f : 0.0f, yn, g.p());
+  });
 }
 
-void data_sample(const Geometry& g, bool single, const float* dyn, const float* weight,
-                 const float* bias, float* dxn, float* col) {
-  bool small = single || g.o * g.k() * g.p() <= kSingleThreadMacs;
-  if (g.direct()) {
-    if (bias) fill_bias(bias, g.c, g.p(), dxn);
-    gemm(small, true, false, g.k(), g.p(), g.o, weight, g.k(), dyn, g.p(), bias ? 1.0f : 0.0f, dxn, g.p());
-    return;
-  }
-  gemm(small, true, false, g.k(), g.p(), g.o, weight, g.k(), dyn, g.p(), 0.0f, col, g.p());
-  if (single) {
-    col2im(col, bias, g, dxn, 0, g.c);
-  } else {
-    idemnet::parallel_items(g.c, g.k() * g.p(), [&](int64_t c0, int64_t c1) { col2im(col, bias, g, dxn, c0, c1); });
-  }
-}
-
-void weight_sample(const Geometry& g, bool single, const float* xn, const float* dyn, float beta,
-                   float* dw, float* col) {
-  const float* cols = xn;
-  if (!g.direct()) {
-    if (single) {
-      im2col(xn, g, col, 0, g.c);
-    } else {
-      idemnet::parallel_items(g.c, g.k() * g.p(), [&](int64_t c0, int64_t c1) { im2col(xn, g, col, c0, c1); });
+// Grow-only scratch memory per calling thread, so the hot path does not allocate (and fault in)
+// megabytes per call. It is kept until the thread ends: at most the chunk budget below, twice.
+struct Scratch {
+  std::unique_ptr<float[]> data;
+  size_t size = 0;
+  float* get(size_t n) {
+    if (n > size) {
+      data.reset();  // release before allocating the larger buffer
+      data.reset(new float[n]);
+      size = n;
     }
-    cols = col;
+    return data.get();
   }
-  bool small = single || g.o * g.k() * g.p() <= kSingleThreadMacs;
-  gemm(small, false, true, g.o, g.k(), g.p(), dyn, g.p(), cols, g.p(), beta, dw, g.k());
+};
+thread_local Scratch scratch_col, scratch_rows;
+
+// Floats per scratch buffer a chunk may use (32 MiB); a chunk has at least one sample.
+constexpr int64_t kChunkFloats = int64_t{8} << 20;
+
+int64_t chunk_samples(const Geometry& g) {
+  int64_t per_sample = std::max<int64_t>(std::max(g.k(), g.o) * g.p(), 1);
+  return std::max<int64_t>(1, std::min<int64_t>(g.n, kChunkFloats / per_sample));
 }
 
-size_t col_size(const Geometry& g) { return g.direct() ? 0 : (size_t)(g.k() * g.p()); }
+// col [K, nb*P] for samples [s0, s0 + nb) of x.
+void lower(const float* x, const Geometry& g, int64_t s0, int64_t nb, float* col) {
+  int64_t ld = nb * g.p();
+  const float* xs = x + s0 * g.image();
+  for_channel_blocks(g.c, nb, g.k() * ld, [&](int64_t ch, int64_t sb, int64_t se) {
+    im2col_channel(xs, g, ch, sb, se, col, ld);
+  });
+}
+
+// rows [o, nb*P] from dy [nb, o, P] (samples [s0, s0 + nb)).
+void gather_rows(const float* dy, const Geometry& g, int64_t s0, int64_t nb, float* rows) {
+  int64_t ld = nb * g.p();
+  for_channel_blocks(g.o, nb, g.o * ld, [&](int64_t oc, int64_t sb, int64_t se) {
+    for (int64_t s = sb; s < se; ++s)
+      copy_add(dy + (s0 + s) * g.output() + oc * g.p(), 0.0f, g.p(), rows + oc * ld + s * g.p());
+  });
+}
+
+// y [nb, o, P] (samples [s0, s0 + nb)) = rows [o, nb*P] + bias[o].
+void scatter_rows(const float* rows, const float* bias, const Geometry& g, int64_t s0, int64_t nb,
+                  float* y) {
+  int64_t ld = nb * g.p();
+  for_channel_blocks(g.o, nb, g.o * ld, [&](int64_t oc, int64_t sb, int64_t se) {
+    for (int64_t s = sb; s < se; ++s)
+      copy_add(rows + oc * ld + s * g.p(), bias ? bias[oc] : 0.0f, g.p(), y + (s0 + s) * g.output() + oc * g.p());
+  });
+}
 
 // Per-channel sums of x [n, c, hw] for channels [c0, c1).
 IDEMNET_CLONES void channel_sums_chunk(const float* x, int64_t n, int64_t c, int64_t hw, float beta,
@@ -238,22 +241,14 @@ int idemnet_conv2d_forward(const float* x, const float* weight, const float* bia
     if (status != IDEMNET_OK) return status;
     if (n == 0 || g.p() == 0) return IDEMNET_OK;
     IDEMNET_REQUIRE(x && weight && y, op, "null buffer");
-    if (by_sample(g)) {
-      int threads = omp_get_max_threads();
-      std::vector<float> cols(col_size(g) * threads);  // allocated outside the parallel region
-#pragma omp parallel num_threads(threads)
-      {
-        int t = omp_get_thread_num();
-        int64_t b, e;
-        sample_range(g, omp_get_num_threads(), t, b, e);
-        for (int64_t s = b; s < e; ++s)
-          forward_sample(g, true, x + s * g.image(), weight, bias, y + s * g.output(),
-                         cols.data() + col_size(g) * t);
-      }
-    } else {
-      std::vector<float> col(col_size(g));
-      for (int64_t s = 0; s < n; ++s)
-        forward_sample(g, false, x + s * g.image(), weight, bias, y + s * g.output(), col.data());
+    int64_t chunk = chunk_samples(g);
+    float* col = scratch_col.get((size_t)(g.k() * chunk * g.p()));
+    float* rows = scratch_rows.get((size_t)(g.o * chunk * g.p()));
+    for (int64_t s0 = 0; s0 < n; s0 += chunk) {
+      int64_t nb = std::min(chunk, n - s0), ld = nb * g.p();
+      lower(x, g, s0, nb, col);
+      gemm(false, false, g.o, ld, g.k(), weight, g.k(), col, ld, 0.0f, rows, ld);
+      scatter_rows(rows, bias, g, s0, nb, y);
     }
     return IDEMNET_OK;
   });
@@ -270,23 +265,16 @@ int idemnet_conv2d_backward_data(const float* dy, const float* weight, const flo
     if (status != IDEMNET_OK) return status;
     if (n == 0 || g.image() == 0) return IDEMNET_OK;
     IDEMNET_REQUIRE(dy && weight && dx, op, "null buffer");
-    // The col buffer is always needed here unless the kernel is direct (1x1, stride 1, no pad).
-    if (by_sample(g)) {
-      int threads = omp_get_max_threads();
-      std::vector<float> cols(col_size(g) * threads);
-#pragma omp parallel num_threads(threads)
-      {
-        int t = omp_get_thread_num();
-        int64_t b, e;
-        sample_range(g, omp_get_num_threads(), t, b, e);
-        for (int64_t s = b; s < e; ++s)
-          data_sample(g, true, dy + s * g.output(), weight, bias, dx + s * g.image(),
-                      cols.data() + col_size(g) * t);
-      }
-    } else {
-      std::vector<float> col(col_size(g));
-      for (int64_t s = 0; s < n; ++s)
-        data_sample(g, false, dy + s * g.output(), weight, bias, dx + s * g.image(), col.data());
+    int64_t chunk = chunk_samples(g);
+    float* col = scratch_col.get((size_t)(g.k() * chunk * g.p()));
+    float* rows = scratch_rows.get((size_t)(g.o * chunk * g.p()));
+    for (int64_t s0 = 0; s0 < n; s0 += chunk) {
+      int64_t nb = std::min(chunk, n - s0), ld = nb * g.p();
+      gather_rows(dy, g, s0, nb, rows);
+      gemm(true, false, g.k(), ld, g.o, weight, g.k(), rows, ld, 0.0f, col, ld);
+      for_channel_blocks(g.c, nb, g.k() * ld, [&](int64_t ch, int64_t sb, int64_t se) {
+        col2im_channel(col, ld, bias, g, ch, sb, se, dx + s0 * g.image());
+      });
     }
     return IDEMNET_OK;
   });
@@ -309,34 +297,14 @@ int idemnet_conv2d_backward_weight(const float* x, const float* dy, float* dweig
       return IDEMNET_OK;
     }
     IDEMNET_REQUIRE(x && dy, op, "null buffer");
-    if (by_sample(g)) {
-      int threads = omp_get_max_threads();
-      std::vector<float> cols(col_size(g) * threads);
-      std::vector<float> partials((size_t)wsize * threads, 0.0f);
-      int used = 1;
-#pragma omp parallel num_threads(threads)
-      {
-        int t = omp_get_thread_num();
-#pragma omp single
-        used = omp_get_num_threads();
-        int64_t b, e;
-        sample_range(g, omp_get_num_threads(), t, b, e);
-        float* part = partials.data() + (size_t)wsize * t;
-        for (int64_t s = b; s < e; ++s)
-          weight_sample(g, true, x + s * g.image(), dy + s * g.output(), s == b ? 0.0f : 1.0f, part,
-                        cols.data() + col_size(g) * t);
-      }
-      // dW = beta dW + partials in thread order (threads with no samples left theirs at zero).
-      if (beta == 0.0f) std::memcpy(dweight, partials.data(), (size_t)wsize * sizeof(float));
-      for (int t = beta == 0.0f ? 1 : 0; t < used; ++t) {
-        const float* part = partials.data() + (size_t)wsize * t;
-        idemnet::parallel_for(wsize, [&](int64_t b, int64_t e) { add_partial(part, dweight, b, e); });
-      }
-    } else {
-      std::vector<float> col(col_size(g));
-      for (int64_t s = 0; s < n; ++s)
-        weight_sample(g, false, x + s * g.image(), dy + s * g.output(), s == 0 ? beta : 1.0f, dweight,
-                      col.data());
+    int64_t chunk = chunk_samples(g);
+    float* col = scratch_col.get((size_t)(g.k() * chunk * g.p()));
+    float* rows = scratch_rows.get((size_t)(g.o * chunk * g.p()));
+    for (int64_t s0 = 0; s0 < n; s0 += chunk) {
+      int64_t nb = std::min(chunk, n - s0), ld = nb * g.p();
+      lower(x, g, s0, nb, col);
+      gather_rows(dy, g, s0, nb, rows);
+      gemm(false, true, g.o, g.k(), ld, rows, ld, col, ld, s0 == 0 ? beta : 1.0f, dweight, g.k());
     }
     return IDEMNET_OK;
   });

@@ -18,8 +18,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * conv2d and conv_transpose2d (forward, input, weight and bias gradients) of the CPU backend
  * against the reference backend, over odd sizes, stride 1 and 2, padding 0 and 1, 3x3 and 4x4
- * kernels (plus 1x1, rectangular and larger cases that take the other code paths: direct GEMM,
- * samples spread over threads, one sample with threaded GEMM).
+ * kernels, plus 1x1, rectangular and larger cases (threaded copies and GEMMs, and a batch that
+ * conv.cpp splits into two chunks of samples).
  *
  * <p>Tolerance: every output element is a sum of K products (K = C kh kw for the forward pass,
  * O kh kw for the input gradient, N Ho Wo for the weight gradient), plus a bias or an accumulated
@@ -83,10 +83,13 @@ class ConvKernelsTest {
         }
       }
     }
-    list.add(Arguments.of(3, 4, 6, 5, 5, 1, 1, 1, 1, 0, 0)); // 1x1: no col buffer
+    list.add(Arguments.of(3, 4, 6, 5, 5, 1, 1, 1, 1, 0, 0)); // 1x1
     list.add(Arguments.of(2, 2, 3, 8, 6, 3, 2, 2, 1, 1, 0)); // rectangular kernel, per-dimension stride/padding
-    list.add(Arguments.of(1, 16, 24, 19, 17, 3, 3, 1, 1, 1, 1)); // one sample: threaded GEMM, split im2col
-    list.add(Arguments.of(8, 16, 24, 13, 11, 3, 3, 1, 1, 1, 1)); // samples over threads
+    list.add(Arguments.of(1, 16, 24, 19, 17, 3, 3, 1, 1, 1, 1)); // one sample, threaded copies
+    list.add(Arguments.of(8, 16, 24, 13, 11, 3, 3, 1, 1, 1, 1)); // several samples in one GEMM
+    // K * P = 1152 * 54 * 54 = 3.4M floats per sample: over conv.cpp's 8M-float chunk budget
+    // for 3 samples, so the batch runs as chunks of 2 and 1 (weight gradient accumulates across).
+    list.add(Arguments.of(3, 128, 2, 54, 54, 3, 3, 1, 1, 1, 1));
     list.add(Arguments.of(5, 3, 2, 4, 4, 4, 4, 2, 2, 1, 1)); // kernel as large as the padded image allows
     return list.stream();
   }
