@@ -44,11 +44,14 @@ int check(const char* op, const Geometry& g) {
   return IDEMNET_OK;
 }
 
-// Row-major C = op(A) op(B) + beta C, threaded by OpenBLAS.
-void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
-          const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+// Row-major C = op(A) op(B) + beta C; `single` keeps OpenBLAS on the calling thread (used inside
+// our own parallel region; openblas_set_num_threads_local affects only the calling thread).
+void gemm(bool single, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a,
+          int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  int previous = single ? openblas_set_num_threads_local(1) : 0;
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m,
               (int)n, (int)k, 1.0f, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
+  if (single) openblas_set_num_threads_local(previous);
 }
 
 // ceil(a / b) and floor(a / b) for b > 0 and any sign of a.
@@ -76,6 +79,27 @@ constexpr int64_t kSampleBlock = 16;
 
 inline int64_t sample_blocks(int64_t nb) { return (nb + kSampleBlock - 1) / kSampleBlock; }
 
+// One col row for stride 1 when output and input rows have the same width (e.g. 3x3, padding 1):
+// dst[d] = x[d + delta] with delta = (i - ph) w + (j - pw) is then one contiguous copy, zero where
+// d + delta leaves the image; only the edge columns ow outside [lo, hi), which read the
+// neighbouring row, are zeroed afterwards.
+IDEMNET_CLONES void shifted_copy(const float* xc, const Geometry& g, int64_t i, int64_t j, int64_t lo,
+                                 int64_t hi, float* dst) {
+  int64_t p = g.p(), delta = (i - g.ph) * g.w + (j - g.pw);
+  int64_t b = std::min(p, std::max<int64_t>(0, -delta));
+  int64_t e = std::max(b, std::min(p, g.h * g.w - delta));
+  for (int64_t d = 0; d < b; ++d) dst[d] = 0.0f;
+  for (int64_t d = b; d < e; ++d) dst[d] = xc[d + delta];
+  for (int64_t d = e; d < p; ++d) dst[d] = 0.0f;
+  if (lo > 0 || hi < g.wo) {
+    for (int64_t oh = 0; oh < g.ho; ++oh) {
+      float* row = dst + oh * g.wo;
+      for (int64_t ow = 0; ow < lo; ++ow) row[ow] = 0.0f;
+      for (int64_t ow = hi; ow < g.wo; ++ow) row[ow] = 0.0f;
+    }
+  }
+}
+
 // The rows of channel ch for chunk samples [sb, se) (chunk sample s is x + s * image), at column
 // offset s*P of a col matrix with row stride ld.
 IDEMNET_CLONES void im2col_channel(const float* x, const Geometry& g, int64_t ch, int64_t sb, int64_t se,
@@ -87,6 +111,10 @@ IDEMNET_CLONES void im2col_channel(const float* x, const Geometry& g, int64_t ch
       for (int64_t s = sb; s < se; ++s) {
         const float* xc = x + s * g.image() + ch * g.h * g.w;
         float* dst = col + ((ch * g.kh + i) * g.kw + j) * ld + s * g.p();
+        if (g.sh == 1 && g.sw == 1 && g.wo == g.w) {
+          shifted_copy(xc, g, i, j, lo, hi, dst);
+          continue;
+        }
         for (int64_t oh = 0; oh < g.ho; ++oh) {
           float* row = dst + oh * g.wo;
           int64_t ih = oh * g.sh - g.ph + i;
@@ -140,17 +168,22 @@ IDEMNET_CLONES void col2im_channel(const float* col, int64_t ld, const float* bi
   }
 }
 
+IDEMNET_CLONES void add_partial(const float* part, float* out, int64_t b, int64_t e) {
+  for (int64_t i = b; i < e; ++i) out[i] += part[i];
+}
+
 // Copies `len` floats from src to dst, adding `add`.
 IDEMNET_CLONES void copy_add(const float* src, float add, int64_t len, float* dst) {
   for (int64_t e = 0; e < len; ++e) dst[e] = src[e] + add;
 }
 
 // Calls fn(channel, sb, se) for every (channel, sample block) item of `channels` x `nb` samples,
-// spread over the OpenMP team; `work` (elements) decides whether threads are worth waking.
+// spread over the OpenMP team unless `single`; `work` (elements) decides whether threads are
+// worth waking.
 template <class F>
-void for_channel_blocks(int64_t channels, int64_t nb, int64_t work, F&& fn) {
+void for_channel_blocks(bool single, int64_t channels, int64_t nb, int64_t work, F&& fn) {
   int64_t blocks = sample_blocks(nb);
-  idemnet::parallel_items(channels * blocks, work, [&](int64_t b, int64_t e) {
+  idemnet::parallel_items(channels * blocks, single ? 0 : work, [&](int64_t b, int64_t e) {
     for (int64_t item = b; item < e; ++item) {
       int64_t ch = item / blocks, sb = (item % blocks) * kSampleBlock;
       fn(ch, sb, std::min(nb, sb + kSampleBlock));
@@ -159,7 +192,8 @@ void for_channel_blocks(int64_t channels, int64_t nb, int64_t work, F&& fn) {
 }
 
 // Grow-only scratch memory per calling thread, so the hot path does not allocate (and fault in)
-// megabytes per call. It is kept until the thread ends: at most the chunk budget below, twice.
+// megabytes per call. It is kept until the thread ends (OpenMP's threads persist): per thread at
+// most twice its share of the chunk budget below, plus the weight-gradient partials.
 struct Scratch {
   std::unique_ptr<float[]> data;
   size_t size = 0;
@@ -172,39 +206,62 @@ struct Scratch {
     return data.get();
   }
 };
-thread_local Scratch scratch_col, scratch_rows;
+thread_local Scratch scratch_col, scratch_rows, scratch_partials;
 
-// Floats per scratch buffer a chunk may use (32 MiB); a chunk has at least one sample.
+// Floats per scratch buffer that the chunks in flight may use together (32 MiB).
 constexpr int64_t kChunkFloats = int64_t{8} << 20;
 
-int64_t chunk_samples(const Geometry& g) {
+// Runs body(t, team, s0, nb, single) over chunks [s0, s0 + nb) covering [0, n). With at least as many
+// samples as threads, OpenMP thread t takes the contiguous range [n t / T, n (t+1) / T) and runs
+// its chunks with single-threaded BLAS and copies (`single`): no hand-offs between our threads
+// and OpenBLAS's, whose spinning would otherwise compete with ours. With fewer samples, chunks
+// go one by one (t = 0, team = 1) with threaded BLAS and copies (single-threaded when called
+// from inside a parallel region). Returns the team size.
+template <class F>
+int for_chunks(const Geometry& g, F&& body) {
+  int threads = omp_get_max_threads();
   int64_t per_sample = std::max<int64_t>(std::max(g.k(), g.o) * g.p(), 1);
-  return std::max<int64_t>(1, std::min<int64_t>(g.n, kChunkFloats / per_sample));
+  if (threads > 1 && g.n >= threads && !omp_in_parallel()) {
+    int64_t chunk = std::max<int64_t>(1, kChunkFloats / threads / per_sample);
+    int used = threads;
+#pragma omp parallel num_threads(threads)
+    {
+      int t = omp_get_thread_num(), team = omp_get_num_threads();
+#pragma omp single
+      used = team;
+      int64_t b = g.n * t / team, e = g.n * (t + 1) / team;
+      for (int64_t s0 = b; s0 < e; s0 += chunk) body(t, team, s0, std::min(chunk, e - s0), true);
+    }
+    return used;
+  }
+  int64_t chunk = std::max<int64_t>(1, kChunkFloats / per_sample);
+  for (int64_t s0 = 0; s0 < g.n; s0 += chunk) body(0, 1, s0, std::min(chunk, g.n - s0), omp_in_parallel() != 0);
+  return 1;
 }
 
 // col [K, nb*P] for samples [s0, s0 + nb) of x.
-void lower(const float* x, const Geometry& g, int64_t s0, int64_t nb, float* col) {
+void lower(bool single, const float* x, const Geometry& g, int64_t s0, int64_t nb, float* col) {
   int64_t ld = nb * g.p();
   const float* xs = x + s0 * g.image();
-  for_channel_blocks(g.c, nb, g.k() * ld, [&](int64_t ch, int64_t sb, int64_t se) {
+  for_channel_blocks(single, g.c, nb, g.k() * ld, [&](int64_t ch, int64_t sb, int64_t se) {
     im2col_channel(xs, g, ch, sb, se, col, ld);
   });
 }
 
 // rows [o, nb*P] from dy [nb, o, P] (samples [s0, s0 + nb)).
-void gather_rows(const float* dy, const Geometry& g, int64_t s0, int64_t nb, float* rows) {
+void gather_rows(bool single, const float* dy, const Geometry& g, int64_t s0, int64_t nb, float* rows) {
   int64_t ld = nb * g.p();
-  for_channel_blocks(g.o, nb, g.o * ld, [&](int64_t oc, int64_t sb, int64_t se) {
+  for_channel_blocks(single, g.o, nb, g.o * ld, [&](int64_t oc, int64_t sb, int64_t se) {
     for (int64_t s = sb; s < se; ++s)
       copy_add(dy + (s0 + s) * g.output() + oc * g.p(), 0.0f, g.p(), rows + oc * ld + s * g.p());
   });
 }
 
 // y [nb, o, P] (samples [s0, s0 + nb)) = rows [o, nb*P] + bias[o].
-void scatter_rows(const float* rows, const float* bias, const Geometry& g, int64_t s0, int64_t nb,
+void scatter_rows(bool single, const float* rows, const float* bias, const Geometry& g, int64_t s0, int64_t nb,
                   float* y) {
   int64_t ld = nb * g.p();
-  for_channel_blocks(g.o, nb, g.o * ld, [&](int64_t oc, int64_t sb, int64_t se) {
+  for_channel_blocks(single, g.o, nb, g.o * ld, [&](int64_t oc, int64_t sb, int64_t se) {
     for (int64_t s = sb; s < se; ++s)
       copy_add(rows + oc * ld + s * g.p(), bias ? bias[oc] : 0.0f, g.p(), y + (s0 + s) * g.output() + oc * g.p());
   });
@@ -239,17 +296,16 @@ int idemnet_conv2d_forward(const float* x, const float* weight, const float* bia
     Geometry g{n, c, h, w, o, kh, kw, sh, sw, ph, pw, ho, wo};
     int status = check(op, g);
     if (status != IDEMNET_OK) return status;
-    if (n == 0 || g.p() == 0) return IDEMNET_OK;
+    if (n == 0) return IDEMNET_OK;
     IDEMNET_REQUIRE(x && weight && y, op, "null buffer");
-    int64_t chunk = chunk_samples(g);
-    float* col = scratch_col.get((size_t)(g.k() * chunk * g.p()));
-    float* rows = scratch_rows.get((size_t)(g.o * chunk * g.p()));
-    for (int64_t s0 = 0; s0 < n; s0 += chunk) {
-      int64_t nb = std::min(chunk, n - s0), ld = nb * g.p();
-      lower(x, g, s0, nb, col);
-      gemm(false, false, g.o, ld, g.k(), weight, g.k(), col, ld, 0.0f, rows, ld);
-      scatter_rows(rows, bias, g, s0, nb, y);
-    }
+    for_chunks(g, [&](int, int, int64_t s0, int64_t nb, bool single) {
+      int64_t ld = nb * g.p();
+      float* col = scratch_col.get((size_t)(g.k() * ld));
+      float* rows = scratch_rows.get((size_t)(g.o * ld));
+      lower(single, x, g, s0, nb, col);
+      gemm(single, false, false, g.o, ld, g.k(), weight, g.k(), col, ld, 0.0f, rows, ld);
+      scatter_rows(single, rows, bias, g, s0, nb, y);
+    });
     return IDEMNET_OK;
   });
 }
@@ -263,19 +319,18 @@ int idemnet_conv2d_backward_data(const float* dy, const float* weight, const flo
     Geometry g{n, c, h, w, o, kh, kw, sh, sw, ph, pw, ho, wo};
     int status = check(op, g);
     if (status != IDEMNET_OK) return status;
-    if (n == 0 || g.image() == 0) return IDEMNET_OK;
+    if (n == 0) return IDEMNET_OK;
     IDEMNET_REQUIRE(dy && weight && dx, op, "null buffer");
-    int64_t chunk = chunk_samples(g);
-    float* col = scratch_col.get((size_t)(g.k() * chunk * g.p()));
-    float* rows = scratch_rows.get((size_t)(g.o * chunk * g.p()));
-    for (int64_t s0 = 0; s0 < n; s0 += chunk) {
-      int64_t nb = std::min(chunk, n - s0), ld = nb * g.p();
-      gather_rows(dy, g, s0, nb, rows);
-      gemm(true, false, g.k(), ld, g.o, weight, g.k(), rows, ld, 0.0f, col, ld);
-      for_channel_blocks(g.c, nb, g.k() * ld, [&](int64_t ch, int64_t sb, int64_t se) {
+    for_chunks(g, [&](int, int, int64_t s0, int64_t nb, bool single) {
+      int64_t ld = nb * g.p();
+      float* col = scratch_col.get((size_t)(g.k() * ld));
+      float* rows = scratch_rows.get((size_t)(g.o * ld));
+      gather_rows(single, dy, g, s0, nb, rows);
+      gemm(single, true, false, g.k(), ld, g.o, weight, g.k(), rows, ld, 0.0f, col, ld);
+      for_channel_blocks(single, g.c, nb, g.k() * ld, [&](int64_t ch, int64_t sb, int64_t se) {
         col2im_channel(col, ld, bias, g, ch, sb, se, dx + s0 * g.image());
       });
-    }
+    });
     return IDEMNET_OK;
   });
 }
@@ -292,19 +347,37 @@ int idemnet_conv2d_backward_weight(const float* x, const float* dy, float* dweig
     IDEMNET_REQUIRE(beta == 0.0f || beta == 1.0f, op, "beta must be 0 or 1");
     IDEMNET_REQUIRE(dweight, op, "null buffer");
     int64_t wsize = g.o * g.k();
-    if (n == 0 || g.p() == 0) {
+    if (n == 0) {
       if (beta == 0.0f) std::fill(dweight, dweight + wsize, 0.0f);
       return IDEMNET_OK;
     }
     IDEMNET_REQUIRE(x && dy, op, "null buffer");
-    int64_t chunk = chunk_samples(g);
-    float* col = scratch_col.get((size_t)(g.k() * chunk * g.p()));
-    float* rows = scratch_rows.get((size_t)(g.o * chunk * g.p()));
-    for (int64_t s0 = 0; s0 < n; s0 += chunk) {
-      int64_t nb = std::min(chunk, n - s0), ld = nb * g.p();
-      lower(x, g, s0, nb, col);
-      gather_rows(dy, g, s0, nb, rows);
-      gemm(false, true, g.o, g.k(), ld, rows, ld, col, ld, s0 == 0 ? beta : 1.0f, dweight, g.k());
+    // Each thread sums its samples into its own partial (thread 0's is dweight itself when the
+    // chunks run one by one); partials are then added in thread order, so the result is
+    // deterministic for a given thread count.
+    float* partials = omp_get_max_threads() > 1 && !omp_in_parallel()
+                          ? scratch_partials.get((size_t)(wsize * omp_get_max_threads()))
+                          : nullptr;
+    int used = for_chunks(g, [&](int t, int team, int64_t s0, int64_t nb, bool single) {
+      int64_t ld = nb * g.p();
+      float* col = scratch_col.get((size_t)(g.k() * ld));
+      float* rows = scratch_rows.get((size_t)(g.o * ld));
+      lower(single, x, g, s0, nb, col);
+      gather_rows(single, dy, g, s0, nb, rows);
+      bool first = s0 == g.n * t / team;
+      float* out = team > 1 ? partials + wsize * t : dweight;
+      float b = first ? (team > 1 ? 0.0f : beta) : 1.0f;
+      gemm(single, false, true, g.o, g.k(), ld, rows, ld, col, ld, b, out, g.k());
+    });
+    if (used > 1) {
+      for (int t = 0; t < used; ++t) {
+        const float* part = partials + wsize * t;
+        if (t == 0 && beta == 0.0f) {
+          std::memcpy(dweight, part, (size_t)wsize * sizeof(float));
+        } else {
+          idemnet::parallel_for(wsize, [&](int64_t b, int64_t e) { add_partial(part, dweight, b, e); });
+        }
+      }
     }
     return IDEMNET_OK;
   });

@@ -1,5 +1,6 @@
-// Splitting a range over the OpenMP team. Kernels are written as plain functions over a chunk
-// [begin, end) so that target_clones applies to them (outlined OpenMP bodies are not cloned).
+// Splitting a range over the OpenMP team; called from inside a parallel region, the calling thread
+// does all of it. Kernels are written as plain functions over a chunk [begin, end) so that
+// target_clones applies to them (outlined OpenMP bodies are not cloned).
 #pragma once
 #include <omp.h>
 
@@ -14,7 +15,7 @@ namespace idemnet {
 // multiples of 16 elements so that every thread starts on a cache-line boundary.
 template <class F>
 void parallel_for(int64_t n, F&& chunk) {
-  if (n < kParallelThreshold || omp_get_max_threads() == 1) {
+  if (n < kParallelThreshold || omp_get_max_threads() == 1 || omp_in_parallel()) {
     chunk(int64_t{0}, n);
     return;
   }
@@ -32,7 +33,7 @@ void parallel_for(int64_t n, F&& chunk) {
 // is done by exactly one thread, so per-item results do not depend on the thread count.
 template <class F>
 void parallel_items(int64_t items, int64_t work, F&& chunk) {
-  if (work < kParallelThreshold || items < 2 || omp_get_max_threads() == 1) {
+  if (work < kParallelThreshold || items < 2 || omp_get_max_threads() == 1 || omp_in_parallel()) {
     chunk(int64_t{0}, items);
     return;
   }
@@ -49,7 +50,7 @@ void parallel_items(int64_t items, int64_t work, F&& chunk) {
 // result is deterministic for a given thread count.
 template <class F>
 double parallel_sum(int64_t n, F&& partial) {
-  if (n < kParallelThreshold || omp_get_max_threads() == 1) return partial(int64_t{0}, n);
+  if (n < kParallelThreshold || omp_get_max_threads() == 1 || omp_in_parallel()) return partial(int64_t{0}, n);
   std::vector<double> partials(omp_get_max_threads(), 0.0);
 #pragma omp parallel
   {
