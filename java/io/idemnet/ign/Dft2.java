@@ -13,7 +13,9 @@ package io.idemnet.ign;
  *
  * Planes are row-major arrays of H*W values (index m*W + n, frequency index k*W + l); real and
  * imaginary parts live in separate arrays. The angle tables use (k m mod H), so every entry is
- * accurate to double rounding whatever the size. Instances are immutable and thread-safe.
+ * accurate to double rounding whatever the size. The forward transform of a real plane computes
+ * the rows k <= H/2 and fills the others by Hermitian symmetry, X[-k, -l] = conj(X[k, l]).
+ * Instances are immutable and thread-safe.
  */
 public final class Dft2 {
   private final int h;
@@ -95,6 +97,14 @@ public final class Dft2 {
         double xi = inIm == null ? 0 : inIm[row + q];
         if (xr == 0 && xi == 0) continue;
         int t = q * w;
+        if (xi == 0) {
+          double xs = sign * xr;
+          for (int l = 0; l < w; l++) {
+            aRe[row + l] += xr * cosW[t + l];
+            aIm[row + l] += xs * sinW[t + l];
+          }
+          continue;
+        }
         for (int l = 0; l < w; l++) {
           double c = cosW[t + l];
           double s = sign * sinW[t + l];
@@ -103,9 +113,12 @@ public final class Dft2 {
         }
       }
     }
-    // out[k][l] = sum_m (cos + sign i sin)(2 pi k m / H) A[m][l]
+    // out[k][l] = sum_m (cos + sign i sin)(2 pi k m / H) A[m][l]. For a real input the result is
+    // Hermitian, out[-k][-l] = conj(out[k][l]): rows k <= H/2 are computed, the others mirrored.
+    boolean hermitian = inIm == null && outIm != null;
+    int rows = hermitian ? h / 2 + 1 : h;
     double f = scale ? 1.0 / n : 1.0;
-    for (int k = 0; k < h; k++) {
+    for (int k = 0; k < rows; k++) {
       int row = k * w;
       double[] accRe = new double[w];
       double[] accIm = outIm == null ? null : new double[w];
@@ -127,6 +140,14 @@ public final class Dft2 {
       for (int l = 0; l < w; l++) {
         outRe[row + l] = accRe[l] * f;
         if (outIm != null) outIm[row + l] = accIm[l] * f;
+      }
+    }
+    for (int k = rows; k < h; k++) {
+      int row = k * w, mirror = (h - k) * w;
+      for (int l = 0; l < w; l++) {
+        int ml = (w - l) % w;
+        outRe[row + l] = outRe[mirror + ml];
+        outIm[row + l] = -outIm[mirror + ml];
       }
     }
   }
