@@ -4,6 +4,7 @@ import io.idemnet.autograd.Graph;
 import io.idemnet.backend.Backend;
 import io.idemnet.data.Dataset;
 import io.idemnet.io.Checkpoints;
+import io.idemnet.io.SafeTensors;
 import io.idemnet.nn.Sequential;
 import io.idemnet.optim.Adam;
 import io.idemnet.tensor.Tensor;
@@ -12,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
@@ -20,11 +22,35 @@ import java.util.function.Consumer;
 /**
  * Trains an IGN on a data set scaled to [-1, 1]: every epoch writes a training checkpoint
  * ({@code checkpoint.safetensors}, atomic; resumable) and a PNG grid of z, f(z), f(f(z)) for a
- * fixed noise batch; every step appends its losses to {@code losses.csv}.
+ * fixed noise batch; every step appends its losses to {@code losses.csv}; after the last epoch,
+ * the interpolation and out-of-distribution figures ({@link IgnFigures}).
  */
 public final class IgnExperiment {
+  /**
+   * @param net the network (its image size must be the data's)
+   * @param noise N(0, 1) or the data's per-frequency statistics ({@link FrequencyNoise})
+   * @param fftImages the statistics use the first this many training images
+   * @param figures write {@link IgnFigures} after the last epoch
+   */
   public record Config(IgnTrainer.Mode mode, IgnTrainer.Lambdas lambdas, int epochs, int batch, float lr, float beta1,
-      float beta2, float width, int maxStepsPerEpoch, long seed, Path outputDir) {}
+      float beta2, float width, int maxStepsPerEpoch, long seed, Path outputDir, IgnNetworks.Net net, IgnNoise.Kind noise,
+      int fftImages, boolean figures) {
+    /** The 28x28 network with N(0, 1) noise, figures after training. */
+    public Config(IgnTrainer.Mode mode, IgnTrainer.Lambdas lambdas, int epochs, int batch, float lr, float beta1, float beta2,
+        float width, int maxStepsPerEpoch, long seed, Path outputDir) {
+      this(mode, lambdas, epochs, batch, lr, beta1, beta2, width, maxStepsPerEpoch, seed, outputDir, IgnNetworks.Net.MNIST,
+          IgnNoise.Kind.NORMAL, DEFAULT_FFT_IMAGES, true);
+    }
+
+    /** Steps per epoch on a data set of {@code size} images (whole batches only). */
+    public int stepsPerEpoch(int size) {
+      int whole = size / batch;
+      return maxStepsPerEpoch > 0 ? Math.min(maxStepsPerEpoch, whole) : whole;
+    }
+  }
+
+  /** Images the frequency statistics use unless told otherwise. */
+  public static final int DEFAULT_FFT_IMAGES = 10_000;
 
   public record StepLog(int epoch, int step, IgnTrainer.Losses losses) {}
 
@@ -38,10 +64,17 @@ public final class IgnExperiment {
 
   /** Trains (resuming from {@code resume} when it is not null); returns the last epoch completed. */
   public int run(Dataset data, Path resume, Consumer<StepLog> onStep, BooleanSupplier stop) throws IOException {
+    config.net().checkImages(data.channels(), data.height(), data.width());
+    if (data.size() < config.batch()) {
+      throw new IllegalArgumentException("batch " + config.batch() + " is larger than the data set (" + data.size() + " images)");
+    }
     Path out = config.outputDir();
     Files.createDirectories(out);
     Path csv = out.resolve("losses.csv");
-    try (Sequential f = IgnNetworks.mnist(backend, data.channels(), config.width(), config.seed());
+    IgnNoise noise = config.noise() == IgnNoise.Kind.FFT
+        ? new FrequencyNoise(backend, FrequencyNoise.Statistics.of(data, config.fftImages()))
+        : IgnNoise.normal(backend);
+    try (Sequential f = config.net().build(backend, data.channels(), config.width(), config.seed());
         Adam adam = new Adam(f.namedParameters(), config.lr(), config.beta1(), config.beta2(), 1e-8f, 0f);
         Tensor x = backend.zeros(config.batch(), data.channels(), data.height(), data.width());
         Tensor z = backend.zeros(config.batch(), data.channels(), data.height(), data.width());
@@ -53,7 +86,7 @@ public final class IgnExperiment {
       } else {
         Files.writeString(csv, "epoch,step,rec_l1,idem_l1,tight_l1\n", StandardCharsets.UTF_8);
       }
-      backend.randomNormal(z0, config.seed() ^ 0x1E, 0f, 1f);
+      noise.sample(z0, config.seed() ^ 0x1E);
       IgnTrainer trainer = new IgnTrainer(backend, f, adam, config.mode(), config.lambdas());
       int lastDone = startEpoch - 1;
       for (int epoch = startEpoch; epoch <= config.epochs(); epoch++) {
@@ -63,7 +96,7 @@ public final class IgnExperiment {
           if (stop.getAsBoolean() || (config.maxStepsPerEpoch() > 0 && step >= config.maxStepsPerEpoch())) break;
           x.copyFrom(b.images());
           // Noise depends only on (seed, epoch, step): a resumed run draws what the uninterrupted one would.
-          backend.randomNormal(z, config.seed() * 1_000_003L + epoch * 100_003L + step, 0f, 1f);
+          noise.sample(z, config.seed() * 1_000_003L + epoch * 100_003L + step);
           IgnTrainer.Losses l = trainer.step(x, z, epoch * 1_000_000L + step);
           rows.append(String.format(Locale.ROOT, "%d,%d,%.6f,%.6f,%.6f%n", epoch, step, l.rec(), l.idem(), l.tight()));
           onStep.accept(new StepLog(epoch, step, l));
@@ -71,13 +104,80 @@ public final class IgnExperiment {
         }
         Files.writeString(csv, rows.toString(), StandardCharsets.UTF_8, StandardOpenOption.APPEND);
         if (stop.getAsBoolean()) break;
-        Checkpoints.saveTraining(out.resolve("checkpoint.safetensors"), f, adam,
-            Map.of("epoch", Integer.toString(epoch), "mode", config.mode().name()));
+        Checkpoints.saveTraining(out.resolve("checkpoint.safetensors"), f, adam, metadata(epoch, data));
         writeGrid(trainer.graph(), f, z0, data, out.resolve(String.format(Locale.ROOT, "samples_epoch%03d.png", epoch)));
         lastDone = epoch;
       }
+      if (config.figures() && lastDone == config.epochs() && !stop.getAsBoolean()) {
+        IgnFigures.write(backend, f, data, IgnFigures.Options.defaults(data.height(), config.seed()), out);
+      }
       return lastDone;
     }
+  }
+
+  /**
+   * What a checkpoint records besides the tensors: enough to rebuild the network
+   * ({@link #loadNetwork}) and to tell how it was trained.
+   */
+  private Map<String, String> metadata(int epoch, Dataset data) {
+    Map<String, String> m = new LinkedHashMap<>();
+    m.put("epoch", Integer.toString(epoch));
+    m.put("mode", config.mode().name());
+    m.put("net", config.net().cliName());
+    m.put("width", Float.toString(config.width()));
+    m.put("channels", Integer.toString(data.channels()));
+    m.put("image_size", Integer.toString(data.height()));
+    m.put("noise", config.noise().name().toLowerCase(Locale.ROOT));
+    m.put("lambdas", config.lambdas().rec() + "," + config.lambdas().idem() + "," + config.lambdas().tight());
+    m.put("seed", Long.toString(config.seed()));
+    return m;
+  }
+
+  /**
+   * Builds the network a training checkpoint of this class was written for (its {@code net},
+   * {@code width} and {@code channels} metadata; a non-null argument overrides the file's, for
+   * checkpoints written before these were recorded) and loads its parameters and BatchNorm
+   * statistics. The caller closes the result (which closes the network).
+   *
+   * @throws java.nio.file.NoSuchFileException naming the file when it does not exist
+   * @throws IllegalArgumentException when the metadata is missing or unreadable and not overridden
+   */
+  public static Trained loadNetwork(Backend backend, Path checkpoint, IgnNetworks.Net net, Float width, Integer channels)
+      throws IOException {
+    if (!Files.isRegularFile(checkpoint)) throw new java.nio.file.NoSuchFileException(checkpoint.toString(), null, "no checkpoint file");
+    Map<String, String> meta = SafeTensors.readMetadata(checkpoint);
+    IgnNetworks.Net n = net != null ? net : IgnNetworks.Net.parse(required(meta, "net", checkpoint, "--net"));
+    float w;
+    int c;
+    try {
+      w = width != null ? width : Float.parseFloat(required(meta, "width", checkpoint, "--width"));
+      c = channels != null ? channels : Integer.parseInt(required(meta, "channels", checkpoint, "--channels"));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("checkpoint " + checkpoint + ": unreadable width/channels metadata: " + e.getMessage());
+    }
+    if (!(w > 0) || c < 1) throw new IllegalArgumentException("checkpoint " + checkpoint + ": need width > 0 and channels >= 1");
+    Sequential f = n.build(backend, c, w, 0);
+    try (Adam adam = new Adam(f.namedParameters(), 1e-4f)) {
+      Checkpoints.loadTraining(checkpoint, f, adam);
+    } catch (IOException | RuntimeException e) {
+      f.close();
+      throw e;
+    }
+    return new Trained(f, n, c, w);
+  }
+
+  /** A network loaded from a checkpoint, with what it was built from. */
+  public record Trained(Sequential f, IgnNetworks.Net net, int channels, float width) implements AutoCloseable {
+    @Override
+    public void close() {
+      f.close();
+    }
+  }
+
+  private static String required(Map<String, String> meta, String key, Path file, String option) {
+    String v = meta.get(key);
+    if (v == null) throw new IllegalArgumentException("checkpoint " + file + " does not record '" + key + "'; give it with " + option);
+    return v;
   }
 
   /** z, f(z), f(f(z)) in evaluation mode (running BatchNorm statistics, no dropout). */
@@ -88,7 +188,7 @@ public final class IgnExperiment {
       var fz = f.forward(graph, graph.constant(z0));
       var ffz = f.forward(graph, fz);
       ImageGrid.write(png, new float[][] {z0.toArray(), fz.value().toArray(), ffz.value().toArray()}, z0.dim(0),
-          data.height(), data.width(), 3);
+          data.channels(), data.height(), data.width(), IgnFigures.scale(data.height()));
     } finally {
       f.train(true);
     }

@@ -22,8 +22,13 @@ public final class IgnTrainer {
     MODIFIED
   }
 
-  /** Loss weights: reconstruction, idempotence, tightness (the paper's MNIST: 20, 0.1, 0.1). */
-  public record Lambdas(float rec, float idem, float tight) {}
+  /** Loss weights: reconstruction, idempotence, tightness. */
+  public record Lambdas(float rec, float idem, float tight) {
+    /** The paper's MNIST weights: 20, 0.1, 0.1. */
+    public static final Lambdas MNIST = new Lambdas(20f, 0.1f, 0.1f);
+    /** The paper's CelebA weights: 20, 0.006, 0.02. */
+    public static final Lambdas CELEBA = new Lambdas(20f, 0.006f, 0.02f);
+  }
 
   /**
    * Per-term losses of a step as mean absolute differences, the same in both modes:

