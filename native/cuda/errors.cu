@@ -1,3 +1,6 @@
+// Error reporting and device queries.
+#include <cstdio>
+
 #include "common.cuh"
 
 namespace idemnet_cuda {
@@ -22,13 +25,18 @@ int invalid(const char* op, const std::string& what) {
   return IDEMNET_ERR_INVALID_ARGUMENT;
 }
 
+int backend_error(const char* op, const std::string& what) {
+  set_error(std::string(op) + ": " + what);
+  return IDEMNET_ERR_BACKEND;
+}
+
 }  // namespace idemnet_cuda
 
 extern "C" {
 
 const char* idemnet_cuda_last_error(void) { return idemnet_cuda::last_error.c_str(); }
 
-int idemnet_cuda_abi_version(void) { return IDEMNET_ABI_VERSION; }
+int idemnet_cuda_abi_version(void) { return IDEMNET_CUDA_ABI_VERSION; }
 
 int idemnet_cuda_device_count(int* count) {
   idemnet_cuda::clear_error();
@@ -37,8 +45,36 @@ int idemnet_cuda_device_count(int* count) {
   cudaError_t err = cudaGetDeviceCount(count);
   if (err != cudaSuccess) {
     *count = 0;
-    cudaGetLastError();  // clear the sticky-free error so later calls start clean
+    cudaGetLastError();  // clear the error so later calls start clean
     return idemnet_cuda::fail("device_count", err);
+  }
+  return IDEMNET_OK;
+}
+
+int idemnet_cuda_device_name(int device, char* buf, int len) {
+  idemnet_cuda::clear_error();
+  if (buf == nullptr || len <= 0) return idemnet_cuda::invalid("device_name", "null or empty buffer");
+  cudaDeviceProp prop;
+  cudaError_t err = cudaGetDeviceProperties(&prop, device);
+  if (err != cudaSuccess) {
+    cudaGetLastError();
+    return idemnet_cuda::fail("device_name", err);
+  }
+  std::snprintf(buf, (size_t)len, "%s (sm_%d%d, %.1f GiB)", prop.name, prop.major, prop.minor,
+                (double)prop.totalGlobalMem / (1024.0 * 1024.0 * 1024.0));
+  return IDEMNET_OK;
+}
+
+int idemnet_cuda_versions(int* runtime, int* driver) {
+  idemnet_cuda::clear_error();
+  if (runtime) *runtime = CUDART_VERSION;
+  if (driver) {
+    *driver = 0;
+    cudaError_t err = cudaDriverGetVersion(driver);
+    if (err != cudaSuccess) {
+      cudaGetLastError();
+      return idemnet_cuda::fail("versions", err);
+    }
   }
   return IDEMNET_OK;
 }

@@ -198,16 +198,7 @@ IDEMNET_API int idemnet_batch_norm2d_backward(const float* x, const float* dy, c
  */
 IDEMNET_API int idemnet_dropout(const float* x, float* y, int64_t n, uint64_t seed, float p);
 
-/* -------------------------------------------------------------- CUDA library (libidemnet_cuda) */
-/* Pointers are device pointers; the stream is a cudaStream_t passed as an opaque handle (0 = default). */
-
-IDEMNET_API const char* idemnet_cuda_last_error(void);
-IDEMNET_API int idemnet_cuda_abi_version(void);
-/* Number of usable devices in *count; IDEMNET_ERR_NO_DEVICE (with a message) when there is no driver. */
-IDEMNET_API int idemnet_cuda_device_count(int* count);
-IDEMNET_API int idemnet_cuda_corrector(const float* a, const float* b, const float* c, float s,
-                                       float* out, int64_t n, double* sum_sq_diff_device,
-                                       void* stream);
+/* The CUDA library (libidemnet_cuda) has its own header: idemnet_cuda.h. */
 
 #ifdef __cplusplus
 }

@@ -1,15 +1,17 @@
 package io.idemnet.backend;
 
 import io.idemnet.backend.cpu.CpuBackend;
+import io.idemnet.backend.cuda.CudaBackend;
 import io.idemnet.backend.reference.ReferenceBackend;
 import java.util.Locale;
 
 /**
  * Chooses a backend. {@link #get()} honours the system property {@code idemnet.backend} or the
  * environment variable {@code IDEMNET_BACKEND} ({@code auto}, {@code cpu}, {@code reference},
- * {@code cuda}); {@code auto} (the default) takes the native CPU backend and falls back to the
- * plain-Java reference backend, with one logged line saying why, when the native library cannot
- * be loaded. An explicit request that cannot be met is an error, never a silent fallback.
+ * {@code cuda}); {@code auto} (the default) takes the cuda backend when the CUDA library loads
+ * and a GPU is present, else the native CPU backend with one logged line saying why there is no
+ * GPU; when the CPU library cannot be loaded either, the plain-Java reference backend, with one
+ * more line. An explicit request that cannot be met is an error, never a silent fallback.
  */
 public final class Backends {
   private static final System.Logger LOG = System.getLogger("io.idemnet");
@@ -31,14 +33,14 @@ public final class Backends {
    *
    * @throws IllegalArgumentException for an unknown name
    * @throws io.idemnet.nativelib.NativeLibraryException if {@code cpu} was asked for and cannot load
-   * @throws UnsupportedOperationException if {@code cuda} was asked for (not in this version)
+   * @throws io.idemnet.backend.cuda.CudaUnavailableException if {@code cuda} was asked for and
+   *     cannot run here (the message names the reason: no library, no driver, no device)
    */
   public static Backend named(String name) {
     return switch (name.trim().toLowerCase(Locale.ROOT)) {
       case "reference" -> new ReferenceBackend();
       case "cpu" -> new CpuBackend();
-      case "cuda" -> throw new UnsupportedOperationException(
-          "the cuda backend is not available in this version of idemnet; use cpu or reference");
+      case "cuda" -> new CudaBackend();
       case "auto" -> auto();
       default -> throw new IllegalArgumentException(
           "unknown backend '" + name + "'; expected auto, cpu, reference or cuda");
@@ -46,6 +48,20 @@ public final class Backends {
   }
 
   private static Backend auto() {
+    CudaBackend.Availability gpu = CudaBackend.availability();
+    String noGpu = gpu.reason();
+    if (gpu.usable()) {
+      try {
+        return new CudaBackend();
+      } catch (RuntimeException | LinkageError e) {
+        noGpu = e.getMessage();
+      }
+    }
+    LOG.log(System.Logger.Level.INFO, "idemnet: using the cpu backend; no GPU backend: " + noGpu);
+    return cpuOrReference();
+  }
+
+  private static Backend cpuOrReference() {
     try {
       return new CpuBackend();
     } catch (RuntimeException | LinkageError e) {

@@ -29,9 +29,14 @@ import org.junit.jupiter.params.provider.MethodSource;
  *       rtol 1e-5.
  * </ul>
  */
-class BatchNormKernelsTest {
+public class BatchNormKernelsTest {
   private static final Backend REF = new ReferenceBackend();
-  private static final CpuBackend CPU = new CpuBackend();
+  /** The backend under test: the CPU here; the cuda tests subclass this class and override {@link #candidate()}. */
+  private final Backend CPU = candidate();
+
+  protected Backend candidate() {
+    return new CpuBackend();
+  }
   private final List<Tensor> open = new ArrayList<>();
 
   @AfterEach

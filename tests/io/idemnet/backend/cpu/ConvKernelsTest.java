@@ -27,10 +27,15 @@ import org.junit.jupiter.params.provider.MethodSource;
  * |got - ref| <= (K + 2) u sum|terms| + u |ref| with u = 2^-24, where sum|terms| is the same
  * operation on absolute values, computed by the reference in double.
  */
-class ConvKernelsTest {
+public class ConvKernelsTest {
   private static final double U = Math.ulp(1.0f) / 2;
   private static final Backend REF = new ReferenceBackend();
-  private static final CpuBackend CPU = new CpuBackend();
+  /** The backend under test: the CPU here; the cuda tests subclass this class and override {@link #candidate()}. */
+  private final Backend CPU = candidate();
+
+  protected Backend candidate() {
+    return new CpuBackend();
+  }
   private final List<Tensor> open = new ArrayList<>();
 
   @AfterEach

@@ -17,9 +17,14 @@ import org.junit.jupiter.params.provider.ValueSource;
  * (keep iff uniform(seed, i) >= p, value (float)(x * (1 / (1 - p)))), so outputs are compared for
  * exact equality.
  */
-class DropoutKernelsTest {
+public class DropoutKernelsTest {
   private static final Backend REF = new ReferenceBackend();
-  private static final CpuBackend CPU = new CpuBackend();
+  /** The backend under test: the CPU here; the cuda tests subclass this class and override {@link #candidate()}. */
+  private final Backend CPU = candidate();
+
+  protected Backend candidate() {
+    return new CpuBackend();
+  }
 
   private static float[] normal(Random rnd, int n) {
     float[] v = new float[n];

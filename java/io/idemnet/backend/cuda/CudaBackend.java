@@ -1,0 +1,499 @@
+package io.idemnet.backend.cuda;
+
+import io.idemnet.backend.Activation;
+import io.idemnet.backend.Backend;
+import io.idemnet.backend.ConvSpec;
+import io.idemnet.nativelib.NativeCallException;
+import io.idemnet.tensor.Storage;
+import io.idemnet.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Tensors in GPU memory with kernels from {@code libidemnet_cuda} (own CUDA kernels; GEMM and
+ * convolutions through cuBLAS, opened at run time, or a builtin GEMM kernel without it), called
+ * through FFM. Argument checking happens in {@link Backend}.
+ *
+ * <p>Each instance owns a CUDA context of the library: one device, one stream on which every
+ * operation is queued in call order, a caching allocator (tensors are carved from cached blocks;
+ * steady-state training steps make no cudaMalloc call), and a cuBLAS handle. Operations return
+ * once queued; those that hand a value to Java ({@link #download}, {@link #sum}, the corrector's
+ * loss, ...) wait for the stream. Random numbers and dropout masks come from the same
+ * counter-based stream as the other backends. Reductions are deterministic (fixed order, no float
+ * atomics): the same inputs give the same bits on every run.
+ *
+ * <p>Use one instance from one thread at a time. {@link #close()} frees the context and with it
+ * every tensor still open on it.
+ *
+ * <p>TF32 tensor-core math is off unless {@link #setTf32(boolean)} turns it on. A fixed-shape
+ * step can be recorded once and replayed as a CUDA graph with {@link #capture(Runnable)}.
+ */
+public final class CudaBackend extends Backend implements AutoCloseable {
+  private static final long STAGING_MIN = 1L << 20;
+  private static final long STAGING_MAX = 64L << 20;
+
+  /** Whether this JVM can run the cuda backend, and why not. */
+  public record Availability(boolean usable, int devices, String reason) {}
+
+  private static Availability availability;
+
+  private final int device;
+  private final String deviceName;
+  private long ctx;
+  private final long stream;
+  private final long reduceWorkspace;
+  private final long scalarDevice;
+  private final MemorySegment scalarHost;
+  private final Object hostLock = new Object();
+  private MemorySegment staging;
+  private boolean tf32;
+  /** Frees held back during a capture (non-null exactly while capturing). */
+  private List<Long> deferredFrees;
+
+  /** The backend on device 0. */
+  public CudaBackend() {
+    this(0);
+  }
+
+  /**
+   * A backend on the given device.
+   *
+   * @throws CudaUnavailableException naming the reason when CUDA cannot be used here
+   */
+  public CudaBackend(int device) {
+    Availability a = availability();
+    if (!a.usable()) throw new CudaUnavailableException("the cuda backend cannot run here: " + a.reason());
+    if (device < 0 || device >= a.devices()) {
+      throw new IllegalArgumentException("CUDA device " + device + " does not exist (" + a.devices() + " found)");
+    }
+    this.device = device;
+    try {
+      this.ctx = CudaNative.contextCreate(device);
+    } catch (NativeCallException e) {
+      throw new CudaUnavailableException("cannot create a CUDA context on device " + device + ": " + e.getMessage(), e);
+    }
+    this.stream = CudaNative.contextStream(ctx);
+    this.reduceWorkspace = CudaNative.reduceWorkspace(ctx);
+    this.scalarDevice = CudaNative.malloc(ctx, 16);
+    this.scalarHost = CudaNative.hostAlloc(16);
+    this.staging = CudaNative.hostAlloc(STAGING_MIN);
+    this.deviceName = CudaNative.deviceName(device);
+  }
+
+  /**
+   * Probes once per JVM whether the cuda backend can run: the library is packaged and loads, the
+   * driver answers and reports at least one device. Never throws.
+   */
+  public static synchronized Availability availability() {
+    if (availability == null) availability = probe();
+    return availability;
+  }
+
+  private static Availability probe() {
+    if (!io.idemnet.nativelib.NativeLibraries.isPackaged("idemnet_cuda")) {
+      return new Availability(false, 0, "libidemnet_cuda is not packaged for "
+          + io.idemnet.nativelib.NativeLibraries.platform() + " (it is built only where nvcc was found at build time)");
+    }
+    try {
+      CudaNative.ensureLoaded();
+      CudaNative.DeviceCount dc = CudaNative.deviceCount();
+      if (dc.status() == CudaNative.ERR_NO_DEVICE) {
+        return new Availability(false, 0, "no usable NVIDIA driver or GPU (" + dc.message() + ")");
+      }
+      if (dc.status() != 0) return new Availability(false, 0, "the CUDA device query failed: " + dc.message());
+      if (dc.count() == 0) return new Availability(false, 0, "the NVIDIA driver reports no CUDA device");
+      return new Availability(true, dc.count(), dc.count() + " CUDA device(s)");
+    } catch (Throwable e) {
+      Throwable cause = e instanceof ExceptionInInitializerError && e.getCause() != null ? e.getCause() : e;
+      return new Availability(false, 0, "libidemnet_cuda cannot be loaded: " + cause.getMessage());
+    }
+  }
+
+  @Override
+  public String name() {
+    return "cuda";
+  }
+
+  /** The device name, compute capability and memory, e.g. "NVIDIA H100 80GB HBM3 (sm_90, 79.1 GiB)". */
+  public String deviceName() {
+    return deviceName;
+  }
+
+  public int device() {
+    return device;
+  }
+
+  /** "cuBLAS from libcublas.so.13", or why the builtin GEMM kernel is used. */
+  public String gemmEngine() {
+    return CudaNative.gemmEngine(live()).detail();
+  }
+
+  /** Whether GEMMs and convolutions go through cuBLAS (else the builtin kernel). */
+  public boolean usesCublas() {
+    return CudaNative.gemmEngine(live()).cublas();
+  }
+
+  /**
+   * TF32 tensor-core math for GEMMs and convolutions (about 10 mantissa bits in the products,
+   * float32 accumulation): faster on Ampere and newer, less exact. Off by default.
+   */
+  public void setTf32(boolean enabled) {
+    CudaNative.setTf32(live(), enabled ? 1 : 0);
+    tf32 = enabled;
+  }
+
+  public boolean tf32() {
+    return tf32;
+  }
+
+  /** Waits until every queued operation has run (and reports a kernel's failure). */
+  public void synchronize() {
+    CudaNative.synchronize(live());
+  }
+
+  /** The caching allocator's counters. */
+  public record AllocatorStats(long bytesInUse, long bytesCached, long deviceMallocs, long cacheHits, long blocksInUse) {}
+
+  public AllocatorStats allocatorStats() {
+    long[] s = CudaNative.allocatorStats(live());
+    return new AllocatorStats(s[0], s[1], s[2], s[3], s[4]);
+  }
+
+  /** Returns cached (unused) device blocks to the driver. */
+  public void emptyCache() {
+    CudaNative.emptyCache(live());
+  }
+
+  // ------------------------------------------------------------------ CUDA graphs
+
+  /**
+   * Records what {@code step} queues on this backend's stream, without running it, and returns it
+   * as a graph to {@link CudaGraph#replay() replay}. Made for fixed-shape training steps: run the
+   * step once eagerly first (so buffers reused from step to step exist), then capture it, then
+   * replay it every step. While capturing:
+   * <ul>
+   *   <li>nothing may read a value back to Java ({@code toArray}, {@code sum}, {@code mean}, the
+   *       corrector's loss, ...) or upload from Java: such calls throw IllegalStateException;
+   *   <li>scalar arguments (learning rate, Adam's step count, random seeds) are recorded as they
+   *       are; a replay reuses them. Refresh changing inputs by writing into the captured tensors
+   *       between replays (e.g. {@code copy} from a tensor filled outside the graph);
+   *   <li>tensors closed inside the step keep their memory until the graph is closed.
+   * </ul>
+   * If {@code step} throws, the capture is abandoned and the exception propagates.
+   */
+  public CudaGraph capture(Runnable step) {
+    long context = live();
+    synchronized (this) {
+      if (deferredFrees != null) throw new IllegalStateException("capture: a capture is already in progress");
+      deferredFrees = new ArrayList<>();
+    }
+    CudaNative.synchronize(context);
+    long exec = 0;
+    Throwable failure = null;
+    CudaNative.graphBegin(context);
+    try {
+      step.run();
+    } catch (Throwable e) {
+      failure = e;
+    } finally {
+      try {
+        exec = CudaNative.graphEnd(context);
+      } catch (RuntimeException e) {
+        if (failure == null) failure = e;
+        else failure.addSuppressed(e);
+      }
+    }
+    List<Long> held;
+    synchronized (this) {
+      held = deferredFrees;
+      deferredFrees = null;
+    }
+    if (failure != null) {
+      if (exec != 0) CudaNative.graphDestroy(exec);
+      CudaNative.synchronize(context);
+      for (long p : held) CudaNative.free(context, p);
+      if (failure instanceof RuntimeException r) throw r;
+      if (failure instanceof Error err) throw err;
+      throw new IllegalStateException(failure);
+    }
+    return new CudaGraph(this, exec, held);
+  }
+
+  void launchGraph(long exec) {
+    CudaNative.graphLaunch(live(), exec);
+  }
+
+  void destroyGraph(long exec, List<Long> heldBlocks) {
+    if (ctx == 0) return; // the context (and its graphs' memory) is gone already
+    CudaNative.synchronize(ctx);
+    CudaNative.graphDestroy(exec);
+    for (long p : heldBlocks) release(p);
+  }
+
+  private boolean capturing() {
+    return deferredFrees != null;
+  }
+
+  private void refuseWhileCapturing(String what) {
+    if (capturing()) {
+      throw new IllegalStateException(what + " reads or writes host memory, which is not allowed while a CUDA"
+          + " graph is being captured (see CudaBackend.capture)");
+    }
+  }
+
+  // ------------------------------------------------------------------ lifecycle and memory
+
+  /** Frees the context: its stream, cuBLAS handle and all device memory, open tensors included. */
+  @Override
+  public synchronized void close() {
+    if (ctx == 0) return;
+    long c = ctx;
+    ctx = 0;
+    CudaNative.hostFree(scalarHost.address());
+    CudaNative.hostFree(staging.address());
+    CudaNative.contextDestroy(c);
+  }
+
+  private long live() {
+    long c = ctx;
+    if (c == 0) throw new IllegalStateException("cuda backend used after close");
+    return c;
+  }
+
+  /** Hands a block back to the allocator (held back while capturing). */
+  synchronized void release(long address) {
+    if (ctx == 0) return;
+    if (deferredFrees != null) deferredFrees.add(address);
+    else CudaNative.free(ctx, address);
+  }
+
+  private static long ptr(Tensor t) {
+    return ((DeviceStorage) t.storage()).address();
+  }
+
+  private static long ptrOrNull(Tensor t) {
+    return t == null ? 0L : ptr(t);
+  }
+
+  @Override
+  protected Storage allocate(long numel) {
+    long c = live();
+    long bytes = Math.max(1, numel) * Float.BYTES;
+    long address = CudaNative.malloc(c, bytes);
+    CudaNative.memsetZero(c, address, numel * Float.BYTES);
+    return new DeviceStorage(this, address, bytes);
+  }
+
+  /** Pinned staging memory of at least min(bytes, STAGING_MAX); the caller holds hostLock. */
+  private MemorySegment staging(long bytes) {
+    long want = Math.min(Math.max(bytes, STAGING_MIN), STAGING_MAX);
+    if (staging.byteSize() < want) {
+      long grown = Math.min(STAGING_MAX, Math.max(want, 2 * staging.byteSize()));
+      MemorySegment next = CudaNative.hostAlloc(grown);
+      CudaNative.hostFree(staging.address());
+      staging = next;
+    }
+    return staging;
+  }
+
+  @Override
+  protected void uploadKernel(float[] src, Tensor dst) {
+    refuseWhileCapturing("upload");
+    long c = live(), base = ptr(dst);
+    synchronized (hostLock) {
+      MemorySegment buf = staging((long) src.length * Float.BYTES);
+      int chunk = (int) (buf.byteSize() / Float.BYTES);
+      for (int off = 0; off < src.length; off += chunk) {
+        int len = Math.min(chunk, src.length - off);
+        MemorySegment.copy(src, off, buf, ValueLayout.JAVA_FLOAT, 0, len);
+        CudaNative.copyH2D(c, base + (long) off * Float.BYTES, buf.address(), (long) len * Float.BYTES);
+      }
+    }
+  }
+
+  @Override
+  protected void downloadKernel(Tensor src, float[] dst) {
+    refuseWhileCapturing("download");
+    long c = live(), base = ptr(src);
+    synchronized (hostLock) {
+      MemorySegment buf = staging((long) dst.length * Float.BYTES);
+      int chunk = (int) (buf.byteSize() / Float.BYTES);
+      for (int off = 0; off < dst.length; off += chunk) {
+        int len = Math.min(chunk, dst.length - off);
+        CudaNative.copyD2H(c, buf.address(), base + (long) off * Float.BYTES, (long) len * Float.BYTES);
+        MemorySegment.copy(buf, ValueLayout.JAVA_FLOAT, 0, dst, off, len);
+      }
+    }
+  }
+
+  /** The double a reduction left in the device scalar slot. */
+  private double readScalar(String what) {
+    refuseWhileCapturing(what);
+    synchronized (hostLock) {
+      CudaNative.copyD2H(live(), scalarHost.address(), scalarDevice, Double.BYTES);
+      return scalarHost.get(ValueLayout.JAVA_DOUBLE, 0);
+    }
+  }
+
+  @Override
+  protected void copyKernel(Tensor src, Tensor dst) {
+    CudaNative.copyD2D(live(), ptr(dst), ptr(src), src.numel() * Float.BYTES);
+  }
+
+  @Override
+  protected void fillKernel(Tensor x, float value) {
+    CudaNative.fill(ptr(x), x.numel(), value, stream);
+  }
+
+  @Override
+  protected void uniformKernel(Tensor x, long seed, float low, float high) {
+    CudaNative.uniform(ptr(x), x.numel(), seed, low, high, stream);
+  }
+
+  @Override
+  protected void normalKernel(Tensor x, long seed, float mean, float std) {
+    CudaNative.normal(ptr(x), x.numel(), seed, mean, std, stream);
+  }
+
+  // ------------------------------------------------------------------ kernels
+
+  @Override
+  protected void gemmKernel(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a, Tensor b,
+      float beta, Tensor c, int batch) {
+    long lda = Math.max(1, transA ? m : k), ldb = Math.max(1, transB ? k : n), ldc = Math.max(1, n);
+    if (batch == 1) {
+      CudaNative.sgemm(live(), transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, ptr(a), lda, ptr(b), ldb, beta, ptr(c),
+          ldc);
+    } else {
+      CudaNative.sgemmBatched(live(), transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, ptr(a), lda, (long) m * k, ptr(b),
+          ldb, (long) k * n, beta, ptr(c), ldc, (long) m * n, batch);
+    }
+  }
+
+  @Override
+  protected void addBiasKernel(Tensor x, Tensor bias, Tensor out, long rows, int cols) {
+    CudaNative.addBias(ptr(x), ptr(bias), ptr(out), rows, cols, stream);
+  }
+
+  @Override
+  protected void binaryKernel(BinaryOp op, Tensor a, Tensor b, Tensor out) {
+    CudaNative.binary(op.code, ptr(a), ptr(b), ptr(out), a.numel(), stream);
+  }
+
+  @Override
+  protected void scaleKernel(Tensor x, float alpha, Tensor out) {
+    CudaNative.scale(ptr(x), alpha, ptr(out), x.numel(), stream);
+  }
+
+  @Override
+  protected void axpyKernel(float alpha, Tensor x, Tensor y) {
+    CudaNative.axpy(alpha, ptr(x), ptr(y), x.numel(), stream);
+  }
+
+  @Override
+  protected void activationKernel(Activation act, Tensor x, Tensor y) {
+    CudaNative.activationForward(act.kind().code, act.slope(), ptr(x), ptr(y), x.numel(), stream);
+  }
+
+  @Override
+  protected void activationBackwardKernel(Activation act, Tensor x, Tensor y, Tensor dy, Tensor dx) {
+    CudaNative.activationBackward(act.kind().code, act.slope(), ptrOrNull(x), ptrOrNull(y), ptr(dy), ptr(dx),
+        dy.numel(), stream);
+  }
+
+  @Override
+  protected double sumKernel(Tensor x) {
+    refuseWhileCapturing("sum");
+    CudaNative.sum(ptr(x), x.numel(), reduceWorkspace, scalarDevice, stream);
+    return readScalar("sum");
+  }
+
+  @Override
+  protected double sumSquaresKernel(Tensor x) {
+    refuseWhileCapturing("sumOfSquares");
+    CudaNative.sumSquares(ptr(x), x.numel(), reduceWorkspace, scalarDevice, stream);
+    return readScalar("sumOfSquares");
+  }
+
+  @Override
+  protected void sumRowsKernel(Tensor x, long rows, int cols, boolean accumulate, Tensor out) {
+    CudaNative.sumRows(ptr(x), rows, cols, accumulate ? 1f : 0f, ptr(out), stream);
+  }
+
+  @Override
+  protected double correctorKernel(float s, Tensor a, Tensor b, Tensor c, Tensor out, boolean withLoss) {
+    if (!withLoss) {
+      CudaNative.corrector(ptr(a), ptr(b), ptr(c), s, ptr(out), a.numel(), 0L, 0L, stream);
+      return Double.NaN;
+    }
+    refuseWhileCapturing("corrector with loss");
+    CudaNative.corrector(ptr(a), ptr(b), ptr(c), s, ptr(out), a.numel(), reduceWorkspace, scalarDevice, stream);
+    return readScalar("corrector with loss");
+  }
+
+  @Override
+  protected void sgdKernel(Tensor w, Tensor g, Tensor velocity, float lr, float momentum, float weightDecay) {
+    CudaNative.sgd(ptr(w), ptr(g), ptrOrNull(velocity), w.numel(), lr, momentum, weightDecay, stream);
+  }
+
+  @Override
+  protected void adamKernel(Tensor w, Tensor g, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
+      float weightDecay, long step) {
+    CudaNative.adam(ptr(w), ptr(g), ptr(m), ptr(v), w.numel(), lr, beta1, beta2, eps, weightDecay, step, stream);
+  }
+
+  @Override
+  protected void conv2dKernel(Tensor x, Tensor w, Tensor bias, ConvSpec s, Tensor y) {
+    CudaNative.conv2dForward(live(), ptr(x), ptr(w), ptrOrNull(bias), ptr(y), x.dim(0), x.dim(1), x.dim(2), x.dim(3),
+        w.dim(0), w.dim(2), w.dim(3), s.strideH(), s.strideW(), s.padH(), s.padW(), y.dim(2), y.dim(3));
+  }
+
+  @Override
+  protected void conv2dDataKernel(Tensor dy, Tensor w, Tensor bias, ConvSpec s, Tensor dx) {
+    CudaNative.conv2dBackwardData(live(), ptr(dy), ptr(w), ptrOrNull(bias), ptr(dx), dx.dim(0), dx.dim(1), dx.dim(2),
+        dx.dim(3), w.dim(0), w.dim(2), w.dim(3), s.strideH(), s.strideW(), s.padH(), s.padW(), dy.dim(2), dy.dim(3));
+  }
+
+  @Override
+  protected void conv2dWeightKernel(Tensor x, Tensor dy, ConvSpec s, boolean accumulate, Tensor dw) {
+    CudaNative.conv2dBackwardWeight(live(), ptr(x), ptr(dy), ptr(dw), accumulate ? 1f : 0f, x.dim(0), x.dim(1),
+        x.dim(2), x.dim(3), dw.dim(0), dw.dim(2), dw.dim(3), s.strideH(), s.strideW(), s.padH(), s.padW(), dy.dim(2),
+        dy.dim(3));
+  }
+
+  @Override
+  protected void channelSumsKernel(Tensor x, boolean accumulate, Tensor out) {
+    long n = x.dim(0), c = x.dim(1);
+    CudaNative.channelSums(ptr(x), n, c, x.numel() / Math.max(1, n * c), accumulate ? 1f : 0f, ptr(out), stream);
+  }
+
+  @Override
+  protected void batchNormKernel(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+      boolean training, float momentum, float eps, Tensor y, Tensor saveMean, Tensor saveInvstd) {
+    long n = x.dim(0), c = x.dim(1);
+    CudaNative.batchNormForward(ptr(x), ptrOrNull(gamma), ptrOrNull(beta), ptr(y), n, c, x.numel() / Math.max(1, n * c),
+        training ? 1 : 0, eps, momentum, ptrOrNull(runningMean), ptrOrNull(runningVar), ptrOrNull(saveMean),
+        ptrOrNull(saveInvstd), stream);
+  }
+
+  @Override
+  protected void batchNormBackwardKernel(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvstd,
+      boolean training, Tensor dx, Tensor dGamma, boolean accumulateGamma, Tensor dBeta, boolean accumulateBeta) {
+    long n = x.dim(0), c = x.dim(1);
+    CudaNative.batchNormBackward(ptr(x), ptr(dy), ptrOrNull(gamma), ptr(saveMean), ptr(saveInvstd), training ? 1 : 0,
+        ptrOrNull(dx), ptrOrNull(dGamma), accumulateGamma ? 1f : 0f, ptrOrNull(dBeta), accumulateBeta ? 1f : 0f, n, c,
+        x.numel() / Math.max(1, n * c), stream);
+  }
+
+  @Override
+  protected void dropoutKernel(Tensor x, float p, long seed, Tensor y) {
+    CudaNative.dropout(ptr(x), ptr(y), x.numel(), seed, p, stream);
+  }
+
+  @Override
+  public String toString() {
+    return "Backend(cuda:" + device + " " + deviceName + ")";
+  }
+}

@@ -1,0 +1,148 @@
+// Deterministic reductions (double accumulation, fixed order) and the fused MB corrector.
+#include "common.cuh"
+
+using idemnet_cuda::as_stream;
+using idemnet_cuda::block_sum;
+using idemnet_cuda::finish_reduction;
+using idemnet_cuda::grid_for;
+using idemnet_cuda::invalid;
+using idemnet_cuda::kThreads;
+using idemnet_cuda::launched;
+using idemnet_cuda::reduce_grid_for;
+
+namespace {
+
+template <bool SQUARES>
+__global__ void sum_kernel(const float* __restrict__ x, int64_t n, double* workspace, double* out) {
+  __shared__ double shared[kThreads];
+  double acc = 0.0;
+  for (int64_t i = blockIdx.x * (int64_t)kThreads + threadIdx.x; i < n; i += (int64_t)gridDim.x * kThreads) {
+    double v = (double)x[i];
+    acc += SQUARES ? v * v : v;
+  }
+  finish_reduction(block_sum<kThreads>(acc, shared), workspace, out);
+}
+
+__global__ void corrector_kernel(const float* __restrict__ a, const float* __restrict__ b,
+                                 const float* __restrict__ c, float s, float* __restrict__ out, int64_t n) {
+  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x)
+    out[i] = s * (3.0f * a[i] - 2.0f * b[i] - c[i]);
+}
+
+__global__ void corrector_loss_kernel(const float* __restrict__ a, const float* __restrict__ b,
+                                      const float* __restrict__ c, float s, float* __restrict__ out, int64_t n,
+                                      double* workspace, double* sum) {
+  __shared__ double shared[kThreads];
+  double acc = 0.0;
+  for (int64_t i = blockIdx.x * (int64_t)kThreads + threadIdx.x; i < n; i += (int64_t)gridDim.x * kThreads) {
+    float ai = a[i], ci = c[i];
+    out[i] = s * (3.0f * ai - 2.0f * b[i] - ci);
+    double d = (double)ai - (double)ci;
+    acc += d * d;
+  }
+  finish_reduction(block_sum<kThreads>(acc, shared), workspace, sum);
+}
+
+// Column sums of x [rows, cols]: a block covers 32 columns with 16 row groups; each thread sums
+// its rows in order, then the 16 group sums are added in order.
+constexpr int kColTile = 32, kRowGroups = 16;
+
+__global__ void sum_rows_kernel(const float* __restrict__ x, int64_t rows, int64_t cols, float beta,
+                                float* __restrict__ out) {
+  __shared__ double part[kRowGroups][kColTile];
+  int64_t col = blockIdx.x * (int64_t)kColTile + threadIdx.x;
+  double acc = 0.0;
+  if (col < cols) {
+    for (int64_t r = threadIdx.y; r < rows; r += kRowGroups) acc += (double)x[r * cols + col];
+  }
+  part[threadIdx.y][threadIdx.x] = acc;
+  __syncthreads();
+  if (threadIdx.y == 0 && col < cols) {
+    double total = 0.0;
+    for (int g = 0; g < kRowGroups; ++g) total += part[g][threadIdx.x];
+    out[col] = (float)((beta == 0.0f ? 0.0 : (double)beta * out[col]) + total);
+  }
+}
+
+// Per-channel sums of x [n, c, hw]: one block per channel.
+__global__ void channel_sums_kernel(const float* __restrict__ x, int64_t n, int64_t c, int64_t hw, float beta,
+                                    float* __restrict__ out) {
+  __shared__ double shared[kThreads];
+  int64_t ch = blockIdx.x, m = n * hw;
+  double acc = 0.0;
+  for (int64_t i = threadIdx.x; i < m; i += kThreads) {
+    int64_t s = i / hw, e = i - s * hw;
+    acc += (double)x[(s * c + ch) * hw + e];
+  }
+  double total = block_sum<kThreads>(acc, shared);
+  if (threadIdx.x == 0) out[ch] = (float)((beta == 0.0f ? 0.0 : (double)beta * out[ch]) + total);
+}
+
+int reduce(bool squares, const float* x, int64_t n, double* workspace, double* out, void* stream) {
+  const char* op = squares ? "cuda_sum_squares" : "cuda_sum";
+  idemnet_cuda::clear_error();
+  if (n < 0) return invalid(op, "negative size");
+  if (!workspace || !out || (n > 0 && !x)) return invalid(op, "null buffer");
+  // n == 0 still runs one block, which writes 0 (keeps the result in device memory uniform).
+  if (squares) {
+    sum_kernel<true><<<reduce_grid_for(n), kThreads, 0, as_stream(stream)>>>(x, n, workspace, out);
+  } else {
+    sum_kernel<false><<<reduce_grid_for(n), kThreads, 0, as_stream(stream)>>>(x, n, workspace, out);
+  }
+  return launched(op);
+}
+
+}  // namespace
+
+extern "C" {
+
+int idemnet_cuda_sum(const float* x, int64_t n, double* workspace, double* out, void* stream) {
+  return reduce(false, x, n, workspace, out, stream);
+}
+
+int idemnet_cuda_sum_squares(const float* x, int64_t n, double* workspace, double* out, void* stream) {
+  return reduce(true, x, n, workspace, out, stream);
+}
+
+int idemnet_cuda_corrector(const float* a, const float* b, const float* c, float s, float* out, int64_t n,
+                           double* workspace, double* sum_sq_diff, void* stream) {
+  idemnet_cuda::clear_error();
+  const char* op = "cuda_corrector";
+  if (n < 0) return invalid(op, "negative size");
+  if (n > 0 && (!a || !b || !c || !out)) return invalid(op, "null buffer");
+  if (sum_sq_diff == nullptr) {
+    if (n == 0) return IDEMNET_OK;
+    corrector_kernel<<<grid_for(n), kThreads, 0, as_stream(stream)>>>(a, b, c, s, out, n);
+  } else {
+    if (!workspace) return invalid(op, "the loss needs the reduction workspace");
+    corrector_loss_kernel<<<reduce_grid_for(n), kThreads, 0, as_stream(stream)>>>(a, b, c, s, out, n, workspace,
+                                                                                   sum_sq_diff);
+  }
+  return launched(op);
+}
+
+int idemnet_cuda_sum_rows(const float* x, int64_t rows, int64_t cols, float beta, float* out, void* stream) {
+  idemnet_cuda::clear_error();
+  const char* op = "cuda_sum_rows";
+  if (rows < 0 || cols < 0) return invalid(op, "negative size");
+  if (cols == 0) return IDEMNET_OK;
+  if (!out || (rows > 0 && !x)) return invalid(op, "null buffer");
+  int64_t blocks = (cols + kColTile - 1) / kColTile;
+  if (blocks > 0x7fffffff) return invalid(op, "too many columns");
+  sum_rows_kernel<<<(unsigned)blocks, dim3(kColTile, kRowGroups), 0, as_stream(stream)>>>(x, rows, cols, beta, out);
+  return launched(op);
+}
+
+int idemnet_cuda_channel_sums(const float* x, int64_t n, int64_t c, int64_t hw, float beta, float* out,
+                              void* stream) {
+  idemnet_cuda::clear_error();
+  const char* op = "cuda_channel_sums";
+  if (n < 0 || c < 0 || hw < 0) return invalid(op, "negative size");
+  if (c == 0) return IDEMNET_OK;
+  if (!out || (n * hw > 0 && !x)) return invalid(op, "null buffer");
+  if (c > 0x7fffffff) return invalid(op, "too many channels");
+  channel_sums_kernel<<<(unsigned)c, kThreads, 0, as_stream(stream)>>>(x, n, c, hw, beta, out);
+  return launched(op);
+}
+
+}  // extern "C"

@@ -1,0 +1,352 @@
+package io.idemnet.backend;
+
+import static io.idemnet.testing.Close.assertClose;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import io.idemnet.backend.reference.ReferenceBackend;
+import io.idemnet.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every kernel of a candidate backend (cpu, cuda) against the plain-Java reference backend; a
+ * subclass names the candidate. Inputs are N(0,1) unless said otherwise. Tolerances (|got - ref| <= atol + rtol |ref|) and why:
+ * <ul>
+ *   <li>add/sub/mul/scale/bias: one float rounding against double-then-round: atol 0, rtol 2^-23.
+ *   <li>axpy: two roundings or one FMA: atol 1e-6, rtol 1e-6.
+ *   <li>ReLU/LeakyReLU forward and backward: exact (a product of two floats is exact in double).
+ *   <li>Tanh/Sigmoid: libm float functions are within a few ulp: atol 1e-7, rtol 1e-6;
+ *       their backward (1 - y^2 cancels near |y| = 1): atol 1e-6, rtol 1e-6.
+ *   <li>GEMM: the classical bound for any summation order, |err| <= k u (|A||B|)_ij + u |ref|,
+ *       u = 2^-24, with (|A||B|) computed by the reference in double.
+ *   <li>sum, sum of squares: both accumulate in double; only the order differs: atol 1e-12 sum|x|.
+ *   <li>column sums (float result): rtol 1e-6, atol 1e-6 sqrt(rows).
+ *   <li>corrector out: a few float roundings of O(|s| 30) terms: atol 1e-5 |s|, rtol 1e-6;
+ *       its loss is a double sum: rtol 1e-10.
+ *   <li>random streams: the same double formula in both; normal uses libm log/cos: atol/rtol 1e-6.
+ * </ul>
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+public abstract class BackendVsReferenceContract {
+  protected static final double U = Math.ulp(1.0f) / 2; // 2^-24
+  protected static final Backend REF = new ReferenceBackend();
+  /** The backend under test, made once per test class (after any assumption of the subclass). */
+  protected Backend CPU;
+  private final List<Tensor> open = new ArrayList<>();
+
+  /** The backend to compare with the reference; may abort the class with an assumption. */
+  protected abstract Backend createCandidate();
+
+  @BeforeAll
+  void createBackend() {
+    CPU = createCandidate();
+  }
+
+  @AfterAll
+  void closeAll() throws Exception {
+    open.forEach(Tensor::close);
+    open.clear();
+    if (closeCandidate() && CPU instanceof AutoCloseable closeable) closeable.close();
+  }
+
+  /** Whether {@link #closeAll} closes the candidate (not when it is shared with other classes). */
+  protected boolean closeCandidate() {
+    return true;
+  }
+
+  protected Tensor track(Tensor t) {
+    open.add(t);
+    return t;
+  }
+
+  protected static float[] normal(Random rnd, long n) {
+    float[] v = new float[(int) n];
+    for (int i = 0; i < v.length; i++) v[i] = (float) rnd.nextGaussian();
+    return v;
+  }
+
+  /** The same data on both backends ({@code cpu} is the candidate's copy, whatever backend it is). */
+  protected record Pair(Tensor ref, Tensor cpu) {}
+
+  protected Pair pairOf(float[] data, int... shape) {
+    return new Pair(track(REF.fromArray(data, shape)), track(CPU.fromArray(data, shape)));
+  }
+
+  protected Pair pairZeros(int... shape) {
+    return new Pair(track(REF.zeros(shape)), track(CPU.zeros(shape)));
+  }
+
+  protected static Stream<Arguments> shapes() {
+    return Stream.of(Arguments.of(0, 3), Arguments.of(1, 1), Arguments.of(5, 5), Arguments.of(3, 7),
+        Arguments.of(1000, 5), Arguments.of(127, 129), Arguments.of(64, 1024), Arguments.of(257, 1031));
+  }
+
+  @ParameterizedTest(name = "{0}x{1}")
+  @MethodSource("shapes")
+  void elementwise(int rows, int cols) {
+    Random rnd = new Random(31L * rows + cols);
+    long n = (long) rows * cols;
+    Pair a = pairOf(normal(rnd, n), rows, cols), b = pairOf(normal(rnd, n), rows, cols);
+    Pair bias = pairOf(normal(rnd, cols), cols), out = pairZeros(rows, cols);
+    double rtol1 = 2 * U;
+
+    for (String op : new String[] {"add", "sub", "mul"}) {
+      for (Backend be : new Backend[] {REF, CPU}) {
+        Tensor x = be == REF ? a.ref : a.cpu, y = be == REF ? b.ref : b.cpu, o = be == REF ? out.ref : out.cpu;
+        switch (op) {
+          case "add" -> be.add(x, y, o);
+          case "sub" -> be.sub(x, y, o);
+          default -> be.mul(x, y, o);
+        }
+      }
+      assertClose(op, out.ref.toArray(), out.cpu.toArray(), 0, rtol1);
+    }
+    REF.scale(a.ref, -0.37f, out.ref);
+    CPU.scale(a.cpu, -0.37f, out.cpu);
+    assertClose("scale", out.ref.toArray(), out.cpu.toArray(), 0, rtol1);
+
+    REF.addBias(a.ref, bias.ref, out.ref);
+    CPU.addBias(a.cpu, bias.cpu, out.cpu);
+    assertClose("addBias", out.ref.toArray(), out.cpu.toArray(), 0, rtol1);
+
+    REF.copy(b.ref, out.ref);
+    CPU.copy(b.cpu, out.cpu);
+    REF.axpy(1.7f, a.ref, out.ref);
+    CPU.axpy(1.7f, a.cpu, out.cpu);
+    assertClose("axpy", out.ref.toArray(), out.cpu.toArray(), 1e-6, 1e-6);
+
+    REF.fill(out.ref, 2.5f);
+    CPU.fill(out.cpu, 2.5f);
+    assertArrayEquals(out.ref.toArray(), out.cpu.toArray(), "fill");
+  }
+
+  @ParameterizedTest(name = "{0}x{1}")
+  @MethodSource("shapes")
+  void activations(int rows, int cols) {
+    Random rnd = new Random(7L * rows + cols);
+    long n = (long) rows * cols;
+    float[] xs = normal(rnd, n);
+    for (int i = 0; i < xs.length; i += 11) xs[i] = 0f; // exercise the kink
+    Pair x = pairOf(xs, rows, cols), dy = pairOf(normal(rnd, n), rows, cols);
+    Pair y = pairZeros(rows, cols), dx = pairZeros(rows, cols);
+    for (Activation act : new Activation[] {Activation.IDENTITY, Activation.RELU, Activation.leakyRelu(0.2f),
+        Activation.TANH, Activation.SIGMOID}) {
+      boolean smooth = act == Activation.TANH || act == Activation.SIGMOID;
+      REF.activation(act, x.ref, y.ref);
+      CPU.activation(act, x.cpu, y.cpu);
+      assertClose(act + " forward", y.ref.toArray(), y.cpu.toArray(), smooth ? 1e-7 : 0, smooth ? 1e-6 : 0);
+      // Backward from the same y on both sides so that only the backward kernel is compared.
+      REF.upload(y.cpu.toArray(), y.ref);
+      REF.activationBackward(act, x.ref, y.ref, dy.ref, dx.ref);
+      CPU.activationBackward(act, x.cpu, y.cpu, dy.cpu, dx.cpu);
+      assertClose(act + " backward", dx.ref.toArray(), dx.cpu.toArray(), smooth ? 1e-6 : 0, smooth ? 1e-6 : 0);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}x{1}")
+  @MethodSource("shapes")
+  void reductions(int rows, int cols) {
+    Random rnd = new Random(3L * rows + cols);
+    long n = (long) rows * cols;
+    float[] data = normal(rnd, n);
+    double sumAbs = 0;
+    for (float v : data) sumAbs += Math.abs(v);
+    Pair x = pairOf(data, rows, cols);
+    assertClose("sum", REF.sum(x.ref), CPU.sum(x.cpu), 1e-12 * sumAbs, 0);
+    assertClose("sumOfSquares", REF.sumOfSquares(x.ref), CPU.sumOfSquares(x.cpu), 1e-12 * sumAbs * 5, 1e-12);
+    assertClose("mean", REF.mean(x.ref), CPU.mean(x.cpu), 1e-12 * sumAbs / Math.max(1, n), 0);
+
+    Pair colSums = pairOf(normal(rnd, cols), cols);
+    for (boolean accumulate : new boolean[] {false, true}) {
+      REF.sumRows(x.ref, colSums.ref, accumulate);
+      CPU.sumRows(x.cpu, colSums.cpu, accumulate);
+      assertClose("sumRows accumulate=" + accumulate, colSums.ref.toArray(), colSums.cpu.toArray(),
+          1e-6 * Math.sqrt(rows + 1), 1e-6);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}x{1}")
+  @MethodSource("shapes")
+  void corrector(int rows, int cols) {
+    Random rnd = new Random(5L * rows + cols);
+    long n = (long) rows * cols;
+    Pair a = pairOf(normal(rnd, n), rows, cols), b = pairOf(normal(rnd, n), rows, cols);
+    Pair c = pairOf(normal(rnd, n), rows, cols), out = pairZeros(rows, cols);
+    for (float s : new float[] {1f, -1f / Math.max(1, rows)}) {
+      for (boolean withLoss : new boolean[] {false, true}) {
+        double lr = REF.corrector(s, a.ref, b.ref, c.ref, out.ref, withLoss);
+        double lc = CPU.corrector(s, a.cpu, b.cpu, c.cpu, out.cpu, withLoss);
+        assertClose("corrector out s=" + s, out.ref.toArray(), out.cpu.toArray(), 1e-5 * Math.abs(s), 1e-6);
+        if (withLoss) assertClose("corrector loss", lr, lc, 0, 1e-10);
+        else assertEquals(Double.NaN, lc, "corrector without loss returns NaN");
+      }
+    }
+  }
+
+  protected static Stream<Arguments> gemmShapes() {
+    return Stream.of(Arguments.of(1, 1, 1), Arguments.of(5, 5, 5), Arguments.of(3, 1, 7), Arguments.of(1, 9, 4),
+        Arguments.of(17, 33, 65), Arguments.of(128, 96, 40), Arguments.of(0, 4, 3), Arguments.of(4, 3, 0),
+        Arguments.of(1000, 5, 5));
+  }
+
+  @ParameterizedTest(name = "m={0} n={1} k={2}")
+  @MethodSource("gemmShapes")
+  void gemmAllTranspositions(int m, int n, int k) {
+    Random rnd = new Random(m * 1_000_003L + n * 1009L + k);
+    for (boolean ta : new boolean[] {false, true}) {
+      for (boolean tb : new boolean[] {false, true}) {
+        checkGemm(rnd, m, n, k, ta, tb, 0.75f, 0.5f);
+        checkGemm(rnd, m, n, k, ta, tb, 1f, 0f);
+      }
+    }
+  }
+
+  /** The shape of B3's first layer at batch 1000: [1000 x 4096] times [4096 x 1024]. */
+  @Test
+  void gemmLarge() {
+    checkGemm(new Random(42), 1000, 1024, 4096, false, true, 1f, 0f);
+  }
+
+  private void checkGemm(Random rnd, int m, int n, int k, boolean ta, boolean tb, float alpha, float beta) {
+    int[] aShape = ta ? new int[] {k, m} : new int[] {m, k};
+    int[] bShape = tb ? new int[] {n, k} : new int[] {k, n};
+    float[] av = normal(rnd, (long) m * k), bv = normal(rnd, (long) k * n), cv = normal(rnd, (long) m * n);
+    try (Tensor ar = REF.fromArray(av, aShape); Tensor br = REF.fromArray(bv, bShape);
+        Tensor cr = REF.fromArray(cv, m, n); Tensor ac = CPU.fromArray(av, aShape);
+        Tensor bc = CPU.fromArray(bv, bShape); Tensor cc = CPU.fromArray(cv, m, n)) {
+      REF.gemm(ta, tb, alpha, ar, br, beta, cr);
+      CPU.gemm(ta, tb, alpha, ac, bc, beta, cc);
+      float[] ref = cr.toArray(), got = cc.toArray(), bound = absBound(av, bv, cv, aShape, bShape, m, n, ta, tb, alpha, beta);
+      String what = String.format("gemm m=%d n=%d k=%d ta=%b tb=%b beta=%s", m, n, k, ta, tb, beta);
+      for (int i = 0; i < ref.length; i++) {
+        double tol = (k + 2) * U * bound[i] + U * Math.abs(ref[i]);
+        if (!(Math.abs(got[i] - ref[i]) <= tol)) {
+          assertClose(what + " at " + i, new float[] {ref[i]}, new float[] {got[i]}, tol, 0);
+        }
+      }
+    }
+  }
+
+  /** |alpha| (|op(A)| |op(B)|) + |beta| |C|, computed by the reference backend. */
+  private static float[] absBound(float[] av, float[] bv, float[] cv, int[] aShape, int[] bShape, int m, int n,
+      boolean ta, boolean tb, float alpha, float beta) {
+    float[] aa = av.clone(), ba = bv.clone(), ca = cv.clone();
+    for (int i = 0; i < aa.length; i++) aa[i] = Math.abs(aa[i]);
+    for (int i = 0; i < ba.length; i++) ba[i] = Math.abs(ba[i]);
+    for (int i = 0; i < ca.length; i++) ca[i] = Math.abs(ca[i]);
+    try (Tensor a = REF.fromArray(aa, aShape); Tensor b = REF.fromArray(ba, bShape); Tensor c = REF.fromArray(ca, m, n)) {
+      REF.gemm(ta, tb, Math.abs(alpha), a, b, Math.abs(beta), c);
+      return c.toArray();
+    }
+  }
+
+  @Test
+  void gemmBatched() {
+    Random rnd = new Random(11);
+    int batch = 3, m = 7, n = 5, k = 9;
+    for (boolean ta : new boolean[] {false, true}) {
+      for (boolean tb : new boolean[] {false, true}) {
+        int[] aShape = ta ? new int[] {batch, k, m} : new int[] {batch, m, k};
+        int[] bShape = tb ? new int[] {batch, n, k} : new int[] {batch, k, n};
+        Pair a = pairOf(normal(rnd, batch * m * k), aShape), b = pairOf(normal(rnd, batch * k * n), bShape);
+        Pair c = pairOf(normal(rnd, batch * m * n), batch, m, n);
+        REF.gemmBatched(ta, tb, 1.5f, a.ref, b.ref, 0.5f, c.ref);
+        CPU.gemmBatched(ta, tb, 1.5f, a.cpu, b.cpu, 0.5f, c.cpu);
+        // The GEMM bound (k + 2) u (|alpha| |A||B| + |beta| |C|), with |A||B| <= 3k and |C| <= 5 for
+        // N(0,1) data of this size.
+        double atol = (k + 2) * U * (1.5 * 3 * k + 0.5 * 5);
+        assertClose("gemmBatched ta=" + ta + " tb=" + tb, c.ref.toArray(), c.cpu.toArray(), atol, U);
+      }
+    }
+  }
+
+  @Test
+  void randomStreamsMatchAcrossBackends() {
+    for (int n : new int[] {1, 5, 1001, 100_000}) {
+      Pair u = pairZeros(n), g = pairZeros(n);
+      REF.randomUniform(u.ref, 1234, -2f, 3f);
+      CPU.randomUniform(u.cpu, 1234, -2f, 3f);
+      assertClose("uniform n=" + n, u.ref.toArray(), u.cpu.toArray(), 1e-6, 1e-6);
+      REF.randomNormal(g.ref, 99, 0.5f, 2f);
+      CPU.randomNormal(g.cpu, 99, 0.5f, 2f);
+      assertClose("normal n=" + n, g.ref.toArray(), g.cpu.toArray(), 1e-6, 1e-6);
+    }
+  }
+
+  @Test
+  void randomStreamsHaveTheRightMoments() {
+    int n = 1_000_000;
+    try (Tensor u = CPU.zeros(n); Tensor g = CPU.zeros(n); Tensor g2 = CPU.zeros(n)) {
+      CPU.randomUniform(u, 7, 0f, 1f);
+      CPU.randomNormal(g, 7, 0f, 1f);
+      // mean of U(0,1): 1/2 with sd 1/sqrt(12 n); 6 sd margins.
+      assertClose("uniform mean", 0.5, CPU.mean(u), 6 / Math.sqrt(12.0 * n), 0);
+      assertClose("normal mean", 0.0, CPU.mean(g), 6 / Math.sqrt(n), 0);
+      assertClose("normal variance", 1.0, CPU.sumOfSquares(g) / n, 6 * Math.sqrt(2.0 / n), 0);
+      for (float v : u.toArray()) {
+        if (!(v >= 0f && v < 1f)) throw new AssertionError("uniform value out of [0, 1): " + v);
+      }
+      CPU.randomNormal(g2, 8, 0f, 1f);
+      assertFalse(java.util.Arrays.equals(g.toArray(), g2.toArray()), "different seeds give different streams");
+      CPU.randomNormal(g2, 7, 0f, 1f);
+      assertArrayEquals(g.toArray(), g2.toArray(), "the same seed gives the same stream");
+    }
+  }
+
+  @Test
+  void nanPropagatesTheSameWay() {
+    float[] data = {1f, Float.NaN, -2f, Float.POSITIVE_INFINITY, 0f, Float.NEGATIVE_INFINITY};
+    Pair x = pairOf(data, 2, 3), y = pairZeros(2, 3), dx = pairZeros(2, 3);
+    Pair ones = pairOf(new float[] {1, 1, 1, 1, 1, 1}, 2, 3);
+    for (Activation act : new Activation[] {Activation.RELU, Activation.leakyRelu(0.1f), Activation.TANH, Activation.SIGMOID}) {
+      REF.activation(act, x.ref, y.ref);
+      CPU.activation(act, x.cpu, y.cpu);
+      float[] got = y.cpu.toArray();
+      assertClose(act + " with NaN/Inf", y.ref.toArray(), got, 1e-7, 1e-6);
+      assertEquals(Float.NaN, got[1], act + "(NaN) must be NaN");
+      REF.activationBackward(act, x.ref, y.ref, ones.ref, dx.ref);
+      CPU.activationBackward(act, x.cpu, y.cpu, ones.cpu, dx.cpu);
+      assertClose(act + " backward with NaN/Inf", dx.ref.toArray(), dx.cpu.toArray(), 1e-7, 1e-6);
+    }
+    assertEquals(Double.NaN, CPU.sum(x.cpu), "sum with NaN is NaN");
+    assertFalse(CPU.isFinite(x.cpu));
+    assertFalse(REF.isFinite(x.ref));
+  }
+
+  /**
+   * Optimizer updates over several steps. Tolerance: float arithmetic of a handful of terms per
+   * step against double: atol 1e-6, rtol 1e-5 on weights of O(1) (Adam divides by sqrt(v) + eps, so
+   * its relative error is a few ulp of the step, well inside this).
+   */
+  @ParameterizedTest(name = "momentum={0} weightDecay={1}")
+  @org.junit.jupiter.params.provider.CsvSource({"0,0", "0.9,0", "0.9,0.01", "0,0.05"})
+  void optimizerUpdates(float momentum, float weightDecay) {
+    Random rnd = new Random(17);
+    int n = 70_001; // above the parallel threshold, odd
+    Pair w = pairOf(normal(rnd, n), n), v = pairZeros(n), m = pairZeros(n), v2 = pairZeros(n);
+    Pair wa = pairOf(normal(rnd, n), n);
+    for (int step = 1; step <= 5; step++) {
+      Pair g = pairOf(normal(rnd, n), n);
+      REF.sgdUpdate(w.ref, g.ref, v.ref, 0.1f, momentum, weightDecay);
+      CPU.sgdUpdate(w.cpu, g.cpu, v.cpu, 0.1f, momentum, weightDecay);
+      REF.adamUpdate(wa.ref, g.ref, m.ref, v2.ref, 1e-2f, 0.9f, 0.999f, 1e-8f, weightDecay, step);
+      CPU.adamUpdate(wa.cpu, g.cpu, m.cpu, v2.cpu, 1e-2f, 0.9f, 0.999f, 1e-8f, weightDecay, step);
+    }
+    assertClose("sgd weights", w.ref.toArray(), w.cpu.toArray(), 1e-6, 1e-5);
+    assertClose("sgd velocity", v.ref.toArray(), v.cpu.toArray(), 1e-6, 1e-5);
+    assertClose("adam weights", wa.ref.toArray(), wa.cpu.toArray(), 1e-6, 1e-5);
+    assertClose("adam first moment", m.ref.toArray(), m.cpu.toArray(), 1e-6, 1e-5);
+    assertClose("adam second moment", v2.ref.toArray(), v2.cpu.toArray(), 1e-7, 1e-5);
+  }
+}

@@ -1,0 +1,20 @@
+package io.idemnet.backend.cuda;
+
+import io.idemnet.backend.Backend;
+import io.idemnet.backend.cpu.ConvKernelsTest;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+
+/** {@link ConvKernelsTest} (its cases and stated tolerances) on the cuda backend; skipped without a GPU. */
+@Tag("gpu")
+class CudaConvKernelsTest extends ConvKernelsTest {
+  @BeforeAll
+  static void gpu() {
+    GpuAvailable.assumeGpu();
+  }
+
+  @Override
+  protected Backend candidate() {
+    return GpuAvailable.shared();
+  }
+}

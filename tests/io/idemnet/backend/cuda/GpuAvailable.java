@@ -1,0 +1,33 @@
+package io.idemnet.backend.cuda;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * For tests tagged "gpu": {@link #assumeGpu()} in a static {@code @BeforeAll} skips the class
+ * (with the reason) where no GPU is usable, before any instance exists; {@link #shared()} is one
+ * cuda backend for the whole test JVM. With {@code -Didemnet.test.requireGpu=true} (set by
+ * bench/gpu/run-on-device.sh) a missing GPU fails the tests instead, so a GPU run cannot pass by
+ * skipping everything.
+ */
+final class GpuAvailable {
+  private static CudaBackend shared;
+
+  private GpuAvailable() {}
+
+  static void assumeGpu() {
+    CudaBackend.Availability a = CudaBackend.availability();
+    if (Boolean.getBoolean("idemnet.test.requireGpu") && !a.usable()) {
+      throw new AssertionError("idemnet.test.requireGpu is set but no GPU is usable: " + a.reason());
+    }
+    assumeTrue(a.usable(), () -> "no usable GPU: " + a.reason());
+  }
+
+  static synchronized CudaBackend shared() {
+    assumeGpu();
+    if (shared == null) {
+      shared = new CudaBackend();
+      System.out.println("[gpu tests] " + shared + "; GEMM: " + shared.gemmEngine());
+    }
+    return shared;
+  }
+}
