@@ -208,6 +208,10 @@ struct Scratch {
 };
 thread_local Scratch scratch_col, scratch_rows, scratch_partials;
 
+// Below this many multiply-adds (~0.1 ms on one core) a conv with fewer samples than threads
+// runs on the calling thread (e.g. the FPN's power iteration on one feature map per step).
+constexpr int64_t kSingleThreadMacs = int64_t{1} << 22;
+
 // Floats per scratch buffer that the chunks in flight may use together (32 MiB).
 constexpr int64_t kChunkFloats = int64_t{8} << 20;
 
@@ -234,8 +238,12 @@ int for_chunks(const Geometry& g, F&& body) {
     }
     return used;
   }
+  // Small work stays on this thread: waking threads costs more than it saves, and a woken
+  // OpenBLAS pool keeps spinning against our OpenMP threads for a while afterwards.
   int64_t chunk = std::max<int64_t>(1, kChunkFloats / per_sample);
-  for (int64_t s0 = 0; s0 < g.n; s0 += chunk) body(0, 1, s0, std::min(chunk, g.n - s0), omp_in_parallel() != 0);
+  bool small = g.n * g.o * g.k() * g.p() <= kSingleThreadMacs;
+  for (int64_t s0 = 0; s0 < g.n; s0 += chunk)
+    body(0, 1, s0, std::min(chunk, g.n - s0), small || omp_in_parallel() != 0);
   return 1;
 }
 

@@ -90,7 +90,8 @@ public class ConvKernelsTest {
     }
     list.add(Arguments.of(3, 4, 6, 5, 5, 1, 1, 1, 1, 0, 0)); // 1x1
     list.add(Arguments.of(2, 2, 3, 8, 6, 3, 2, 2, 1, 1, 0)); // rectangular kernel, per-dimension stride/padding
-    list.add(Arguments.of(1, 16, 24, 19, 17, 3, 3, 1, 1, 1, 1)); // one sample, threaded copies
+    list.add(Arguments.of(1, 16, 24, 19, 17, 3, 3, 1, 1, 1, 1)); // one sample, small: on the calling thread
+    list.add(Arguments.of(1, 16, 24, 41, 39, 3, 3, 1, 1, 1, 1)); // one sample, 5.5M MACs: threaded GEMM and copies
     list.add(Arguments.of(8, 16, 24, 13, 11, 3, 3, 1, 1, 1, 1)); // several samples in one GEMM
     // K * P = 1152 * 54 * 54 = 3.4M floats per sample: over conv.cpp's 8M-float chunk budget
     // for 3 samples, so the batch runs as chunks of 2 and 1 (weight gradient accumulates across).
