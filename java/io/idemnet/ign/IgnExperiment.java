@@ -106,6 +106,7 @@ public final class IgnExperiment {
         if (stop.getAsBoolean()) break;
         Checkpoints.saveTraining(out.resolve("checkpoint.safetensors"), f, adam, metadata(epoch, data));
         writeGrid(trainer.graph(), f, z0, data, out.resolve(String.format(Locale.ROOT, "samples_epoch%03d.png", epoch)));
+        IgnLossCurves.write(csv, out.resolve("losses.png"), 50);
         lastDone = epoch;
       }
       if (config.figures() && lastDone == config.epochs() && !stop.getAsBoolean()) {
