@@ -68,7 +68,7 @@ public class IgnStepBench {
 
   @TearDown(Level.Trial)
   public void tearDown() {
-    trainer.graph().close();
+    trainer.close();
     adam.close();
     f.close();
     for (Tensor t : xs) t.close();

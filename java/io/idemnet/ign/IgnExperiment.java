@@ -87,8 +87,8 @@ public final class IgnExperiment {
         Files.writeString(csv, "epoch,step,rec_l1,idem_l1,tight_l1\n", StandardCharsets.UTF_8);
       }
       noise.sample(z0, config.seed() ^ 0x1E);
-      IgnTrainer trainer = new IgnTrainer(backend, f, adam, config.mode(), config.lambdas());
       int lastDone = startEpoch - 1;
+      try (IgnTrainer trainer = new IgnTrainer(backend, f, adam, config.mode(), config.lambdas())) {
       for (int epoch = startEpoch; epoch <= config.epochs(); epoch++) {
         StringBuilder rows = new StringBuilder();
         int step = 0;
@@ -108,6 +108,7 @@ public final class IgnExperiment {
         writeGrid(trainer.graph(), f, z0, data, out.resolve(String.format(Locale.ROOT, "samples_epoch%03d.png", epoch)));
         IgnLossCurves.write(csv, out.resolve("losses.png"), 50);
         lastDone = epoch;
+      }
       }
       if (config.figures() && lastDone == config.epochs() && !stop.getAsBoolean()) {
         IgnFigures.write(backend, f, data, IgnFigures.Options.defaults(data.height(), config.seed()), out);

@@ -14,7 +14,7 @@ import java.util.List;
  * Vicary, Section 3.4); the exact formulas are in docs/ign.md. f' is the same module with its
  * parameters detached (no copy of the weights); "noGrad" evaluations of f are f' too.
  */
-public final class IgnTrainer {
+public final class IgnTrainer implements AutoCloseable {
   public enum Mode {
     /** IGN's losses and their ordinary gradients (tightness through the outer application only). */
     ORIGINAL,
@@ -42,6 +42,8 @@ public final class IgnTrainer {
   private final Mode mode;
   private final Lambdas lambdas;
   private final Graph graph;
+  private final List<Tensor> buffers;
+  private final Tensor[] savedBuffers;
 
   public IgnTrainer(Backend backend, Module f, Adam optimizer, Mode mode, Lambdas lambdas) {
     this.backend = backend;
@@ -50,6 +52,9 @@ public final class IgnTrainer {
     this.mode = mode;
     this.lambdas = lambdas;
     this.graph = new Graph(backend);
+    this.buffers = List.copyOf(f.namedBuffers().values());
+    this.savedBuffers = new Tensor[buffers.size()];
+    for (int i = 0; i < savedBuffers.length; i++) savedBuffers[i] = backend.zeros(buffers.get(i).shape());
   }
 
   public Graph graph() {
@@ -77,7 +82,7 @@ public final class IgnTrainer {
     Var y = f.forward(graph, graph.constant(z)); // f_theta(z), recorded
     Tensor c;
     try (Graph.Scope s = graph.noGrad()) {
-      c = f.forward(graph, graph.constant(z)).value(); // f'(z) (fresh dropout draw; same weights)
+      c = asCopy(() -> f.forward(graph, graph.constant(z)).value()); // f'(z) (fresh dropout draw; same weights)
     }
     Var w = f.forward(graph, graph.constant(c)); // f_theta(f'(z)): the tightness path through the outer application
 
@@ -107,7 +112,7 @@ public final class IgnTrainer {
       // idem: mean |f'(f(z)) - f(z)|, gradient through f' (parameters detached) and directly to f(z).
       Var ffz;
       try (Graph.Scope d = graph.detachParameters()) {
-        ffz = f.forward(graph, y);
+        ffz = asCopy(() -> f.forward(graph, y));
       }
       float[] gFfz = new float[(int) y.value().numel()];
       idem = l1AndSign(ffz.value().toArray(), y.value().toArray(), gFfz, lambdas.idem() / numel);
@@ -129,10 +134,26 @@ public final class IgnTrainer {
     return new Losses(rec, idem, tight);
   }
 
+  /**
+   * Runs an application of f' (the copy): its BatchNorm layers normalize with the batch's
+   * statistics like f, but the running statistics f keeps (for evaluation) are restored
+   * afterwards, as in IGN's code where f' is a separate copy of the model. Without this, the 5
+   * applications of f' per MB step on noise-derived inputs dominated the running statistics and
+   * evaluation-mode outputs were unrelated to the input (seen in a 14-epoch MNIST run).
+   */
+  private <T> T asCopy(java.util.function.Supplier<T> application) {
+    int i = 0;
+    for (Tensor b : buffers) backend.copy(b, savedBuffers[i++]);
+    T result = application.get();
+    i = 0;
+    for (Tensor b : buffers) backend.copy(savedBuffers[i++], b);
+    return result;
+  }
+
   /** f'(t): f with no tape (parameters effectively detached), as a host array. */
   private float[] detachedF(Tensor t) {
     try (Graph.Scope s = graph.noGrad()) {
-      return f.forward(graph, graph.constant(t)).value().toArray();
+      return asCopy(() -> f.forward(graph, graph.constant(t)).value().toArray());
     }
   }
 
@@ -151,5 +172,12 @@ public final class IgnTrainer {
       grad[i] = d > 0 ? scale : d < 0 ? -scale : 0f;
     }
     return sum / Math.max(1, a.length);
+  }
+
+  /** Frees the trainer's graph and its copies of the running statistics (not the module). */
+  @Override
+  public void close() {
+    graph.close();
+    for (Tensor t : savedBuffers) t.close();
   }
 }

@@ -81,7 +81,7 @@ class IgnCelebaAndFiguresTest {
         IgnTrainer.Losses l = t.step(x, z, 0);
         assertTrue(Double.isFinite(l.rec()) && Double.isFinite(l.idem()) && Double.isFinite(l.tight()), mode + " " + l);
         assertFalse(Arrays.equals(before, last.value().toArray()), mode + ": weights moved");
-        t.graph().close();
+        t.close();
       }
     }
     assertEquals(IgnTrainer.Lambdas.CELEBA, IgnNetworks.Net.CELEBA64.defaultLambdas());

@@ -45,7 +45,7 @@ class IgnTest {
         IgnTrainer.Losses l = t.step(x, z, 0);
         assertTrue(Double.isFinite(l.rec()) && Double.isFinite(l.idem()) && Double.isFinite(l.tight()), mode + " " + l);
         assertFalse(java.util.Arrays.equals(before, first.value().toArray()), mode + ": weights moved");
-        t.graph().close();
+        t.close();
       }
     }
   }
