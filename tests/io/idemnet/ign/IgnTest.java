@@ -15,6 +15,8 @@ import io.idemnet.optim.Adam;
 import io.idemnet.tensor.Tensor;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -72,5 +74,38 @@ class IgnTest {
     for (String k : a.keySet()) assertArrayEquals(a.get(k).data(), b.get(k).data(), k);
     assertTrue(Files.size(dir.resolve("b/samples_epoch002.png")) > 100);
     assertEquals(1 + 2 * 2, Files.readAllLines(dir.resolve("b/losses.csv")).size(), "header + 2 epochs x 2 steps");
+  }
+
+  /**
+   * Only the recorded applications of f may update the running BatchNorm statistics. Both modes
+   * make the same first four applications (f(x), f(z), f'(z), f(f'(z)), same dropout counters);
+   * after them MB applies f' four more times and the original mode once. So the running
+   * statistics after one step from the same start must be identical in both modes, which fails if
+   * an application of f' updates them.
+   */
+  @Test
+  void applicationsOfTheCopyLeaveRunningStatisticsAlone() {
+    List<float[]> after = new ArrayList<>();
+    for (IgnTrainer.Mode mode : IgnTrainer.Mode.values()) {
+      try (Sequential f = IgnNetworks.mnist(CPU, 1, 0.125f, 5);
+          Adam adam = new Adam(f.namedParameters(), 1e-3f, 0.5f, 0.999f, 1e-8f, 0f);
+          Tensor x = CPU.zeros(4, 1, 28, 28); Tensor z = CPU.zeros(4, 1, 28, 28);
+          IgnTrainer t = new IgnTrainer(CPU, f, adam, mode, new IgnTrainer.Lambdas(20f, 0.1f, 0.1f))) {
+        CPU.randomUniform(x, 3, -1f, 1f);
+        CPU.randomNormal(z, 4, 0f, 1f);
+        t.step(x, z, 7);
+        List<Float> all = new ArrayList<>();
+        for (Tensor b : f.namedBuffers().values()) for (float v : b.toArray()) all.add(v);
+        float[] flat = new float[all.size()];
+        for (int i = 0; i < flat.length; i++) flat[i] = all.get(i);
+        after.add(flat);
+      }
+    }
+    float[] mb = after.get(IgnTrainer.Mode.MODIFIED.ordinal()), original = after.get(IgnTrainer.Mode.ORIGINAL.ordinal());
+    assertTrue(mb.length > 0);
+    boolean moved = false;
+    for (float v : mb) moved |= v != 0f && v != 1f;
+    assertTrue(moved, "the recorded applications updated the running statistics");
+    assertArrayEquals(original, mb, "running statistics after one step, MB vs original mode");
   }
 }
