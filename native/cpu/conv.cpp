@@ -221,11 +221,17 @@ constexpr int64_t kChunkFloats = int64_t{8} << 20;
 // and OpenBLAS's, whose spinning would otherwise compete with ours. With fewer samples, chunks
 // go one by one (t = 0, team = 1) with threaded BLAS and copies (single-threaded when called
 // from inside a parallel region). Returns the team size.
+// Whether for_chunks spreads samples over the OpenMP team.
+bool splits_samples(const Geometry& g) {
+  int threads = omp_get_max_threads();
+  return threads > 1 && g.n >= threads && !omp_in_parallel();
+}
+
 template <class F>
 int for_chunks(const Geometry& g, F&& body) {
   int threads = omp_get_max_threads();
   int64_t per_sample = std::max<int64_t>(std::max(g.k(), g.o) * g.p(), 1);
-  if (threads > 1 && g.n >= threads && !omp_in_parallel()) {
+  if (splits_samples(g)) {
     int64_t chunk = std::max<int64_t>(1, kChunkFloats / threads / per_sample);
     int used = threads;
 #pragma omp parallel num_threads(threads)
@@ -363,9 +369,7 @@ int idemnet_conv2d_backward_weight(const float* x, const float* dy, float* dweig
     // Each thread sums its samples into its own partial (thread 0's is dweight itself when the
     // chunks run one by one); partials are then added in thread order, so the result is
     // deterministic for a given thread count.
-    float* partials = omp_get_max_threads() > 1 && !omp_in_parallel()
-                          ? scratch_partials.get((size_t)(wsize * omp_get_max_threads()))
-                          : nullptr;
+    float* partials = splits_samples(g) ? scratch_partials.get((size_t)(wsize * omp_get_max_threads())) : nullptr;
     int used = for_chunks(g, [&](int t, int team, int64_t s0, int64_t nb, bool single) {
       int64_t ld = nb * g.p();
       float* col = scratch_col.get((size_t)(g.k() * ld));
