@@ -18,7 +18,11 @@ public final class IgnTrainer implements AutoCloseable {
   public enum Mode {
     /** IGN's losses and their ordinary gradients (tightness through the outer application only). */
     ORIGINAL,
-    /** MB: idem gradient -(3 f'(y) - 2 f'(f'(y)) - y)/N at y = f(z); tight +(3 f'(w) - 2 f'(f'(w)) - w)/N at w = f(f'(z)). */
+    /**
+     * MB: idem gradient -(3 f'(y) - 2 f'(f'(y)) - y)/N at y = f(z); tight +(3 f'(w) - 2 f'(f'(w)) - w)/N at
+     * w = f(f'(z)). N is the element count (batch x pixels), the normalisation of IGN's mean-L1 terms, so
+     * the paper's lambdas keep their balance against the reconstruction term (see docs/ign.md).
+     */
     MODIFIED
   }
 
@@ -71,7 +75,6 @@ public final class IgnTrainer implements AutoCloseable {
     f.setRandomCounter(stepIndex << 4); // each step's (at most 8) applications of f get their own masks
     graph.reset();
     optimizer.zeroGrad();
-    float n = x.dim(0);
     float numel = x.numel();
 
     // Reconstruction: lambda_r * mean |f(x) - x|.
@@ -99,8 +102,8 @@ public final class IgnTrainer implements AutoCloseable {
       idem = 0;
       tight = 0;
       for (int i = 0; i < yv.length; i++) {
-        gY[i] = lambdas.idem() * -(3 * fy[i] - 2 * ffy[i] - yv[i]) / n;
-        gW[i] = lambdas.tight() * (3 * fw[i] - 2 * ffw[i] - wv[i]) / n;
+        gY[i] = lambdas.idem() * -(3 * fy[i] - 2 * ffy[i] - yv[i]) / numel;
+        gW[i] = lambdas.tight() * (3 * fw[i] - 2 * ffw[i] - wv[i]) / numel;
         idem += Math.abs(fy[i] - yv[i]);
         tight += Math.abs(wv[i] - cv[i]);
       }
