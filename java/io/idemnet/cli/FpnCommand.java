@@ -36,7 +36,9 @@ final class FpnCommand implements Callable<Integer> {
   @Option(names = "--data-dir", description = "folder with the data (default: data/<name>, then the Debian folder)")
   Path dataDir;
 
-  @Option(names = "--variant", defaultValue = "jfb", description = "jfb, implicit or explicit (default: ${DEFAULT-VALUE})")
+  @Option(names = "--variant", defaultValue = "jfb",
+      description = "jfb, implicit (Neumann series), implicit-cg (conjugate gradients on the normal equations) or explicit "
+          + "(default: ${DEFAULT-VALUE})")
   String variant;
 
   @Option(names = "--model", defaultValue = "conv",
@@ -65,8 +67,13 @@ final class FpnCommand implements Callable<Integer> {
   @Option(names = "--max-iter", defaultValue = "50", description = "(default: ${DEFAULT-VALUE})")
   int maxIter;
 
-  @Option(names = "--neumann", defaultValue = "50", description = "max Neumann terms (implicit) (default: ${DEFAULT-VALUE})")
-  int neumann;
+  @Option(names = "--max-products", defaultValue = "50",
+      description = "most Jacobian products per implicit backward (default: ${DEFAULT-VALUE})")
+  int maxProducts;
+
+  @Option(names = "--lr-schedule", defaultValue = "constant",
+      description = "constant or cosine (annealed to 0 over the run) (default: ${DEFAULT-VALUE})")
+  String lrSchedule;
 
   @Option(names = "--depth", defaultValue = "1", description = "applications of T in the explicit twin (default: ${DEFAULT-VALUE})")
   int depth;
@@ -87,13 +94,18 @@ final class FpnCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     FpnExperiment.Variant v;
     try {
-      v = FpnExperiment.Variant.valueOf(variant.toUpperCase(Locale.ROOT));
+      v = FpnExperiment.Variant.parse(variant);
     } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), "--variant must be jfb, implicit or explicit, got '" + variant + "'");
+      throw new ParameterException(spec.commandLine(), "--" + e.getMessage());
     }
+    boolean cosine = switch (lrSchedule) {
+      case "constant" -> false;
+      case "cosine" -> true;
+      default -> throw new ParameterException(spec.commandLine(), "--lr-schedule must be constant or cosine, got '" + lrSchedule + "'");
+    };
     FpnExperiment.Config config;
     try {
-      config = new FpnExperiment.Config(v, latent, gamma, epochs, batch, lr, tol, maxIter, neumann, depth, seed);
+      config = new FpnExperiment.Config(v, latent, gamma, epochs, batch, lr, tol, maxIter, maxProducts, depth, seed, cosine);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
@@ -123,7 +135,7 @@ final class FpnCommand implements Callable<Integer> {
     Backend backend = Backends.named(backendName);
     var o = spec.commandLine().getOut();
     o.printf(Locale.ROOT, "fpn %s (%s Q) on %s: %d train / %d test images, latent %d, gamma %s, batch %d, Adam lr %s%n",
-        v.name().toLowerCase(Locale.ROOT), model, data, train.size(), test.size(), latent, gamma, batch, lr);
+        v.cliName(), model, data, train.size(), test.size(), latent, gamma, batch, lr);
     o.println("epoch  train_loss  test_acc  train_s  iters/batch  vjps/batch");
     int batchesPerEpoch = train.size() / batch;
     ProgressBar bar = new ProgressBar(spec.commandLine().getErr(), (long) batchesPerEpoch * epochs);
@@ -133,7 +145,7 @@ final class FpnCommand implements Callable<Integer> {
           r.trainSeconds(), r.meanIterations(), r.meanVjps());
       o.flush();
       if (out != null) append(r, v);
-    }, b -> bar.update(++done[0], v.name().toLowerCase(Locale.ROOT)));
+    }, b -> bar.update(++done[0], v.cliName()));
     return 0;
   }
 
@@ -143,7 +155,7 @@ final class FpnCommand implements Callable<Integer> {
       boolean fresh = !Files.exists(out);
       String line = String.format(Locale.ROOT, "%s%s,%s,%d,%d,%.6f,%.6f,%.3f,%.2f,%.2f%n",
           fresh ? "variant,data,latent,epoch,train_loss,test_accuracy,train_seconds,iterations_per_batch,vjps_per_batch\n" : "",
-          v.name().toLowerCase(Locale.ROOT), data, latent, r.epoch(), r.trainLoss(), r.testAccuracy(), r.trainSeconds(),
+          v.cliName(), data, latent, r.epoch(), r.trainLoss(), r.testAccuracy(), r.trainSeconds(),
           r.meanIterations(), r.meanVjps());
       Files.writeString(out, line, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     } catch (IOException e) {

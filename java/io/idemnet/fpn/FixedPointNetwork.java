@@ -22,18 +22,23 @@ import java.util.Map;
  * with u* held constant, and S(z) is the output.
  *
  * <p>Backward, by {@link BackwardMode}: {@code JFB} backpropagates through that one application
- * (Jacobian-free backprop); {@code IMPLICIT} first replaces dL/dz = g by the implicit-function
- * gradient v = (I - J^T)^{-1} g, J = dT/du at u*, summed as the Neumann series
- * v = g + J^T g + (J^T)^2 g + ..., each term one vector-Jacobian product (counted). With
+ * (Jacobian-free backprop); {@code NEUMANN} and {@code CG} first replace dL/dz = g by the
+ * implicit-function gradient v = (I - J^T)^{-1} g, J = dT/du at u*, by the Neumann series or by
+ * conjugate gradients on the normal equations, counting the Jacobian products. With
  * {@code explicitDepth} > 0 the network is instead the explicit twin: T applied that many times
  * from u = 0, all recorded.
  */
 public final class FixedPointNetwork implements Module {
   public enum BackwardMode {
-    JFB, IMPLICIT
+    /** Jacobian-free backprop: through one application of T at u*. */
+    JFB,
+    /** The implicit gradient by the Neumann series (vector-Jacobian products). */
+    NEUMANN,
+    /** The implicit gradient by conjugate gradients on the normal equations (J and J^T products). */
+    CG
   }
 
-  /** Solver statistics of the last forward pass (and backward, for IMPLICIT). */
+  /** Solver statistics of the last forward pass and (for the implicit modes) the Jacobian products of the last backward. */
   public record Stats(int iterations, double maxResidual, boolean converged, int vjpProducts) {}
 
   private final Module q;
@@ -43,8 +48,8 @@ public final class FixedPointNetwork implements Module {
   private double tolerance = 1e-4;
   private int maxIterations = 50;
   private BackwardMode mode = BackwardMode.JFB;
-  private int neumannTerms = 50;
-  private double neumannTolerance = 1e-4;
+  private int implicitProducts = 50;
+  private double implicitTolerance = 1e-4;
   private int explicitDepth;
   private int lastIterations;
   private double lastResidual;
@@ -64,11 +69,13 @@ public final class FixedPointNetwork implements Module {
     return this;
   }
 
-  public FixedPointNetwork backward(BackwardMode m, int maxTerms, double tol) {
-    if (maxTerms < 1 || !(tol > 0)) throw new IllegalArgumentException("need at least one Neumann term and tol > 0");
+  /** The backward mode; for the implicit ones, the most Jacobian products and the relative tolerance. */
+  public FixedPointNetwork backward(BackwardMode m, int maxProducts, double tol) {
+    if (maxProducts < 1 || !(tol > 0)) throw new IllegalArgumentException("need at least one Jacobian product and tol > 0");
+    if (m == BackwardMode.CG && maxProducts < 2) throw new IllegalArgumentException("conjugate gradients need at least 2 products");
     this.mode = m;
-    this.neumannTerms = maxTerms;
-    this.neumannTolerance = tol;
+    this.implicitProducts = maxProducts;
+    this.implicitTolerance = tol;
     return this;
   }
 
@@ -104,7 +111,7 @@ public final class FixedPointNetwork implements Module {
     }
     Tensor uStar = solve(graph, qv.value());
     Var z = r.apply(graph, graph.constant(uStar), qv);
-    if (mode == BackwardMode.IMPLICIT) z = graph.apply(new ImplicitGradient(uStar, qv.value()), z);
+    if (mode != BackwardMode.JFB) z = graph.apply(new ImplicitGradient(uStar, qv.value()), z);
     lastVjps = 0;
     return s.forward(graph, z);
   }
@@ -153,7 +160,14 @@ public final class FixedPointNetwork implements Module {
     return max;
   }
 
-  /** Identity forward; backward maps g to (I - J^T)^{-1} g by the Neumann series. */
+  /**
+   * Identity forward; backward maps g to v = (I - J^T)^{-1} g, J = dT/du at u*, through
+   * {@link Latent#linearize} (T is evaluated once; each product is one convolution or matrix
+   * product). NEUMANN sums v = g + J^T g + (J^T)^2 g + ... until a term is below the tolerance
+   * relative to g; CG runs conjugate gradients on the normal equations A A^T v = A g (the
+   * problem's A^T = I - J^T; one J^T and one J product an iteration) until ||g - A^T v|| is
+   * below the tolerance relative to g. Both stop at the product limit.
+   */
   private final class ImplicitGradient implements CustomFunction {
     private final Tensor uStar, qValue;
 
@@ -172,29 +186,79 @@ public final class FixedPointNetwork implements Module {
     @Override
     public void backward(Graph graph, Tensor g, Tensor[] gradInputs) {
       if (gradInputs[0] == null) return;
-      Backend be = graph.backend();
-      Tensor v = gradInputs[0];
-      be.copy(g, v);
-      Tensor term = graph.workspace().take(g.shape());
-      be.copy(g, term);
-      double gNorm = Math.sqrt(be.sumOfSquares(g));
-      int products = 0;
-      for (int k = 0; k < neumannTerms; k++) {
-        // term <- J^T term: backward through one application of T at u*, parameters held fixed.
-        solver.reset();
-        Var u = solver.leaf(uStar);
-        Var out;
-        try (Graph.Scope detached = solver.detachParameters()) {
-          out = r.apply(solver, u, solver.constant(qValue));
-        }
-        solver.backward(out, term);
-        products++;
-        be.copy(u.grad(), term);
-        be.add(v, term, v);
-        if (Math.sqrt(be.sumOfSquares(term)) <= neumannTolerance * Math.max(gNorm, 1e-30)) break;
-      }
-      lastVjps = products;
+      Latent.Linearization jac = r.linearize(graph, uStar, qValue);
+      double gNorm = Math.sqrt(graph.backend().sumOfSquares(g));
+      double stop = implicitTolerance * Math.max(gNorm, 1e-30);
+      lastVjps = mode == BackwardMode.CG ? conjugateGradient(graph, jac, g, gradInputs[0], stop)
+          : neumann(graph, jac, g, gradInputs[0], stop);
     }
+  }
+
+  private int neumann(Graph graph, Latent.Linearization jac, Tensor g, Tensor v, double stop) {
+    Backend be = graph.backend();
+    Tensor term = graph.workspace().take(g.shape()), next = graph.workspace().take(g.shape());
+    be.copy(g, v);
+    be.copy(g, term);
+    int products = 0;
+    while (products < implicitProducts) {
+      jac.applyTransposed(term, next);
+      products++;
+      be.add(v, next, v);
+      Tensor t = term;
+      term = next;
+      next = t;
+      if (Math.sqrt(be.sumOfSquares(term)) <= stop) break;
+    }
+    return products;
+  }
+
+  /**
+   * CGNE for A^T v = g with A^T = I - J^T: v = A y, A A^T y = g, iterated on v directly
+   * (Saad, "Iterative Methods for Sparse Linear Systems", Algorithm 8.5 with M = A^T).
+   */
+  private int conjugateGradient(Graph graph, Latent.Linearization jac, Tensor g, Tensor v, double stop) {
+    Backend be = graph.backend();
+    Tensor res = graph.workspace().take(g.shape()), p = graph.workspace().take(g.shape());
+    Tensor q = graph.workspace().take(g.shape()), tmp = graph.workspace().take(g.shape());
+    be.copy(g, v); // v_0 = g, the Neumann series' first term
+    int products = 0;
+    applyAT(jac, v, tmp, res, be); // res = g - A^T v_0
+    be.sub(g, res, res);
+    products++;
+    double rr = be.sumOfSquares(res);
+    if (Math.sqrt(rr) <= stop) return products;
+    applyA(jac, res, tmp, p, be); // p = A res
+    products++;
+    double zz = be.sumOfSquares(p);
+    while (products + 2 <= implicitProducts && zz > 0) {
+      double alpha = rr / zz; // ||res||^2 / ||p||^2
+      be.axpy((float) alpha, p, v);
+      applyAT(jac, p, tmp, q, be); // q = A^T p
+      be.axpy((float) -alpha, q, res);
+      products++;
+      double rrNew = be.sumOfSquares(res);
+      if (Math.sqrt(rrNew) <= stop) break;
+      applyA(jac, res, tmp, q, be); // q = A res
+      products++;
+      double beta = rrNew / rr;
+      be.scale(p, (float) beta, p);
+      be.add(p, q, p);
+      rr = rrNew;
+      zz = be.sumOfSquares(p);
+    }
+    return products;
+  }
+
+  /** out = (I - J^T) x. */
+  private static void applyAT(Latent.Linearization jac, Tensor x, Tensor tmp, Tensor out, Backend be) {
+    jac.applyTransposed(x, tmp);
+    be.sub(x, tmp, out);
+  }
+
+  /** out = (I - J) x. */
+  private static void applyA(Latent.Linearization jac, Tensor x, Tensor tmp, Tensor out, Backend be) {
+    jac.apply(x, tmp);
+    be.sub(x, tmp, out);
   }
 
   @Override

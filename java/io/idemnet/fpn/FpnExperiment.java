@@ -12,6 +12,7 @@ import io.idemnet.nn.Linear;
 import io.idemnet.nn.Sequential;
 import io.idemnet.nn.Module;
 import io.idemnet.optim.Adam;
+import io.idemnet.optim.LearningRateSchedule;
 import io.idemnet.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,21 +24,42 @@ import java.util.function.IntConsumer;
  * the quantities of the FPN paper's Table 2.
  */
 public final class FpnExperiment {
-  /** How gradients are computed: JFB, the implicit (Neumann) gradient, or the explicit twin. */
+  /**
+   * How gradients are computed: JFB, the implicit gradient (Neumann series, or conjugate gradients
+   * on the normal equations), or the explicit twin.
+   */
   public enum Variant {
-    JFB, IMPLICIT, EXPLICIT
+    JFB("jfb"), IMPLICIT("implicit"), IMPLICIT_CG("implicit-cg"), EXPLICIT("explicit");
+
+    private final String cliName;
+
+    Variant(String cliName) {
+      this.cliName = cliName;
+    }
+
+    public String cliName() {
+      return cliName;
+    }
+
+    public static Variant parse(String name) {
+      for (Variant v : values()) if (v.cliName.equals(name)) return v;
+      throw new IllegalArgumentException("variant must be jfb, implicit, implicit-cg or explicit, got '" + name + "'");
+    }
   }
 
   /**
    * @param latent size n of u
    * @param gamma contraction factor of T in u
    * @param explicitDepth applications of T in the explicit twin
+   * @param implicitProducts the most Jacobian products an implicit backward may use
+   * @param cosineLr anneal the learning rate to 0 over the run (PyTorch's CosineAnnealingLR, per step)
    */
   public record Config(Variant variant, int latent, float gamma, int epochs, int batch, float learningRate,
-      double tolerance, int maxIterations, int neumannTerms, int explicitDepth, long seed) {
+      double tolerance, int maxIterations, int implicitProducts, int explicitDepth, long seed, boolean cosineLr) {
     public Config {
-      if (latent < 1 || epochs < 1 || batch < 1 || maxIterations < 1 || neumannTerms < 1 || explicitDepth < 1) {
-        throw new IllegalArgumentException("latent size, epochs, batch, iterations and depths must be >= 1");
+      if (latent < 1 || epochs < 1 || batch < 1 || maxIterations < 1 || implicitProducts < 2 || explicitDepth < 1) {
+        throw new IllegalArgumentException(
+            "latent size, epochs, batch, iterations and depths must be >= 1, and the Jacobian-product limit >= 2");
       }
       if (!(learningRate > 0)) throw new IllegalArgumentException("learning rate must be > 0");
     }
@@ -107,7 +129,8 @@ public final class FpnExperiment {
     FixedPointNetwork f = new FixedPointNetwork(backend, q, r, s).tolerance(config.tolerance(), config.maxIterations());
     return switch (config.variant()) {
       case JFB -> f.backward(FixedPointNetwork.BackwardMode.JFB, 1, 1e-4);
-      case IMPLICIT -> f.backward(FixedPointNetwork.BackwardMode.IMPLICIT, config.neumannTerms(), 1e-4);
+      case IMPLICIT -> f.backward(FixedPointNetwork.BackwardMode.NEUMANN, config.implicitProducts(), 1e-4);
+      case IMPLICIT_CG -> f.backward(FixedPointNetwork.BackwardMode.CG, config.implicitProducts(), 1e-4);
       case EXPLICIT -> f.explicitDepth(config.explicitDepth());
     };
   }
@@ -120,6 +143,9 @@ public final class FpnExperiment {
         Adam adam = new Adam(f.namedParameters(), config.learningRate());
         Tensor x = backend.zeros(shape(train, config.batch()))) {
       int[] labels = new int[config.batch()];
+      LearningRateSchedule schedule = config.cosineLr()
+          ? LearningRateSchedule.cosine(config.learningRate(), 0f, (long) config.epochs() * (train.size() / config.batch()))
+          : step -> config.learningRate();
       for (int epoch = 1; epoch <= config.epochs(); epoch++) {
         long t0 = System.nanoTime();
         double lossSum = 0, iterSum = 0, vjpSum = 0;
@@ -129,6 +155,7 @@ public final class FpnExperiment {
           System.arraycopy(b.labels(), 0, labels, 0, config.batch());
           graph.reset();
           adam.zeroGrad();
+          schedule.apply(adam, adam.steps());
           Var loss = graph.crossEntropy(f.forward(graph, graph.constant(x)), labels);
           graph.backward(loss);
           adam.step();

@@ -3,6 +3,7 @@ package io.idemnet.fpn;
 import io.idemnet.autograd.Graph;
 import io.idemnet.autograd.Parameter;
 import io.idemnet.autograd.Var;
+import io.idemnet.tensor.Tensor;
 import java.util.Map;
 
 /**
@@ -13,6 +14,23 @@ public interface Latent extends AutoCloseable {
   Var apply(Graph graph, Var u, Var q);
 
   float gamma();
+
+  /**
+   * The Jacobian J = dT/du of T(u) = R(u, q) at u, as matrix-free products for the implicit
+   * backward. R is evaluated once here; every product after that is one matrix (or convolution)
+   * product and one elementwise activation derivative. Buffers come from {@code graph}'s
+   * workspace and stay valid until its next reset.
+   */
+  Linearization linearize(Graph graph, Tensor u, Tensor q);
+
+  /** Products with the Jacobian of T at one point; v and out have u's shape and must differ. */
+  interface Linearization {
+    /** out = J v (a Jacobian-vector product). */
+    void apply(Tensor v, Tensor out);
+
+    /** out = J^T v (a vector-Jacobian product). */
+    void applyTransposed(Tensor v, Tensor out);
+  }
 
   /** The weight acting on u. */
   Parameter weight();

@@ -5,6 +5,7 @@ import io.idemnet.autograd.Parameter;
 import io.idemnet.autograd.Var;
 import io.idemnet.backend.Activation;
 import io.idemnet.backend.Backend;
+import io.idemnet.tensor.Tensor;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
@@ -58,6 +59,30 @@ public final class LatentMap implements Latent {
   public Var apply(Graph graph, Var u, Var q) {
     Var pre = graph.add(graph.linear(u, graph.param(weight), null), q);
     return graph.activation(activation, pre);
+  }
+
+  @Override
+  public Linearization linearize(Graph graph, Tensor u, Tensor q) {
+    Backend be = graph.backend();
+    Tensor w = weight.value();
+    Tensor pre = graph.workspace().take(u.shape()), out = graph.workspace().take(u.shape());
+    Tensor tmp = graph.workspace().take(u.shape());
+    be.gemm(false, true, 1f, u, w, 0f, pre); // u W^T
+    be.add(pre, q, pre);
+    be.activation(activation, pre, out);
+    return new Linearization() {
+      @Override
+      public void apply(Tensor v, Tensor result) {
+        be.gemm(false, true, 1f, v, w, 0f, tmp);
+        be.activationBackward(activation, pre, out, tmp, result);
+      }
+
+      @Override
+      public void applyTransposed(Tensor v, Tensor result) {
+        be.activationBackward(activation, pre, out, v, tmp);
+        be.gemm(false, false, 1f, tmp, w, 0f, result); // (act' * v) W
+      }
+    };
   }
 
   @Override

@@ -18,6 +18,8 @@ import io.idemnet.nn.Sequential;
 import io.idemnet.tensor.Tensor;
 import io.idemnet.testing.FiniteDifferences;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 class ConvLatentMapTest {
   private static final Backend REF = new ReferenceBackend();
@@ -44,20 +46,21 @@ class ConvLatentMapTest {
   }
 
   /** The implicit gradient of a convolutional FPN matches finite differences (see FixedPointNetworkTest). */
-  @Test
-  void implicitGradientOfAConvolutionalFpn() {
+  @ParameterizedTest
+  @EnumSource(value = BackwardMode.class, names = {"NEUMANN", "CG"})
+  void implicitGradientOfAConvolutionalFpn(BackwardMode mode) {
     Sequential q = new Sequential(new Conv2d(REF, 1, 2, 3, 1, 1, true, 1), new ActivationLayer(Activation.TANH));
     ConvLatentMap r = new ConvLatentMap(REF, 2, 3, 3, 0.5f, 2);
     Sequential s = new Sequential(new Flatten(), new Linear(REF, 18, 3, true, 3));
     int[] labels = {0, 2};
     try (FixedPointNetwork f = new FixedPointNetwork(REF, q, r, s).tolerance(1e-7, 200)
-            .backward(BackwardMode.IMPLICIT, 200, 1e-9);
+            .backward(mode, 200, 1e-9);
         Tensor x = REF.zeros(2, 1, 3, 3); Graph g = new Graph(REF)) {
       REF.randomNormal(x, 4, 0f, 1f);
       f.parameters().forEach(Parameter::zeroGrad);
       g.backward(g.crossEntropy(f.forward(g, g.constant(x)), labels));
       assertTrue(f.lastStats().converged());
-      FiniteDifferences.assertGradients("conv FPN implicit", f.namedParameters(), () -> {
+      FiniteDifferences.assertGradients("conv FPN implicit " + mode, f.namedParameters(), () -> {
         g.reset();
         try (Graph.Scope sc = g.noGrad()) {
           return g.crossEntropy(f.forward(g, g.constant(x)), labels).value().toArray()[0];

@@ -18,6 +18,8 @@ import java.util.Map;
 import java.util.function.DoubleSupplier;
 import io.idemnet.testing.FiniteDifferences;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Fixed point networks on the reference backend (float32 storage, double arithmetic). Gradient
@@ -68,13 +70,28 @@ class FixedPointNetworkTest {
     }
   }
 
-  /** The implicit gradient is the true gradient: it matches finite differences of L(S(u*(theta))). */
-  @Test
-  void implicitGradientMatchesFiniteDifferences() {
-    try (FixedPointNetwork f = tiny(BackwardMode.IMPLICIT); Tensor x = input(); Graph g = new Graph(REF)) {
+  /**
+   * The implicit gradient is the true gradient: by the Neumann series and by conjugate gradients
+   * it matches finite differences of L(S(u*(theta))).
+   */
+  @ParameterizedTest
+  @EnumSource(value = BackwardMode.class, names = {"NEUMANN", "CG"})
+  void implicitGradientMatchesFiniteDifferences(BackwardMode mode) {
+    try (FixedPointNetwork f = tiny(mode); Tensor x = input(); Graph g = new Graph(REF)) {
       backward(f, g, x);
-      assertTrue(f.lastStats().vjpProducts() > 1, "the Neumann series used several products");
-      FiniteDifferences.assertGradients("implicit", f.namedParameters(), () -> loss(f, g, x), 1e-2f, 2e-3);
+      assertTrue(f.lastStats().vjpProducts() > 1, "the solve used several products");
+      FiniteDifferences.assertGradients("implicit " + mode, f.namedParameters(), () -> loss(f, g, x), 1e-2f, 2e-3);
+    }
+  }
+
+  /** Both implicit solvers stop at their product limit, and the limit is what they report. */
+  @ParameterizedTest
+  @EnumSource(value = BackwardMode.class, names = {"NEUMANN", "CG"})
+  void implicitSolversRespectTheProductLimit(BackwardMode mode) {
+    try (FixedPointNetwork f = tiny(mode).backward(mode, 3, 1e-12); Tensor x = input(); Graph g = new Graph(REF)) {
+      backward(f, g, x);
+      assertTrue(f.lastStats().vjpProducts() <= 3, f.lastStats().toString());
+      assertTrue(f.lastStats().vjpProducts() >= 2, f.lastStats().toString());
     }
   }
 
