@@ -5,12 +5,13 @@ import java.util.Locale;
 
 /**
  * A one-line progress bar with ETA on a terminal ({@code \r} updates at most 5 times a second);
- * without a terminal, a plain line every 10%.
+ * without a terminal (a log file), a plain line every 10% of the run and at least once a minute.
  */
 final class ProgressBar {
   private final PrintWriter out;
   private final long total;
   private final boolean terminal;
+  private static final long LOG_INTERVAL_NANOS = 60_000_000_000L;
   private final long start = System.nanoTime();
   private long lastDraw;
   private int lastDecile = -1;
@@ -35,9 +36,10 @@ final class ProgressBar {
       if (done >= total) out.println();
     } else {
       int decile = (int) (frac * 10);
-      if (decile != lastDecile) {
+      if (decile != lastDecile || now - lastDraw >= LOG_INTERVAL_NANOS) {
         lastDecile = decile;
-        out.printf(Locale.ROOT, "%3d%%  %s  elapsed %s  ETA %s%n", decile * 10, label, clock(elapsed), eta);
+        lastDraw = now;
+        out.printf(Locale.ROOT, "%3d%%  %s  elapsed %s  ETA %s%n", (int) (frac * 100), label, clock(elapsed), eta);
       }
     }
     out.flush();

@@ -48,26 +48,10 @@ public final class ConvLatentMap implements Latent {
 
   @Override
   public Linearization linearize(Graph graph, Tensor u, Tensor q) {
-    Backend be = graph.backend();
     Tensor w = weight.value();
-    Tensor pre = graph.workspace().take(u.shape()), out = graph.workspace().take(u.shape());
-    Tensor tmp = graph.workspace().take(u.shape());
-    be.conv2d(u, w, null, SAME, pre);
-    be.add(pre, q, pre);
-    be.activation(Activation.RELU, pre, out);
-    return new Linearization() {
-      @Override
-      public void apply(Tensor v, Tensor result) {
-        be.conv2d(v, w, null, SAME, tmp);
-        be.activationBackward(Activation.RELU, pre, out, tmp, result);
-      }
-
-      @Override
-      public void applyTransposed(Tensor v, Tensor result) {
-        be.activationBackward(Activation.RELU, pre, out, v, tmp);
-        be.convTranspose2d(tmp, w, null, SAME, result); // the adjoint of the stride-1 'same' convolution
-      }
-    };
+    // The adjoint of the stride-1 'same' convolution is the transposed convolution with the same weights.
+    return Latent.ofActivatedLinear(graph, u, q, Activation.RELU, (x, out) -> backend.conv2d(x, w, null, SAME, out),
+        (x, out) -> backend.convTranspose2d(x, w, null, SAME, out));
   }
 
   @Override

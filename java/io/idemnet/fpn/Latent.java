@@ -3,8 +3,11 @@ package io.idemnet.fpn;
 import io.idemnet.autograd.Graph;
 import io.idemnet.autograd.Parameter;
 import io.idemnet.autograd.Var;
+import io.idemnet.backend.Activation;
+import io.idemnet.backend.Backend;
 import io.idemnet.tensor.Tensor;
 import java.util.Map;
+import java.util.function.BiConsumer;
 
 /**
  * The latent map R(u, q) of a fixed point network, with T(u) = R(u, q) a gamma-contraction in u
@@ -30,6 +33,34 @@ public interface Latent extends AutoCloseable {
 
     /** out = J^T v (a vector-Jacobian product). */
     void applyTransposed(Tensor v, Tensor out);
+  }
+
+  /**
+   * The linearization of R(u, q) = act(A u + q) at u, for a linear operator A given with its
+   * adjoint (each {@code (x, out)} writes out = A x or A^T x): J v = act'(pre) * (A v) and
+   * J^T v = A^T (act'(pre) * v), with pre = A u + q evaluated once here.
+   */
+  static Linearization ofActivatedLinear(Graph graph, Tensor u, Tensor q, Activation act,
+      BiConsumer<Tensor, Tensor> linear, BiConsumer<Tensor, Tensor> adjoint) {
+    Backend be = graph.backend();
+    Tensor pre = graph.workspace().take(u.shape()), out = graph.workspace().take(u.shape());
+    Tensor tmp = graph.workspace().take(u.shape());
+    linear.accept(u, pre);
+    be.add(pre, q, pre);
+    be.activation(act, pre, out);
+    return new Linearization() {
+      @Override
+      public void apply(Tensor v, Tensor result) {
+        linear.accept(v, tmp);
+        be.activationBackward(act, pre, out, tmp, result);
+      }
+
+      @Override
+      public void applyTransposed(Tensor v, Tensor result) {
+        be.activationBackward(act, pre, out, v, tmp);
+        adjoint.accept(tmp, result);
+      }
+    };
   }
 
   /** The weight acting on u. */

@@ -65,24 +65,8 @@ public final class LatentMap implements Latent {
   public Linearization linearize(Graph graph, Tensor u, Tensor q) {
     Backend be = graph.backend();
     Tensor w = weight.value();
-    Tensor pre = graph.workspace().take(u.shape()), out = graph.workspace().take(u.shape());
-    Tensor tmp = graph.workspace().take(u.shape());
-    be.gemm(false, true, 1f, u, w, 0f, pre); // u W^T
-    be.add(pre, q, pre);
-    be.activation(activation, pre, out);
-    return new Linearization() {
-      @Override
-      public void apply(Tensor v, Tensor result) {
-        be.gemm(false, true, 1f, v, w, 0f, tmp);
-        be.activationBackward(activation, pre, out, tmp, result);
-      }
-
-      @Override
-      public void applyTransposed(Tensor v, Tensor result) {
-        be.activationBackward(activation, pre, out, v, tmp);
-        be.gemm(false, false, 1f, tmp, w, 0f, result); // (act' * v) W
-      }
-    };
+    return Latent.ofActivatedLinear(graph, u, q, activation, (x, out) -> be.gemm(false, true, 1f, x, w, 0f, out), // x W^T
+        (x, out) -> be.gemm(false, false, 1f, x, w, 0f, out)); // x W
   }
 
   @Override
