@@ -42,6 +42,13 @@ public final class Workspace implements AutoCloseable {
     cursor = 0;
   }
 
+  /** Bytes held by the buffers (float32 elements). */
+  public long bytes() {
+    long n = 0;
+    for (Tensor t : buffers) n += t.numel();
+    return n * Float.BYTES;
+  }
+
   /** Number of buffers held (for tests of steady-state allocation). */
   public int size() {
     return buffers.size();

@@ -136,13 +136,13 @@ final class FpnCommand implements Callable<Integer> {
     var o = spec.commandLine().getOut();
     o.printf(Locale.ROOT, "fpn %s (%s Q) on %s: %d train / %d test images, latent %d, gamma %s, batch %d, Adam lr %s%n",
         v.cliName(), model, data, train.size(), test.size(), latent, gamma, batch, lr);
-    o.println("epoch  train_loss  test_acc  train_s  iters/batch  vjps/batch");
+    o.println("epoch  train_loss  test_acc  train_s  iters/batch  vjps/batch  workspace_MiB");
     int batchesPerEpoch = train.size() / batch;
     ProgressBar bar = new ProgressBar(spec.commandLine().getErr(), (long) batchesPerEpoch * epochs);
     long[] done = {0};
     new FpnExperiment(backend, config, conv ? FpnExperiment.convQ() : FpnExperiment.linearQ(), conv).run(train, test, 10, r -> {
-      o.printf(Locale.ROOT, "%5d  %10.4f  %8.4f  %7.1f  %11.1f  %10.1f%n", r.epoch(), r.trainLoss(), r.testAccuracy(),
-          r.trainSeconds(), r.meanIterations(), r.meanVjps());
+      o.printf(Locale.ROOT, "%5d  %10.4f  %8.4f  %7.1f  %11.1f  %10.1f  %13.1f%n", r.epoch(), r.trainLoss(), r.testAccuracy(),
+          r.trainSeconds(), r.meanIterations(), r.meanVjps(), r.workspaceMiB());
       o.flush();
       if (out != null) append(r, v);
     }, b -> bar.update(++done[0], v.cliName()));
@@ -153,10 +153,11 @@ final class FpnCommand implements Callable<Integer> {
     try {
       if (out.getParent() != null) Files.createDirectories(out.getParent());
       boolean fresh = !Files.exists(out);
-      String line = String.format(Locale.ROOT, "%s%s,%s,%d,%d,%.6f,%.6f,%.3f,%.2f,%.2f%n",
-          fresh ? "variant,data,latent,epoch,train_loss,test_accuracy,train_seconds,iterations_per_batch,vjps_per_batch\n" : "",
+      String line = String.format(Locale.ROOT, "%s%s,%s,%d,%d,%.6f,%.6f,%.3f,%.2f,%.2f,%.2f%n",
+          fresh ? "variant,data,latent,epoch,train_loss,test_accuracy,train_seconds,iterations_per_batch,vjps_per_batch,workspace_mib\n"
+              : "",
           v.cliName(), data, latent, r.epoch(), r.trainLoss(), r.testAccuracy(), r.trainSeconds(),
-          r.meanIterations(), r.meanVjps());
+          r.meanIterations(), r.meanVjps(), r.workspaceMiB());
       Files.writeString(out, line, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     } catch (IOException e) {
       throw new java.io.UncheckedIOException("cannot write " + out + ": " + e.getMessage(), e);

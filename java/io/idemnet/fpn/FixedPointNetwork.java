@@ -95,6 +95,11 @@ public final class FixedPointNetwork implements Module {
     return solver.workspace().size();
   }
 
+  /** Bytes held by the tape-free solver's buffers (constant in the iteration count). */
+  public long solverBytes() {
+    return solver.workspace().bytes();
+  }
+
   public Stats lastStats() {
     return new Stats(lastIterations, lastResidual, lastResidual < tolerance, lastVjps);
   }

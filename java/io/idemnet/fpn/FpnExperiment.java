@@ -65,8 +65,12 @@ public final class FpnExperiment {
     }
   }
 
+  /**
+   * @param workspaceMiB device memory held for training after the epoch: the training graph's
+   *     buffers (tape, activations, gradients) plus the fixed-point solver's
+   */
   public record EpochResult(int epoch, double trainLoss, double trainSeconds, double meanIterations, double meanVjps,
-      double testAccuracy, double seconds) {}
+      double testAccuracy, double seconds, double workspaceMiB) {}
 
   /** Builds Q for this data: a module mapping a batch of images to [N, latent]. */
   public interface QFactory {
@@ -168,9 +172,10 @@ public final class FpnExperiment {
           batchDone.accept(batches);
         }
         double trainSeconds = (System.nanoTime() - t0) / 1e9;
+        double workspaceMiB = (graph.workspace().bytes() + f.solverBytes()) / (1024.0 * 1024.0);
         double accuracy = accuracy(f, graph, test);
         EpochResult r = new EpochResult(epoch, lossSum / batches, trainSeconds, iterSum / batches, vjpSum / batches,
-            accuracy, (System.nanoTime() - t0) / 1e9);
+            accuracy, (System.nanoTime() - t0) / 1e9, workspaceMiB);
         results.add(r);
         afterEpoch.accept(r);
       }

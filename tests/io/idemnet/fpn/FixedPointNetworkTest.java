@@ -149,16 +149,34 @@ class FixedPointNetworkTest {
     }
   }
 
+  /** Training memory (graph + solver buffers after a step) of JFB is the same for 3 and 60 iterations. */
   @Test
   void solverMemoryDoesNotGrowWithIterations() {
     try (FixedPointNetwork f = tiny(BackwardMode.JFB); Tensor x = input(); Graph g = new Graph(REF)) {
       f.tolerance(1e-30, 3);
-      loss(f, g, x);
+      backward(f, g, x);
       int few = f.solverBuffers();
+      long fewBytes = f.solverBytes() + g.workspace().bytes();
       f.tolerance(1e-30, 60);
-      loss(f, g, x);
+      backward(f, g, x);
       assertEquals(60, f.lastStats().iterations());
       assertEquals(few, f.solverBuffers(), "same buffers for 3 and 60 iterations");
+      assertEquals(fewBytes, f.solverBytes() + g.workspace().bytes(), "same bytes for 3 and 60 iterations");
+    }
+  }
+
+  /** The explicit twin records every application, so its memory grows with the depth. */
+  @Test
+  void explicitTwinMemoryGrowsWithDepth() {
+    try (FixedPointNetwork f = tiny(BackwardMode.JFB); Tensor x = input(); Graph g = new Graph(REF)) {
+      f.explicitDepth(3);
+      backward(f, g, x);
+      long shallow = g.workspace().bytes();
+      try (Graph g2 = new Graph(REF)) {
+        f.explicitDepth(30);
+        backward(f, g2, x);
+        assertTrue(g2.workspace().bytes() > 5 * shallow, g2.workspace().bytes() + " vs " + shallow);
+      }
     }
   }
 
