@@ -46,6 +46,10 @@ final class FpnCommand implements Callable<Integer> {
           + "(Q, R, S dense; --latent sets n) (default: ${DEFAULT-VALUE})")
   String model;
 
+  @Option(names = "--channels", defaultValue = "48",
+      description = "conv model: feature maps of Q's output and of u (default: ${DEFAULT-VALUE})")
+  int channels;
+
   @Option(names = "--epochs", defaultValue = "3", description = "(default: ${DEFAULT-VALUE})")
   int epochs;
 
@@ -55,7 +59,7 @@ final class FpnCommand implements Callable<Integer> {
   @Option(names = "--lr", defaultValue = "0.001", description = "Adam learning rate (default: ${DEFAULT-VALUE})")
   float lr;
 
-  @Option(names = "--latent", defaultValue = "256", description = "latent size n (default: ${DEFAULT-VALUE})")
+  @Option(names = "--latent", defaultValue = "256", description = "linear model: latent size n (default: ${DEFAULT-VALUE})")
   int latent;
 
   @Option(names = "--gamma", defaultValue = "0.5", description = "contraction factor of T (default: ${DEFAULT-VALUE})")
@@ -103,17 +107,20 @@ final class FpnCommand implements Callable<Integer> {
       case "cosine" -> true;
       default -> throw new ParameterException(spec.commandLine(), "--lr-schedule must be constant or cosine, got '" + lrSchedule + "'");
     };
-    FpnExperiment.Config config;
-    try {
-      config = new FpnExperiment.Config(v, latent, gamma, epochs, batch, lr, tol, maxIter, maxProducts, depth, seed, cosine);
-    } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), e.getMessage());
-    }
     boolean conv = switch (model.toLowerCase(Locale.ROOT)) {
       case "conv" -> true;
       case "linear" -> false;
       default -> throw new ParameterException(spec.commandLine(), "--model must be conv or linear, got '" + model + "'");
     };
+    if (latent < 1 || channels < 1) {
+      throw new ParameterException(spec.commandLine(), "--latent and --channels must be >= 1, got " + latent + " and " + channels);
+    }
+    FpnExperiment.Config config;
+    try {
+      config = new FpnExperiment.Config(v, conv ? channels : latent, gamma, epochs, batch, lr, tol, maxIter, maxProducts, depth, seed, cosine);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
     Dataset train, test;
     switch (data.toLowerCase(Locale.ROOT)) {
       case "fashion-mnist" -> {
@@ -134,8 +141,8 @@ final class FpnCommand implements Callable<Integer> {
     if (trainLimit > 0 && trainLimit < train.size()) train = train.subset(0, trainLimit);
     Backend backend = Backends.named(backendName);
     var o = spec.commandLine().getOut();
-    o.printf(Locale.ROOT, "fpn %s (%s Q) on %s: %d train / %d test images, latent %d, gamma %s, batch %d, Adam lr %s%n",
-        v.cliName(), model, data, train.size(), test.size(), latent, gamma, batch, lr);
+    o.printf(Locale.ROOT, "fpn %s (%s Q) on %s: %d train / %d test images, latent %d%s, gamma %s, batch %d, Adam lr %s%n",
+        v.cliName(), model, data, train.size(), test.size(), config.latent(), conv ? " feature maps" : "", gamma, batch, lr);
     o.println("epoch  train_loss  test_acc  train_s  iters/batch  vjps/batch  workspace_MiB");
     int batchesPerEpoch = train.size() / batch;
     ProgressBar bar = new ProgressBar(spec.commandLine().getErr(), (long) batchesPerEpoch * epochs);
@@ -144,19 +151,19 @@ final class FpnCommand implements Callable<Integer> {
       o.printf(Locale.ROOT, "%5d  %10.4f  %8.4f  %7.1f  %11.1f  %10.1f  %13.1f%n", r.epoch(), r.trainLoss(), r.testAccuracy(),
           r.trainSeconds(), r.meanIterations(), r.meanVjps(), r.workspaceMiB());
       o.flush();
-      if (out != null) append(r, v);
+      if (out != null) append(r, v, config.latent());
     }, b -> bar.update(++done[0], v.cliName()));
     return 0;
   }
 
-  private void append(EpochResult r, FpnExperiment.Variant v) {
+  private void append(EpochResult r, FpnExperiment.Variant v, int latentSize) {
     try {
       if (out.getParent() != null) Files.createDirectories(out.getParent());
       boolean fresh = !Files.exists(out);
       String line = String.format(Locale.ROOT, "%s%s,%s,%d,%d,%.6f,%.6f,%.3f,%.2f,%.2f,%.2f%n",
           fresh ? "variant,data,latent,epoch,train_loss,test_accuracy,train_seconds,iterations_per_batch,vjps_per_batch,workspace_mib\n"
               : "",
-          v.cliName(), data, latent, r.epoch(), r.trainLoss(), r.testAccuracy(), r.trainSeconds(),
+          v.cliName(), data, latentSize, r.epoch(), r.trainLoss(), r.testAccuracy(), r.trainSeconds(),
           r.meanIterations(), r.meanVjps(), r.workspaceMiB());
       Files.writeString(out, line, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     } catch (IOException e) {

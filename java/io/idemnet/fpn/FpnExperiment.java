@@ -48,7 +48,7 @@ public final class FpnExperiment {
   }
 
   /**
-   * @param latent size n of u
+   * @param latent size n of u (dense model), or the number of feature maps of u (convolutional model)
    * @param gamma contraction factor of T in u
    * @param explicitDepth applications of T in the explicit twin
    * @param implicitProducts the most Jacobian products an implicit backward may use
@@ -82,16 +82,14 @@ public final class FpnExperiment {
     return (be, data, n, seed) -> new Linear(be, data.sampleSize(), n, true, seed);
   }
 
-  /** Channels of the convolutional model's latent feature maps. */
-  static final int CONV_CHANNELS = 48;
 
   /**
    * Q for the convolutional model: Conv(C, 32, 3x3, stride 2, pad 1) -> ReLU ->
-   * Conv(32, 48, 3x3, stride 2, pad 1), giving q as 48 feature maps of H/4 x W/4 (7x7 for 28x28).
+   * Conv(32, n, 3x3, stride 2, pad 1), giving q as n feature maps of H/4 x W/4 (7x7 for 28x28).
    */
   public static QFactory convQ() {
     return (be, data, n, seed) -> new Sequential(new Conv2d(be, data.channels(), 32, 3, 2, 1, true, seed),
-        new ActivationLayer(Activation.RELU), new Conv2d(be, 32, CONV_CHANNELS, 3, 2, 1, true, seed + 1));
+        new ActivationLayer(Activation.RELU), new Conv2d(be, 32, n, 3, 2, 1, true, seed + 1));
   }
 
   private static int quarter(int side) {
@@ -115,7 +113,7 @@ public final class FpnExperiment {
 
   /**
    * Q from the factory; with images as [N, C, H, W] (the convolutional model) R is a 3x3
-   * convolution on Q's 48 feature maps ({@link ConvLatentMap}) and S = Flatten + Linear; otherwise
+   * convolution on Q's n = latent feature maps ({@link ConvLatentMap}) and S = Flatten + Linear; otherwise
    * R is dense on the latent size ({@link LatentMap}) and S = Linear.
    */
   public FixedPointNetwork build(Dataset train, int classes) {
@@ -124,8 +122,8 @@ public final class FpnExperiment {
     Module s;
     if (imagesAsNchw) {
       int h = quarter(train.height()), w = quarter(train.width());
-      r = new ConvLatentMap(backend, CONV_CHANNELS, h, w, config.gamma(), config.seed() + 10);
-      s = new Sequential(new Flatten(), new Linear(backend, CONV_CHANNELS * h * w, classes, true, config.seed() + 20));
+      r = new ConvLatentMap(backend, config.latent(), h, w, config.gamma(), config.seed() + 10);
+      s = new Sequential(new Flatten(), new Linear(backend, config.latent() * h * w, classes, true, config.seed() + 20));
     } else {
       r = new LatentMap(backend, config.latent(), Activation.RELU, config.gamma(), config.seed() + 10);
       s = new Linear(backend, config.latent(), classes, true, config.seed() + 20);
