@@ -169,9 +169,9 @@ public final class FixedPointNetwork implements Module {
    * Identity forward; backward maps g to v = (I - J^T)^{-1} g, J = dT/du at u*, through
    * {@link Latent#linearize} (T is evaluated once; each product is one convolution or matrix
    * product). NEUMANN sums v = g + J^T g + (J^T)^2 g + ... until a term is below the tolerance
-   * relative to g; CG runs conjugate gradients on the normal equations A A^T v = A g (the
-   * problem's A^T = I - J^T; one J^T and one J product an iteration) until ||g - A^T v|| is
-   * below the tolerance relative to g. Both stop at the product limit.
+   * relative to g; CG solves M v = g, M = I - J^T, by conjugate gradients on the normal
+   * equations M M^T y = g, v = M^T y (CGNE; one J^T and one J product an iteration) until
+   * ||g - M v|| is below the tolerance relative to g. Both stop at the product limit.
    */
   private final class ImplicitGradient implements CustomFunction {
     private final Tensor uStar, qValue;
@@ -218,8 +218,9 @@ public final class FixedPointNetwork implements Module {
   }
 
   /**
-   * CGNE for A^T v = g with A^T = I - J^T: v = A y, A A^T y = g, iterated on v directly
-   * (Saad, "Iterative Methods for Sparse Linear Systems", Algorithm 8.5 with M = A^T).
+   * CGNE for M v = g with M = I - J^T: conjugate gradients on M M^T y = g with v = M^T y,
+   * iterated on v directly (Saad, "Iterative Methods for Sparse Linear Systems", Algorithm 8.5,
+   * with his A = M). res = g - M v is the true residual; p is a combination of M^T residuals.
    */
   private int conjugateGradient(Graph graph, Latent.Linearization jac, Tensor g, Tensor v, double stop) {
     Backend be = graph.backend();
@@ -227,23 +228,23 @@ public final class FixedPointNetwork implements Module {
     Tensor q = graph.workspace().take(g.shape()), tmp = graph.workspace().take(g.shape());
     be.copy(g, v); // v_0 = g, the Neumann series' first term
     int products = 0;
-    applyAT(jac, v, tmp, res, be); // res = g - A^T v_0
+    applyM(jac, v, tmp, res, be); // res = g - M v_0
     be.sub(g, res, res);
     products++;
     double rr = be.sumOfSquares(res);
     if (Math.sqrt(rr) <= stop) return products;
-    applyA(jac, res, tmp, p, be); // p = A res
+    applyMT(jac, res, tmp, p, be); // p = M^T res
     products++;
     double zz = be.sumOfSquares(p);
     while (products + 2 <= implicitProducts && zz > 0) {
       double alpha = rr / zz; // ||res||^2 / ||p||^2
       be.axpy((float) alpha, p, v);
-      applyAT(jac, p, tmp, q, be); // q = A^T p
+      applyM(jac, p, tmp, q, be); // q = M p
       be.axpy((float) -alpha, q, res);
       products++;
       double rrNew = be.sumOfSquares(res);
       if (Math.sqrt(rrNew) <= stop) break;
-      applyA(jac, res, tmp, q, be); // q = A res
+      applyMT(jac, res, tmp, q, be); // q = M^T res
       products++;
       double beta = rrNew / rr;
       be.scale(p, (float) beta, p);
@@ -254,14 +255,14 @@ public final class FixedPointNetwork implements Module {
     return products;
   }
 
-  /** out = (I - J^T) x. */
-  private static void applyAT(Latent.Linearization jac, Tensor x, Tensor tmp, Tensor out, Backend be) {
+  /** out = M x = (I - J^T) x. */
+  private static void applyM(Latent.Linearization jac, Tensor x, Tensor tmp, Tensor out, Backend be) {
     jac.applyTransposed(x, tmp);
     be.sub(x, tmp, out);
   }
 
-  /** out = (I - J) x. */
-  private static void applyA(Latent.Linearization jac, Tensor x, Tensor tmp, Tensor out, Backend be) {
+  /** out = M^T x = (I - J) x. */
+  private static void applyMT(Latent.Linearization jac, Tensor x, Tensor tmp, Tensor out, Backend be) {
     jac.apply(x, tmp);
     be.sub(x, tmp, out);
   }
