@@ -108,4 +108,65 @@ class IgnTest {
     assertTrue(moved, "the recorded applications updated the running statistics");
     assertArrayEquals(original, mb, "running statistics after one step, MB vs original mode");
   }
+
+  /**
+   * The MB seeds are -(3 f(y) - 2 f(f(y)) - y) / N at y = f(z) (idem) and +(3 f(w) - 2 f(f(w)) - w) / N
+   * at w = f(f(z)) (tight), N the element count: one step of a dropout- and BatchNorm-free f must
+   * move the weights by exactly these seeds' gradients. Adam with lr 1, beta1 = beta2 = 0 and
+   * eps = 1 makes the step d = -g / (|g| + 1), which we invert (g = -d / (1 - |d|)), so the check
+   * sees the seeds' scale (a division by the batch rows instead would be 16x off here); 1e-4
+   * relative covers float32 rounding of the weights.
+   */
+  @Test
+  void mbSeedsAreNormalisedByTheElementCount() {
+    for (int term = 1; term <= 2; term++) {
+      try (Sequential f = new Sequential(new io.idemnet.nn.Conv2d(CPU, 1, 1, 3, 1, 1, true, 7),
+              new io.idemnet.nn.ActivationLayer(io.idemnet.backend.Activation.TANH));
+          Tensor x = CPU.zeros(2, 1, 4, 4); Tensor z = CPU.zeros(2, 1, 4, 4); Graph g = new Graph(CPU)) {
+        CPU.randomUniform(x, 3, -1f, 1f);
+        CPU.randomNormal(z, 4, 0f, 1f);
+        float numel = z.numel();
+        // Expected gradient: the seed at the recorded application, backpropagated through it.
+        f.parameters().forEach(Parameter::zeroGrad);
+        Tensor input = z;
+        if (term == 2) {
+          try (Graph.Scope s = g.noGrad()) {
+            input = CPU.copyOf(f.forward(g, g.constant(z)).value()); // f'(z)
+          }
+        }
+        io.idemnet.autograd.Var out = f.forward(g, g.constant(input));
+        float[] o = out.value().toArray(), fo, ffo;
+        try (Graph.Scope s = g.noGrad()) {
+          Tensor t1 = f.forward(g, g.constant(out.value())).value();
+          fo = t1.toArray();
+          ffo = f.forward(g, g.constant(t1)).value().toArray();
+        }
+        float[] seed = new float[o.length];
+        float sign = term == 1 ? -1f : 1f;
+        for (int i = 0; i < o.length; i++) seed[i] = sign * (3 * fo[i] - 2 * ffo[i] - o[i]) / numel;
+        Tensor seedT = CPU.fromArray(seed, out.shape());
+        g.backward(out, seedT);
+        List<float[]> expected = new ArrayList<>();
+        for (Parameter p : f.parameters()) expected.add(p.grad().toArray());
+        List<float[]> before = new ArrayList<>();
+        for (Parameter p : f.parameters()) before.add(p.value().toArray());
+        float eps = 1f;
+        try (Adam adam = new Adam(f.namedParameters(), 1f, 0f, 0f, eps, 0f);
+            IgnTrainer t = new IgnTrainer(CPU, f, adam, IgnTrainer.Mode.MODIFIED,
+                term == 1 ? new IgnTrainer.Lambdas(0f, 1f, 0f) : new IgnTrainer.Lambdas(0f, 0f, 1f))) {
+          t.step(x, z, 0);
+          for (int k = 0; k < expected.size(); k++) {
+            float[] after = f.parameters().get(k).value().toArray(), b = before.get(k), e = expected.get(k);
+            for (int i = 0; i < e.length; i++) {
+              double d = (double) after[i] - b[i];
+              double implied = -d * eps / (1 - Math.abs(d)); // inverts d = -g / (|g| + eps) for lr = 1
+              assertEquals(e[i], implied, 1e-4 * Math.abs(e[i]) + 1e-7, "term " + term + " parameter " + k + "[" + i + "]");
+            }
+          }
+        }
+        seedT.close();
+        if (term == 2) input.close();
+      }
+    }
+  }
 }
