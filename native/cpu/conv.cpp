@@ -215,18 +215,18 @@ constexpr int64_t kSingleThreadMacs = int64_t{1} << 22;
 // Floats per scratch buffer that the chunks in flight may use together (32 MiB).
 constexpr int64_t kChunkFloats = int64_t{8} << 20;
 
-// Runs body(t, team, s0, nb, single) over chunks [s0, s0 + nb) covering [0, n). With at least as many
-// samples as threads, OpenMP thread t takes the contiguous range [n t / T, n (t+1) / T) and runs
-// its chunks with single-threaded BLAS and copies (`single`): no hand-offs between our threads
-// and OpenBLAS's, whose spinning would otherwise compete with ours. With fewer samples, chunks
-// go one by one (t = 0, team = 1) with threaded BLAS and copies (single-threaded when called
-// from inside a parallel region). Returns the team size.
 // Whether for_chunks spreads samples over the OpenMP team.
 bool splits_samples(const Geometry& g) {
   int threads = omp_get_max_threads();
   return threads > 1 && g.n >= threads && !omp_in_parallel();
 }
 
+// Runs body(t, team, s0, nb, single) over chunks [s0, s0 + nb) covering [0, n). With at least as many
+// samples as threads, OpenMP thread t takes the contiguous range [n t / T, n (t+1) / T) and runs
+// its chunks with single-threaded BLAS and copies (`single`): no hand-offs between our threads
+// and OpenBLAS's, whose spinning would otherwise compete with ours. With fewer samples, chunks
+// go one by one (t = 0, team = 1) with threaded BLAS and copies (single-threaded for convs of at
+// most kSingleThreadMacs, or when called from inside a parallel region). Returns the team size.
 template <class F>
 int for_chunks(const Geometry& g, F&& body) {
   int threads = omp_get_max_threads();
