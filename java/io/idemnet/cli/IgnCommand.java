@@ -72,6 +72,11 @@ final class IgnCommand implements Callable<Integer> {
       description = "rec,idem,tight weights (default: the paper's for the net: mnist 20,0.1,0.1; celeba64 20,0.006,0.02)")
   float[] lambdas;
 
+  @Option(names = "--tight-clamp", defaultValue = "0",
+      description = "IGN's smooth clamp of the tightness term, a L_rec tanh(L_tight / (a L_rec)); 0: none "
+          + "(default: ${DEFAULT-VALUE}; IGN's own recipe is --lambdas 20,20,2.5 --tight-clamp 1.5)")
+  float tightClamp;
+
   @Option(names = "--width", defaultValue = "1", description = "channel-count multiplier (default: ${DEFAULT-VALUE})")
   float width;
 
@@ -105,9 +110,12 @@ final class IgnCommand implements Callable<Integer> {
       default -> throw new ParameterException(cl, "--noise must be normal or fft, got '" + noise + "'");
     };
     IgnTrainer.Lambdas lam = n.defaultLambdas();
-    if (lambdas != null) {
-      if (lambdas.length != 3) throw new ParameterException(cl, "--lambdas needs three values: rec,idem,tight");
-      lam = new IgnTrainer.Lambdas(lambdas[0], lambdas[1], lambdas[2]);
+    if (lambdas != null && lambdas.length != 3) throw new ParameterException(cl, "--lambdas needs three values: rec,idem,tight");
+    try {
+      lam = lambdas == null ? new IgnTrainer.Lambdas(lam.rec(), lam.idem(), lam.tight(), tightClamp)
+          : new IgnTrainer.Lambdas(lambdas[0], lambdas[1], lambdas[2], tightClamp);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(cl, "--lambdas / --tight-clamp: " + e.getMessage());
     }
     if (epochs < 1 || batch < 1 || !(lr > 0) || !(width > 0)) {
       throw new ParameterException(cl, "need epochs >= 1, batch >= 1, lr > 0 and width > 0");
@@ -129,8 +137,9 @@ final class IgnCommand implements Callable<Integer> {
         !noFigures);
     var o = cl.getOut();
     o.printf(Locale.ROOT, "ign %s, net %s (width %s) on %s (%d images of %dx%dx%d), %s noise, batch %d, Adam(%s, 0.5, 0.999), "
-        + "lambdas %s/%s/%s -> %s%n", mode, n.cliName(), width, data, d.size(), d.channels(), d.height(), d.width(),
-        k.name().toLowerCase(Locale.ROOT), batch, lr, lam.rec(), lam.idem(), lam.tight(), out);
+        + "lambdas %s/%s/%s, tightness clamp %s -> %s%n", mode, n.cliName(), width, data, d.size(), d.channels(), d.height(),
+        d.width(), k.name().toLowerCase(Locale.ROOT), batch, lr, lam.rec(), lam.idem(), lam.tight(),
+        lam.tightClamp() == 0f ? "none" : lam.tightClamp(), out);
     int perEpoch = config.stepsPerEpoch(d.size());
     int remaining = Math.max(0, epochs - startEpoch + 1);
     ProgressBar bar = new ProgressBar(cl.getErr(), (long) perEpoch * remaining);

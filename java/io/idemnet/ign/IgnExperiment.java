@@ -131,6 +131,7 @@ public final class IgnExperiment {
     m.put("image_size", Integer.toString(data.height()));
     m.put("noise", config.noise().name().toLowerCase(Locale.ROOT));
     m.put("lambdas", config.lambdas().rec() + "," + config.lambdas().idem() + "," + config.lambdas().tight());
+    m.put("tight_clamp", Float.toString(config.lambdas().tightClamp()));
     m.put("seed", Long.toString(config.seed()));
     return m;
   }

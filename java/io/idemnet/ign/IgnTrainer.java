@@ -26,12 +26,42 @@ public final class IgnTrainer implements AutoCloseable {
     MODIFIED
   }
 
-  /** Loss weights: reconstruction, idempotence, tightness. */
-  public record Lambdas(float rec, float idem, float tight) {
+  /**
+   * Loss weights: reconstruction, idempotence, tightness, and IGN's smooth clamp of the tightness
+   * term (0: none): L_tight is replaced by a L_rec tanh(L_tight / (a L_rec)), so tightness never
+   * outweighs a times the reconstruction error (Shocher et al. use a = 1.5 with weights 20, 20, 2.5).
+   */
+  public record Lambdas(float rec, float idem, float tight, float tightClamp) {
+    public Lambdas {
+      if (!(rec >= 0 && idem >= 0 && tight >= 0 && tightClamp >= 0) || !Float.isFinite(rec + idem + tight + tightClamp)) {
+        throw new IllegalArgumentException("IGN weights must be finite and >= 0, got rec " + rec + ", idem " + idem
+            + ", tight " + tight + ", tight clamp " + tightClamp);
+      }
+    }
+
+    public Lambdas(float rec, float idem, float tight) {
+      this(rec, idem, tight, 0f);
+    }
+
     /** The paper's MNIST weights: 20, 0.1, 0.1. */
     public static final Lambdas MNIST = new Lambdas(20f, 0.1f, 0.1f);
     /** The paper's CelebA weights: 20, 0.006, 0.02. */
     public static final Lambdas CELEBA = new Lambdas(20f, 0.006f, 0.02f);
+    /** IGN's own weights (Shocher et al.): 20, 20, 2.5 with the tightness clamp a = 1.5. */
+    public static final Lambdas IGN = new Lambdas(20f, 20f, 2.5f, 1.5f);
+
+    /**
+     * The weights on the rec and tight gradients once the clamp is applied at the measured losses:
+     * the derivatives of lambda_r L_r - lambda_t a L_r tanh(u), u = L_t / (a L_r), by L_r and by
+     * L_t (the tightness term enters the objective with a minus sign, so its weight stays positive):
+     * {lambda_r - lambda_t a (tanh u - u sech^2 u), lambda_t sech^2 u}. Without a clamp (or with
+     * L_r = 0, where the clamp is 0 whatever L_t) they are {lambda_r, lambda_t}.
+     */
+    public double[] effectiveRecAndTight(double recLoss, double tightLoss) {
+      if (tightClamp == 0f || !(recLoss > 0)) return new double[] {rec, tight};
+      double u = tightLoss / (tightClamp * recLoss), t = Math.tanh(u), sech2 = 1 - t * t;
+      return new double[] {rec - tight * tightClamp * (t - u * sech2), tight * sech2};
+    }
   }
 
   /**
@@ -80,7 +110,7 @@ public final class IgnTrainer implements AutoCloseable {
     // Reconstruction: lambda_r * mean |f(x) - x|.
     Var fx = f.forward(graph, graph.constant(x));
     float[] gRec = new float[(int) x.numel()];
-    double rec = l1AndSign(fx.value().toArray(), x.toArray(), gRec, lambdas.rec() / numel);
+    double rec = l1AndSign(fx.value().toArray(), x.toArray(), gRec, 1f / numel); // weighted below
 
     Var y = f.forward(graph, graph.constant(z)); // f_theta(z), recorded
     Tensor c;
@@ -103,7 +133,7 @@ public final class IgnTrainer implements AutoCloseable {
       tight = 0;
       for (int i = 0; i < yv.length; i++) {
         gY[i] = lambdas.idem() * -(3 * fy[i] - 2 * ffy[i] - yv[i]) / numel;
-        gW[i] = lambdas.tight() * (3 * fw[i] - 2 * ffw[i] - wv[i]) / numel;
+        gW[i] = (3 * fw[i] - 2 * ffw[i] - wv[i]) / numel; // weighted below
         idem += Math.abs(fy[i] - yv[i]);
         tight += Math.abs(wv[i] - cv[i]);
       }
@@ -123,10 +153,13 @@ public final class IgnTrainer implements AutoCloseable {
       for (int i = 0; i < gY.length; i++) gY[i] = -gFfz[i];
       // tight: -mean |f(f'(z)) - f'(z)|, through the outer application only (f'(z) is a constant).
       gW = new float[(int) w.value().numel()];
-      tight = l1AndSign(w.value().toArray(), c.toArray(), gW, -lambdas.tight() / numel);
+      tight = l1AndSign(w.value().toArray(), c.toArray(), gW, -1f / numel); // weighted below
       outs = List.of(fx, ffz, y, w);
       grads = List.of(gRec, gFfz, gY, gW);
     }
+    double[] weights = lambdas.effectiveRecAndTight(rec, tight); // the lambdas, or the clamp's weights
+    scale(gRec, weights[0]);
+    scale(gW, weights[1]);
     Tensor[] seeds = new Tensor[grads.size()];
     for (int i = 0; i < seeds.length; i++) {
       seeds[i] = graph.workspace().take(outs.get(i).shape());
@@ -164,6 +197,10 @@ public final class IgnTrainer implements AutoCloseable {
     Tensor tmp = graph.workspace().take(like.shape());
     tmp.copyFrom(ft);
     return detachedF(tmp);
+  }
+
+  private static void scale(float[] a, double factor) {
+    for (int i = 0; i < a.length; i++) a[i] = (float) (a[i] * factor);
   }
 
   /** mean |a - b|, and grad[i] = scale * sign(a_i - b_i). */

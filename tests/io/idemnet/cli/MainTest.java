@@ -138,12 +138,15 @@ class MainTest {
         {"ign", "--net", "vgg"},
         {"ign", "--noise", "pink"},
         {"ign", "--lambdas", "1,2"},
+        {"ign", "--lambdas", "20,-1,2.5"},
+        {"ign", "--tight-clamp", "-1.5"},
         {"ign", "--net", "celeba64", "--data", faces.toString(), "--batch", "8", "--width", "0.1", "--out", dir.resolve("b").toString()},
         {"ign", "--resume", dir.resolve("missing.safetensors").toString()},
         {"ign-figures", "--checkpoint", dir.resolve("missing.safetensors").toString()},
         {"ign-figures"},
     };
-    String[] expect = {"no .png", "no folder", "--net", "--noise", "three values", "larger than the data set", "no checkpoint",
+    String[] expect = {"no .png", "no folder", "--net", "--noise", "three values", "must be finite and >= 0",
+        "must be finite and >= 0", "larger than the data set", "no checkpoint",
         "no checkpoint", "--checkpoint"};
     for (int i = 0; i < cases.length; i++) {
       Outcome o = run(cases[i]);

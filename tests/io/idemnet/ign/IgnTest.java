@@ -3,6 +3,7 @@ package io.idemnet.ign;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.idemnet.autograd.Graph;
@@ -166,6 +167,65 @@ class IgnTest {
         }
         seedT.close();
         if (term == 2) input.close();
+      }
+    }
+  }
+
+  /**
+   * The clamp's gradient weights are the partial derivatives of phi(Lr, Lt) = lambda_r Lr -
+   * lambda_t a Lr tanh(Lt / (a Lr)) (d/dLr, and -d/dLt for the tightness weight), checked by central
+   * differences with step 1e-5 (truncation error ~1e-10, far below the 1e-6 tolerance).
+   */
+  @Test
+  void tightnessClampWeightsAreTheDerivativesOfTheClampedObjective() {
+    IgnTrainer.Lambdas lam = new IgnTrainer.Lambdas(20f, 20f, 2.5f, 1.5f);
+    double a = lam.tightClamp(), lr = lam.rec(), lt = lam.tight(), h = 1e-5;
+    java.util.function.DoubleBinaryOperator phi = (r, t) -> lr * r - lt * a * r * Math.tanh(t / (a * r));
+    for (double[] p : new double[][] {{0.05, 0.06}, {0.5, 0.1}, {0.02, 0.3}, {0.9, 0.9}}) {
+      double[] w = lam.effectiveRecAndTight(p[0], p[1]);
+      double dRec = (phi.applyAsDouble(p[0] + h, p[1]) - phi.applyAsDouble(p[0] - h, p[1])) / (2 * h);
+      double dTight = (phi.applyAsDouble(p[0], p[1] + h) - phi.applyAsDouble(p[0], p[1] - h)) / (2 * h);
+      assertEquals(dRec, w[0], 1e-6, "rec weight at " + java.util.Arrays.toString(p));
+      assertEquals(-dTight, w[1], 1e-6, "tight weight at " + java.util.Arrays.toString(p));
+    }
+    assertArrayEquals(new double[] {20, 2.5}, new IgnTrainer.Lambdas(20f, 20f, 2.5f).effectiveRecAndTight(0.05, 0.3), 0,
+        "no clamp: the lambdas themselves");
+    assertArrayEquals(new double[] {20, 2.5}, lam.effectiveRecAndTight(0, 0.3), 0, "L_rec = 0: the clamp is constant 0");
+    assertThrows(IllegalArgumentException.class, () -> new IgnTrainer.Lambdas(20f, 20f, 2.5f, -1f));
+    assertThrows(IllegalArgumentException.class, () -> new IgnTrainer.Lambdas(20f, Float.NaN, 2.5f));
+  }
+
+  /**
+   * In both modes a clamped step equals an unclamped step whose rec and tight lambdas are the
+   * clamp's weights at the step's measured losses: the trainer applies the clamp to the seeds. Adam
+   * with lr 1, betas 0 and eps 1 keeps the step's dependence on the gradient's scale (plain Adam's
+   * first step is only its sign); tolerance 1e-5 relative, float32 rounding of the weights.
+   */
+  @Test
+  void aClampedStepUsesTheClampWeightsAtTheMeasuredLosses() {
+    for (IgnTrainer.Mode mode : IgnTrainer.Mode.values()) {
+      IgnTrainer.Lambdas clamped = new IgnTrainer.Lambdas(20f, 20f, 2.5f, 0.5f);
+      float[] first = null;
+      IgnTrainer.Lambdas equivalent = null;
+      for (int run = 0; run < 2; run++) {
+        try (Sequential f = IgnNetworks.mnist(CPU, 1, 0.125f, 9); Adam adam = new Adam(f.namedParameters(), 1f, 0f, 0f, 1f, 0f);
+            Tensor x = CPU.zeros(4, 1, 28, 28); Tensor z = CPU.zeros(4, 1, 28, 28);
+            IgnTrainer t = new IgnTrainer(CPU, f, adam, mode, run == 0 ? clamped : equivalent)) {
+          CPU.randomUniform(x, 3, -1f, 1f);
+          CPU.randomNormal(z, 4, 0f, 1f);
+          IgnTrainer.Losses l = t.step(x, z, 3);
+          float[] after = f.parameters().get(0).value().toArray();
+          if (run == 0) {
+            double[] w = clamped.effectiveRecAndTight(l.rec(), l.tight());
+            assertTrue(Math.abs(w[1] / clamped.tight() - 1) > 0.01, mode + ": the clamp matters here " + java.util.Arrays.toString(w));
+            equivalent = new IgnTrainer.Lambdas((float) w[0], clamped.idem(), (float) w[1]);
+            first = after;
+          } else {
+            for (int i = 0; i < after.length; i++) {
+              assertEquals(first[i], after[i], 1e-5 * Math.abs(first[i]) + 1e-7, mode + " weight " + i);
+            }
+          }
+        }
       }
     }
   }
