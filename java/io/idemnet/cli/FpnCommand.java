@@ -79,6 +79,11 @@ final class FpnCommand implements Callable<Integer> {
       description = "constant or cosine (annealed to 0 over the run) (default: ${DEFAULT-VALUE})")
   String lrSchedule;
 
+  @Option(names = "--anderson", defaultValue = "1",
+      description = "Anderson acceleration of the forward iteration with this many past iterates per sample; 1: plain "
+          + "iteration (default: ${DEFAULT-VALUE})")
+  int anderson;
+
   @Option(names = "--depth", defaultValue = "1", description = "applications of T in the explicit twin (default: ${DEFAULT-VALUE})")
   int depth;
 
@@ -117,7 +122,8 @@ final class FpnCommand implements Callable<Integer> {
     }
     FpnExperiment.Config config;
     try {
-      config = new FpnExperiment.Config(v, conv ? channels : latent, gamma, epochs, batch, lr, tol, maxIter, maxProducts, depth, seed, cosine);
+      config = new FpnExperiment.Config(v, conv ? channels : latent, gamma, epochs, batch, lr, tol, maxIter, maxProducts, depth, seed, cosine,
+          anderson);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
@@ -141,8 +147,9 @@ final class FpnCommand implements Callable<Integer> {
     if (trainLimit > 0 && trainLimit < train.size()) train = train.subset(0, trainLimit);
     Backend backend = Backends.named(backendName);
     var o = spec.commandLine().getOut();
-    o.printf(Locale.ROOT, "fpn %s (%s Q) on %s: %d train / %d test images, latent %d%s, gamma %s, batch %d, Adam lr %s%n",
-        v.cliName(), model, data, train.size(), test.size(), config.latent(), conv ? " feature maps" : "", gamma, batch, lr);
+    o.printf(Locale.ROOT, "fpn %s (%s Q) on %s: %d train / %d test images, latent %d%s, gamma %s, batch %d, Adam lr %s, %s%n",
+        v.cliName(), model, data, train.size(), test.size(), config.latent(), conv ? " feature maps" : "", gamma, batch, lr,
+        anderson > 1 ? "Anderson acceleration (memory " + anderson + ")" : "plain fixed-point iteration");
     o.println("epoch  train_loss  test_acc  train_s  iters/batch  vjps/batch  workspace_MiB");
     int batchesPerEpoch = train.size() / batch;
     ProgressBar bar = new ProgressBar(spec.commandLine().getErr(), (long) batchesPerEpoch * epochs);

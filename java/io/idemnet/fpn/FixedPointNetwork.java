@@ -51,6 +51,8 @@ public final class FixedPointNetwork implements Module {
   private int implicitProducts = 50;
   private double implicitTolerance = 1e-4;
   private int explicitDepth;
+  private int andersonMemory = 1;
+  private AndersonAcceleration anderson; // kept between solves while the batch shape stays the same
   private int lastIterations;
   private double lastResidual;
   private int lastVjps;
@@ -79,6 +81,16 @@ public final class FixedPointNetwork implements Module {
     return this;
   }
 
+  /**
+   * Anderson acceleration of the forward iteration with the last {@code memory} iterates per
+   * sample ({@link AndersonAcceleration}); 1 is the plain iteration u_{k+1} = T(u_k).
+   */
+  public FixedPointNetwork anderson(int memory) {
+    if (memory < 1) throw new IllegalArgumentException("Anderson memory must be >= 1 (1: plain iteration), got " + memory);
+    this.andersonMemory = memory;
+    return this;
+  }
+
   /** Makes this the explicit twin: depth applications of T from u = 0, all recorded (0: implicit). */
   public FixedPointNetwork explicitDepth(int depth) {
     if (depth < 0) throw new IllegalArgumentException("negative depth");
@@ -95,9 +107,12 @@ public final class FixedPointNetwork implements Module {
     return solver.workspace().size();
   }
 
-  /** Bytes held by the tape-free solver's buffers (constant in the iteration count). */
+  /**
+   * Bytes held by the tape-free solver: its buffers, plus Anderson's history (host memory) when
+   * accelerated; constant in the iteration count.
+   */
   public long solverBytes() {
-    return solver.workspace().bytes();
+    return solver.workspace().bytes() + (anderson == null ? 0 : anderson.bytes());
   }
 
   public Stats lastStats() {
@@ -127,11 +142,24 @@ public final class FixedPointNetwork implements Module {
     return t;
   }
 
-  /** Fixed-point iteration without a tape; the result lives in the caller graph's workspace. */
+  /**
+   * Fixed-point iteration without a tape; the result lives in the caller graph's workspace. The
+   * residual of iteration k is max over samples of ||T(u_k) - u_k||; the result is T(u_k) of the
+   * first iterate whose residual is below the tolerance (or of the last one).
+   */
   private Tensor solve(Graph graph, Tensor qValue) {
     Backend be = graph.backend();
     Tensor u = zeros(graph, qValue.shape());
     Tensor diff = graph.workspace().take(qValue.shape());
+    int rows = qValue.dim(0), cols = (int) (qValue.numel() / rows);
+    if (andersonMemory == 1) {
+      anderson = null;
+    } else if (anderson == null || !anderson.fits(andersonMemory, rows, cols)) {
+      anderson = new AndersonAcceleration(andersonMemory, rows, cols);
+    } else {
+      anderson.reset();
+    }
+    float[] mixed = anderson == null ? null : new float[rows * cols];
     lastResidual = Double.POSITIVE_INFINITY;
     lastIterations = 0;
     for (int k = 0; k < maxIterations; k++) {
@@ -141,12 +169,18 @@ public final class FixedPointNetwork implements Module {
         next = r.apply(solver, solver.constant(u), solver.constant(qValue)).value();
       }
       be.sub(next, u, diff);
-      be.copy(next, u);
       lastIterations = k + 1;
       lastResidual = maxRowNorm(diff);
       if (!Double.isFinite(lastResidual)) {
         throw new IllegalStateException("fixed-point iteration diverged (non-finite residual at iteration " + (k + 1)
             + "); is T a contraction? gamma = " + r.gamma());
+      }
+      boolean last = lastResidual < tolerance || k + 1 == maxIterations;
+      if (anderson == null || last) {
+        be.copy(next, u);
+      } else {
+        anderson.step(u.toArray(), next.toArray(), mixed);
+        u.copyFrom(mixed);
       }
       if (lastResidual < tolerance) break;
     }

@@ -53,13 +53,16 @@ public final class FpnExperiment {
    * @param explicitDepth applications of T in the explicit twin
    * @param implicitProducts the most Jacobian products an implicit backward may use
    * @param cosineLr anneal the learning rate to 0 over the run (PyTorch's CosineAnnealingLR, per step)
+   * @param andersonMemory Anderson acceleration of the forward iteration with this many iterates (1: plain iteration)
    */
   public record Config(Variant variant, int latent, float gamma, int epochs, int batch, float learningRate,
-      double tolerance, int maxIterations, int implicitProducts, int explicitDepth, long seed, boolean cosineLr) {
+      double tolerance, int maxIterations, int implicitProducts, int explicitDepth, long seed, boolean cosineLr,
+      int andersonMemory) {
     public Config {
-      if (latent < 1 || epochs < 1 || batch < 1 || maxIterations < 1 || implicitProducts < 2 || explicitDepth < 1) {
-        throw new IllegalArgumentException(
-            "latent size, epochs, batch, iterations and depths must be >= 1, and the Jacobian-product limit >= 2");
+      if (latent < 1 || epochs < 1 || batch < 1 || maxIterations < 1 || implicitProducts < 2 || explicitDepth < 1
+          || andersonMemory < 1) {
+        throw new IllegalArgumentException("latent size, epochs, batch, iterations, depths and the Anderson memory must be >= 1, "
+            + "and the Jacobian-product limit >= 2");
       }
       if (!(learningRate > 0)) throw new IllegalArgumentException("learning rate must be > 0");
     }
@@ -128,7 +131,8 @@ public final class FpnExperiment {
       r = new LatentMap(backend, config.latent(), Activation.RELU, config.gamma(), config.seed() + 10);
       s = new Linear(backend, config.latent(), classes, true, config.seed() + 20);
     }
-    FixedPointNetwork f = new FixedPointNetwork(backend, q, r, s).tolerance(config.tolerance(), config.maxIterations());
+    FixedPointNetwork f = new FixedPointNetwork(backend, q, r, s).tolerance(config.tolerance(), config.maxIterations())
+        .anderson(config.andersonMemory());
     return switch (config.variant()) {
       case JFB -> f.backward(FixedPointNetwork.BackwardMode.JFB, 1, 1e-4);
       case IMPLICIT -> f.backward(FixedPointNetwork.BackwardMode.NEUMANN, config.implicitProducts(), 1e-4);

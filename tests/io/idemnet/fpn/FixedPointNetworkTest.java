@@ -149,10 +149,38 @@ class FixedPointNetworkTest {
     }
   }
 
-  /** Training memory (graph + solver buffers after a step) of JFB is the same for 3 and 60 iterations. */
+  /**
+   * Anderson acceleration finds the same fixed point in fewer iterations: outputs agree to 1e-5
+   * (each solve is within tol / (1 - gamma) = 2e-7 of u*; S is a small linear map).
+   */
   @Test
-  void solverMemoryDoesNotGrowWithIterations() {
+  void andersonFindsTheSameFixedPointInFewerIterations() {
     try (FixedPointNetwork f = tiny(BackwardMode.JFB); Tensor x = input(); Graph g = new Graph(REF)) {
+      f.tolerance(1e-7, 500);
+      g.reset();
+      float[] plain, accelerated;
+      try (Graph.Scope s = g.noGrad()) {
+        plain = f.forward(g, g.constant(x)).value().toArray();
+      }
+      FixedPointNetwork.Stats plainStats = f.lastStats();
+      f.anderson(5);
+      g.reset();
+      try (Graph.Scope s = g.noGrad()) {
+        accelerated = f.forward(g, g.constant(x)).value().toArray();
+      }
+      FixedPointNetwork.Stats st = f.lastStats();
+      assertTrue(plainStats.converged() && st.converged(), plainStats + " / " + st);
+      assertTrue(st.iterations() < plainStats.iterations(), st + " vs plain " + plainStats);
+      for (int i = 0; i < plain.length; i++) assertEquals(plain[i], accelerated[i], 1e-5, "output " + i);
+      assertThrows(IllegalArgumentException.class, () -> f.anderson(0));
+    }
+  }
+
+  /** Training memory (graph + solver buffers after a step) of JFB is the same for 3 and 60 iterations. */
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(ints = {1, 5})
+  void solverMemoryDoesNotGrowWithIterations(int andersonMemory) {
+    try (FixedPointNetwork f = tiny(BackwardMode.JFB).anderson(andersonMemory); Tensor x = input(); Graph g = new Graph(REF)) {
       f.tolerance(1e-30, 3);
       backward(f, g, x);
       int few = f.solverBuffers();

@@ -26,7 +26,7 @@ class FpnExperimentTest {
   void everyVariantLearnsSeparableData() {
     Dataset train = blobs(600, 1), test = blobs(300, 2);
     for (FpnExperiment.Variant v : FpnExperiment.Variant.values()) {
-      var config = new FpnExperiment.Config(v, 16, 0.5f, 3, 50, 1e-2f, 1e-4, 50, 30, 1, 3, false);
+      var config = new FpnExperiment.Config(v, 16, 0.5f, 3, 50, 1e-2f, 1e-4, 50, 30, 1, 3, false, 1);
       List<FpnExperiment.EpochResult> results = new FpnExperiment(new CpuBackend(), config, FpnExperiment.linearQ(), false)
           .run(train, test, 3, r -> {}, b -> {});
       assertEquals(3, results.size());

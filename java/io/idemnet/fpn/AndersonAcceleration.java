@@ -1,0 +1,118 @@
+package io.idemnet.fpn;
+
+/**
+ * Anderson acceleration (type II, no damping) of a batched fixed-point iteration u = T(u), one
+ * independent problem per row: each row's next iterate is the combination sum_i alpha_i T(u_i)
+ * of its last m images T(u_i) whose residuals g_i = T(u_i) - u_i have the smallest combined
+ * norm ||sum_i alpha_i g_i|| subject to sum_i alpha_i = 1 (Walker and Ni, "Anderson acceleration
+ * for fixed-point iterations", SIAM J. Numer. Anal. 2011). With m = 1 it is the plain iteration.
+ *
+ * <p>Rows are mixed separately because the samples of a batch are separate problems: a shared
+ * alpha would couple their iterates. The least-squares problem is solved through its normal
+ * equations (H + lambda I) alpha = 1, H_ij = g_i . g_j, then alpha /= sum(alpha); lambda =
+ * 1e-10 trace(H) / k keeps H invertible when residuals become collinear. History is held on the
+ * host: m iterates and m images of the batch, a fixed amount whatever the iteration count.
+ */
+final class AndersonAcceleration {
+  private static final double RIDGE = 1e-10;
+
+  private final int memory, rows, cols;
+  private final float[][] images, residuals; // ring buffers: [slot][rows * cols]
+  private int count;
+
+  AndersonAcceleration(int memory, int rows, int cols) {
+    if (memory < 1 || rows < 1 || cols < 1) throw new IllegalArgumentException("Anderson memory, rows and columns must be >= 1");
+    this.memory = memory;
+    this.rows = rows;
+    this.cols = cols;
+    this.images = new float[memory][rows * cols];
+    this.residuals = new float[memory][rows * cols];
+  }
+
+  boolean fits(int memory, int rows, int cols) {
+    return memory == this.memory && rows == this.rows && cols == this.cols;
+  }
+
+  /** Forgets the history: the next step starts a new solve. */
+  void reset() {
+    count = 0;
+  }
+
+  /** Host memory held for the history. */
+  long bytes() {
+    return 2L * memory * rows * cols * Float.BYTES;
+  }
+
+  /** Records the iterate u and its image t = T(u), and writes the next iterate into next. */
+  void step(float[] u, float[] t, float[] next) {
+    int n = rows * cols;
+    if (u.length != n || t.length != n || next.length != n) {
+      throw new IllegalArgumentException("Anderson step: arrays must hold " + rows + " x " + cols + " values");
+    }
+    int slot = count % memory;
+    System.arraycopy(t, 0, images[slot], 0, n);
+    for (int i = 0; i < n; i++) residuals[slot][i] = t[i] - u[i];
+    count++;
+    int k = Math.min(count, memory);
+    double[][] h = new double[k][k];
+    double[] alpha = new double[k];
+    for (int row = 0; row < rows; row++) {
+      int off = row * cols;
+      for (int i = 0; i < k; i++) {
+        for (int j = 0; j <= i; j++) {
+          double s = 0;
+          float[] gi = residuals[i], gj = residuals[j];
+          for (int c = off; c < off + cols; c++) s += (double) gi[c] * gj[c];
+          h[i][j] = s;
+          h[j][i] = s;
+        }
+      }
+      if (!weights(h, alpha)) { // no usable combination (e.g. all residuals 0): the plain step
+        System.arraycopy(t, off, next, off, cols);
+        continue;
+      }
+      for (int c = off; c < off + cols; c++) {
+        double s = 0;
+        for (int i = 0; i < k; i++) s += alpha[i] * images[i][c];
+        next[c] = (float) s;
+      }
+    }
+  }
+
+  /** alpha = (H + lambda I)^{-1} 1, normalised to sum 1; false when that is not finite. */
+  private static boolean weights(double[][] h, double[] alpha) {
+    int k = alpha.length;
+    double trace = 0;
+    for (int i = 0; i < k; i++) trace += h[i][i];
+    if (!(trace > 0) || !Double.isFinite(trace)) return false;
+    double[][] a = new double[k][k + 1];
+    for (int i = 0; i < k; i++) {
+      System.arraycopy(h[i], 0, a[i], 0, k);
+      a[i][i] += RIDGE * trace / k;
+      a[i][k] = 1;
+    }
+    // Gaussian elimination with partial pivoting (k is the memory, a handful).
+    for (int col = 0; col < k; col++) {
+      int pivot = col;
+      for (int r = col + 1; r < k; r++) if (Math.abs(a[r][col]) > Math.abs(a[pivot][col])) pivot = r;
+      double[] tmp = a[col];
+      a[col] = a[pivot];
+      a[pivot] = tmp;
+      if (a[col][col] == 0) return false;
+      for (int r = col + 1; r < k; r++) {
+        double f = a[r][col] / a[col][col];
+        for (int c = col; c <= k; c++) a[r][c] -= f * a[col][c];
+      }
+    }
+    double sum = 0;
+    for (int i = k - 1; i >= 0; i--) {
+      double s = a[i][k];
+      for (int c = i + 1; c < k; c++) s -= a[i][c] * alpha[c];
+      alpha[i] = s / a[i][i];
+      sum += alpha[i];
+    }
+    if (!Double.isFinite(sum) || sum == 0) return false;
+    for (int i = 0; i < k; i++) alpha[i] /= sum;
+    return true;
+  }
+}
