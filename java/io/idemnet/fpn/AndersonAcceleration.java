@@ -18,6 +18,7 @@ final class AndersonAcceleration {
 
   private final int memory, rows, cols;
   private final float[][] images, residuals; // ring buffers: [slot][rows * cols]
+  private final double[][][] gram; // [row][slot][slot]: dot products of the residuals, updated one slot a step
   private int count;
 
   AndersonAcceleration(int memory, int rows, int cols) {
@@ -27,6 +28,7 @@ final class AndersonAcceleration {
     this.cols = cols;
     this.images = new float[memory][rows * cols];
     this.residuals = new float[memory][rows * cols];
+    this.gram = new double[rows][memory][memory];
   }
 
   boolean fits(int memory, int rows, int cols) {
@@ -54,29 +56,47 @@ final class AndersonAcceleration {
     for (int i = 0; i < n; i++) residuals[slot][i] = t[i] - u[i];
     count++;
     int k = Math.min(count, memory);
-    double[][] h = new double[k][k];
-    double[] alpha = new double[k];
-    for (int row = 0; row < rows; row++) {
-      int off = row * cols;
-      for (int i = 0; i < k; i++) {
-        for (int j = 0; j <= i; j++) {
-          double s = 0;
-          float[] gi = residuals[i], gj = residuals[j];
-          for (int c = off; c < off + cols; c++) s += (double) gi[c] * gj[c];
-          h[i][j] = s;
-          h[j][i] = s;
-        }
-      }
-      if (!weights(h, alpha)) { // no usable combination (e.g. all residuals 0): the plain step
-        System.arraycopy(t, off, next, off, cols);
-        continue;
-      }
-      for (int c = off; c < off + cols; c++) {
-        double s = 0;
-        for (int i = 0; i < k; i++) s += alpha[i] * images[i][c];
-        next[c] = (float) s;
-      }
+    // Rows are independent problems, so they are mixed in parallel.
+    java.util.stream.IntStream.range(0, rows).parallel().forEach(row -> mixRow(row, slot, k, t, next));
+  }
+
+  private void mixRow(int row, int slot, int k, float[] t, float[] next) {
+    int off = row * cols;
+    double[][] gr = gram[row];
+    for (int j = 0; j < k; j++) { // only the new residual's products are new
+      double d = dot(residuals[slot], residuals[j], off, cols);
+      gr[slot][j] = d;
+      gr[j][slot] = d;
     }
+    double[][] h = new double[k][k];
+    for (int i = 0; i < k; i++) System.arraycopy(gr[i], 0, h[i], 0, k);
+    double[] alpha = new double[k];
+    if (!weights(h, alpha)) { // no usable combination (e.g. all residuals 0): the plain step
+      System.arraycopy(t, off, next, off, cols);
+      return;
+    }
+    float a0 = (float) alpha[0];
+    float[] first = images[0];
+    for (int c = off; c < off + cols; c++) next[c] = a0 * first[c];
+    for (int i = 1; i < k; i++) { // slot by slot: contiguous, vectorisable loops
+      float ai = (float) alpha[i];
+      float[] img = images[i];
+      for (int c = off; c < off + cols; c++) next[c] += ai * img[c];
+    }
+  }
+
+  /** sum of a[c] b[c] over c in [off, off + n), in double, four partial sums for throughput. */
+  private static double dot(float[] a, float[] b, int off, int n) {
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    int c = off, end = off + n;
+    for (; c + 3 < end; c += 4) {
+      s0 += (double) a[c] * b[c];
+      s1 += (double) a[c + 1] * b[c + 1];
+      s2 += (double) a[c + 2] * b[c + 2];
+      s3 += (double) a[c + 3] * b[c + 3];
+    }
+    for (; c < end; c++) s0 += (double) a[c] * b[c];
+    return (s0 + s1) + (s2 + s3);
   }
 
   /** alpha = (H + lambda I)^{-1} 1, normalised to sum 1; false when that is not finite. */
