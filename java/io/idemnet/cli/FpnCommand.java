@@ -167,11 +167,11 @@ final class FpnCommand implements Callable<Integer> {
     try {
       if (out.getParent() != null) Files.createDirectories(out.getParent());
       boolean fresh = !Files.exists(out);
-      String line = String.format(Locale.ROOT, "%s%s,%s,%d,%d,%.6f,%.6f,%.3f,%.2f,%.2f,%.2f%n",
-          fresh ? "variant,data,latent,epoch,train_loss,test_accuracy,train_seconds,iterations_per_batch,vjps_per_batch,workspace_mib\n"
-              : "",
+      String line = String.format(Locale.ROOT, "%s%s,%s,%d,%d,%.6f,%.6f,%.3f,%.2f,%.2f,%.2f,%d%n",
+          fresh ? "variant,data,latent,epoch,train_loss,test_accuracy,train_seconds,iterations_per_batch,vjps_per_batch,workspace_mib,"
+              + "anderson_memory\n" : "",
           v.cliName(), data, latentSize, r.epoch(), r.trainLoss(), r.testAccuracy(), r.trainSeconds(),
-          r.meanIterations(), r.meanVjps(), r.workspaceMiB());
+          r.meanIterations(), r.meanVjps(), r.workspaceMiB(), anderson);
       Files.writeString(out, line, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     } catch (IOException e) {
       throw new java.io.UncheckedIOException("cannot write " + out + ": " + e.getMessage(), e);

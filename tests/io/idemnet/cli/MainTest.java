@@ -37,7 +37,7 @@ class MainTest {
         new String[] {"compare", "--lr", "-1"}, new String[] {"frobnicate"}, new String[] {"project", "--order", "12"},
         new String[] {"fpn", "--variant", "magic"}, new String[] {"fpn", "--latent", "0"}, new String[] {"fpn", "--model", "rnn"},
         new String[] {"fpn", "--channels", "0"}, new String[] {"fpn", "--lr-schedule", "sawtooth"},
-        new String[] {"fpn", "--variant", "implicit", "--max-products", "1"})) {
+        new String[] {"fpn", "--variant", "implicit", "--max-products", "1"}, new String[] {"fpn", "--anderson", "0"})) {
       Outcome o = run(args);
       assertEquals(2, o.code(), String.join(" ", args) + " -> " + o.err());
       assertFalse(o.err().contains("\tat "), "no stack trace for " + String.join(" ", args) + ":\n" + o.err());
