@@ -83,7 +83,8 @@ public final class IgnExperiment {
       if (resume != null) {
         Map<String, String> meta = Checkpoints.loadTraining(resume, f, adam);
         startEpoch = Integer.parseInt(meta.getOrDefault("epoch", "0")) + 1;
-      } else {
+      }
+      if (resume == null || !Files.exists(csv)) { // a resumed run appends to the folder's losses.csv when it has one
         Files.writeString(csv, "epoch,step,rec_l1,idem_l1,tight_l1\n", StandardCharsets.UTF_8);
       }
       noise.sample(z0, config.seed() ^ 0x1E);

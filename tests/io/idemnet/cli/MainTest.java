@@ -107,6 +107,20 @@ class MainTest {
     assertTrue(Files.isRegularFile(out.resolve("checkpoint.safetensors")));
     assertFalse(Files.exists(out.resolve("interpolation.png")), "--no-figures");
 
+    // Resuming with the loss the checkpoint was trained with is silent; another loss is named in a warning.
+    String[] resume = {"ign", "--net", "celeba64", "--data", faces.toString(), "--noise", "fft", "--width", "0.1", "--batch", "2",
+        "--epochs", "2", "--max-steps", "1", "--out", dir.resolve("resumed").toString(), "--no-figures", "--resume",
+        out.resolve("checkpoint.safetensors").toString()};
+    o = run(resume);
+    assertEquals(0, o.code(), o.err());
+    assertFalse(o.err().contains("warning"), o.err());
+    String[] changed = java.util.Arrays.copyOf(resume, resume.length + 2);
+    changed[resume.length] = "--tight-clamp";
+    changed[resume.length + 1] = "1.5";
+    o = run(changed);
+    assertEquals(0, o.code(), o.err());
+    assertTrue(o.err().contains("warning: resuming with MODIFIED, lambdas 20.0,0.006,0.02, tightness clamp 1.5"), o.err());
+
     Path figs = dir.resolve("figs");
     o = run("ign-figures", "--checkpoint", out.resolve("checkpoint.safetensors").toString(), "--data", faces.toString(),
         "--count", "3", "--pairs", "1", "--steps", "4", "--out", figs.toString());
