@@ -5,7 +5,9 @@ import io.idemnet.backend.Backends;
 import io.idemnet.data.Dataset;
 import io.idemnet.ign.IgnExperiment;
 import io.idemnet.ign.IgnFigures;
+import io.idemnet.ign.FrequencyNoise;
 import io.idemnet.ign.IgnNetworks;
+import io.idemnet.ign.IgnNoise;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -89,7 +91,11 @@ final class IgnFiguresCommand implements Callable<Integer> {
       }
       IgnFigures.Options o = new IgnFigures.Options(count, pairs, steps, seed,
           blurSigma != null ? blurSigma : IgnFigures.defaultBlurSigma(d.height()));
-      List<Path> written = IgnFigures.write(be, t.f(), d, o, dir);
+      // The samples use the checkpoint's training noise (FFT statistics from the first images, as in training by default).
+      boolean fft = "fft".equals(io.idemnet.io.SafeTensors.readMetadata(checkpoint).get("noise"));
+      IgnNoise noise = fft ? new FrequencyNoise(be, FrequencyNoise.Statistics.of(d, IgnExperiment.DEFAULT_FFT_IMAGES))
+          : IgnNoise.normal(be);
+      List<Path> written = IgnFigures.write(be, t.f(), d, noise, o, dir);
       cl.getOut().printf(Locale.ROOT, "wrote %s%n", String.join(", ", written.stream().map(Path::toString).toList()));
     }
     return 0;

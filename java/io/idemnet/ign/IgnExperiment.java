@@ -112,7 +112,7 @@ public final class IgnExperiment {
       }
       }
       if (config.figures() && lastDone == config.epochs() && !stop.getAsBoolean()) {
-        IgnFigures.write(backend, f, data, IgnFigures.Options.defaults(data.height(), config.seed()), out);
+        IgnFigures.write(backend, f, data, noise, IgnFigures.Options.defaults(data.height(), config.seed()), out);
       }
       return lastDone;
     }

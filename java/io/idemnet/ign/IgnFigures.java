@@ -23,6 +23,9 @@ import java.util.SplittableRandom;
  *       space), then the encoder-latent interpolation D((1 - alpha) E(x_a) + alpha E(x_b)) and
  *       f of it, where E is f up to the latent (the children before the first transposed
  *       convolution) and D the rest.
+ *   <li>{@code samples.png}: one-step samples f(z) of 64 noise batches z drawn from the training
+ *       noise (N(0, 1), or the data's frequency statistics for checkpoints trained with
+ *       {@code --noise fft}), 8 rows of 8.
  *   <li>{@code ood_noise.png}, {@code ood_greyscale.png} (three-channel data only; skipped for
  *       one channel, where greyscale is the identity), {@code ood_blur.png}: {@code count}
  *       images (columns), four rows: the clean image x, the degraded image d(x), f(d(x)),
@@ -70,18 +73,34 @@ public final class IgnFigures {
   }
 
   /** Writes the figures into {@code dir}; returns their paths. f is left in training mode. */
-  public static List<Path> write(Backend be, Sequential f, Dataset data, Options o, Path dir) throws IOException {
+  public static List<Path> write(Backend be, Sequential f, Dataset data, IgnNoise noise, Options o, Path dir) throws IOException {
     if (data.size() < 2) throw new IllegalArgumentException("figures need at least 2 real images; the data set has " + data.size());
     List<Path> written = new ArrayList<>();
     f.eval();
     try (Graph g = new Graph(be)) {
       Eval ev = new Eval(be, g);
+      written.add(samples(ev, f, data, noise, o, dir.resolve("samples.png")));
       written.add(interpolation(ev, f, data, o, dir.resolve("interpolation.png")));
       written.addAll(outOfDistribution(ev, f, data, o, dir));
     } finally {
       f.train(true);
     }
     return written;
+  }
+
+  private static Path samples(Eval ev, Sequential f, Dataset data, IgnNoise noise, Options o, Path png) throws IOException {
+    int c = data.channels(), h = data.height(), w = data.width(), per = 8;
+    float[] z;
+    try (Tensor t = ev.be.zeros(per * per, c, h, w)) {
+      noise.sample(t, o.seed() * 131 + 0x5A);
+      z = t.toArray();
+    }
+    float[] fz = ev.apply(f, z, per * per, c, h, w).values;
+    int s = data.sampleSize();
+    float[][] rows = new float[per][];
+    for (int r = 0; r < per; r++) rows[r] = java.util.Arrays.copyOfRange(fz, r * per * s, (r + 1) * per * s);
+    ImageGrid.write(png, rows, per, c, h, w, scale(h));
+    return png;
   }
 
   private static Path interpolation(Eval ev, Sequential f, Dataset data, Options o, Path png) throws IOException {

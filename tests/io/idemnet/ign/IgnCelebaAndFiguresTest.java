@@ -121,8 +121,9 @@ class IgnCelebaAndFiguresTest {
       t.f().namedParameters().forEach((k, p) -> assertArrayEquals(saved.get(k).data(), p.value().toArray(), k));
       t.f().namedBuffers().forEach((k, b) -> assertArrayEquals(saved.get(k).data(), b.toArray(), k));
       Path again = dir.resolve("again");
-      var written = IgnFigures.write(CPU, t.f(), data, new IgnFigures.Options(3, 1, 5, 2, 1.5), again);
-      assertEquals(4, written.size());
+      var written = IgnFigures.write(CPU, t.f(), data, IgnNoise.normal(CPU), new IgnFigures.Options(3, 1, 5, 2, 1.5), again);
+      assertEquals(5, written.size());
+      assertPng(again.resolve("samples.png"), 8 * cell + ImageGrid.GAP, 8 * cell + ImageGrid.GAP);
       assertPng(again.resolve("interpolation.png"), 5 * cell + ImageGrid.GAP, 5 * cell + ImageGrid.GAP);
       assertPng(again.resolve("ood_blur.png"), 3 * cell + ImageGrid.GAP, 4 * cell + ImageGrid.GAP);
     }
@@ -132,11 +133,12 @@ class IgnCelebaAndFiguresTest {
   void greyFiguresAt28x28SkipGreyscale(@TempDir Path dir) throws Exception {
     Dataset data = randomImages(5, 1, 28, 8);
     try (Sequential f = IgnNetworks.mnist(CPU, 1, 0.1f, 4)) {
-      var written = IgnFigures.write(CPU, f, data, IgnFigures.Options.defaults(28, 1), dir);
-      assertEquals(3, written.size(), "interpolation, noise, blur");
+      var written = IgnFigures.write(CPU, f, data, IgnNoise.normal(CPU), IgnFigures.Options.defaults(28, 1), dir);
+      assertEquals(4, written.size(), "samples, interpolation, noise, blur");
       assertFalse(Files.exists(dir.resolve("ood_greyscale.png")));
       int cell = 28 * 3 + ImageGrid.GAP;
       assertPng(dir.resolve("interpolation.png"), 8 * cell + ImageGrid.GAP, 10 * cell + ImageGrid.GAP);
+      assertPng(dir.resolve("samples.png"), 8 * cell + ImageGrid.GAP, 8 * cell + ImageGrid.GAP);
       assertPng(dir.resolve("ood_noise.png"), 5 * cell + ImageGrid.GAP, 4 * cell + ImageGrid.GAP);
       assertEquals(1, ImageIO.read(dir.resolve("ood_noise.png").toFile()).getColorModel().getNumComponents(), "grey PNG");
     }
