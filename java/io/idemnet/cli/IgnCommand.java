@@ -131,9 +131,7 @@ final class IgnCommand implements Callable<Integer> {
         throw new IllegalArgumentException("checkpoint " + resume + " has an unreadable epoch: " + meta.get("epoch"));
       }
       // Resuming continues exactly only with the loss the checkpoint was trained with; a change may be intended.
-      String trained = meta.get("mode") + ", lambdas " + meta.get("lambdas") + ", tightness clamp "
-          + meta.getOrDefault("tight_clamp", "0.0");
-      String now = m.name() + ", lambdas " + lam.rec() + "," + lam.idem() + "," + lam.tight() + ", tightness clamp " + lam.tightClamp();
+      String trained = IgnExperiment.describeLoss(meta), now = IgnExperiment.describeLoss(IgnExperiment.lossMetadata(m, lam));
       if (meta.containsKey("mode") && meta.containsKey("lambdas") && !trained.equals(now)) {
         cl.getErr().println("warning: resuming with " + now + ", but " + resume + " was trained with " + trained
             + "; the run will not continue as it was trained");

@@ -11,7 +11,7 @@ package io.idemnet.fpn;
  * alpha would couple their iterates. The least-squares problem is solved through its normal
  * equations (H + lambda I) alpha = 1, H_ij = g_i . g_j, then alpha /= sum(alpha); lambda =
  * 1e-10 trace(H) / k keeps H invertible when residuals become collinear. History is held on the
- * host: m iterates and m images of the batch, a fixed amount whatever the iteration count.
+ * host: m residuals and m images of the batch, a fixed amount whatever the iteration count.
  */
 final class AndersonAcceleration {
   private static final double RIDGE = 1e-10;
@@ -68,10 +68,8 @@ final class AndersonAcceleration {
       gr[slot][j] = d;
       gr[j][slot] = d;
     }
-    double[][] h = new double[k][k];
-    for (int i = 0; i < k; i++) System.arraycopy(gr[i], 0, h[i], 0, k);
     double[] alpha = new double[k];
-    if (!weights(h, alpha)) { // no usable combination (e.g. all residuals 0): the plain step
+    if (!weights(gr, alpha)) { // no usable combination (e.g. all residuals 0): the plain step
       System.arraycopy(t, off, next, off, cols);
       return;
     }
@@ -99,7 +97,10 @@ final class AndersonAcceleration {
     return (s0 + s1) + (s2 + s3);
   }
 
-  /** alpha = (H + lambda I)^{-1} 1, normalised to sum 1; false when that is not finite. */
+  /**
+   * alpha = (H + lambda I)^{-1} 1 for the leading k x k block of h (k = alpha.length), normalised
+   * to sum 1; false when that is not finite. h is not modified.
+   */
   private static boolean weights(double[][] h, double[] alpha) {
     int k = alpha.length;
     double trace = 0;

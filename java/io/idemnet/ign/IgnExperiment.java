@@ -125,16 +125,31 @@ public final class IgnExperiment {
   private Map<String, String> metadata(int epoch, Dataset data) {
     Map<String, String> m = new LinkedHashMap<>();
     m.put("epoch", Integer.toString(epoch));
-    m.put("mode", config.mode().name());
+    m.putAll(lossMetadata(config.mode(), config.lambdas()));
     m.put("net", config.net().cliName());
     m.put("width", Float.toString(config.width()));
     m.put("channels", Integer.toString(data.channels()));
     m.put("image_size", Integer.toString(data.height()));
     m.put("noise", config.noise().name().toLowerCase(Locale.ROOT));
-    m.put("lambdas", config.lambdas().rec() + "," + config.lambdas().idem() + "," + config.lambdas().tight());
-    m.put("tight_clamp", Float.toString(config.lambdas().tightClamp()));
     m.put("seed", Long.toString(config.seed()));
     return m;
+  }
+
+  /** The checkpoint metadata that records the loss: mode, lambdas and tightness clamp. */
+  public static Map<String, String> lossMetadata(IgnTrainer.Mode mode, IgnTrainer.Lambdas lambdas) {
+    Map<String, String> m = new LinkedHashMap<>();
+    m.put("mode", mode.name());
+    m.put("lambdas", lambdas.rec() + "," + lambdas.idem() + "," + lambdas.tight());
+    m.put("tight_clamp", Float.toString(lambdas.tightClamp()));
+    return m;
+  }
+
+  /**
+   * The loss recorded in checkpoint metadata, in words (checkpoints written before the clamp
+   * existed record none, which is a clamp of 0).
+   */
+  public static String describeLoss(Map<String, String> meta) {
+    return meta.get("mode") + ", lambdas " + meta.get("lambdas") + ", tightness clamp " + meta.getOrDefault("tight_clamp", "0.0");
   }
 
   /**

@@ -178,7 +178,7 @@ class IgnTest {
    */
   @Test
   void tightnessClampWeightsAreTheDerivativesOfTheClampedObjective() {
-    IgnTrainer.Lambdas lam = new IgnTrainer.Lambdas(20f, 20f, 2.5f, 1.5f);
+    IgnTrainer.Lambdas lam = IgnTrainer.Lambdas.IGN;
     double a = lam.tightClamp(), lr = lam.rec(), lt = lam.tight(), h = 1e-5;
     java.util.function.DoubleBinaryOperator phi = (r, t) -> lr * r - lt * a * r * Math.tanh(t / (a * r));
     for (double[] p : new double[][] {{0.05, 0.06}, {0.5, 0.1}, {0.02, 0.3}, {0.9, 0.9}}) {
