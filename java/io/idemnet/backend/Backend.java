@@ -160,6 +160,15 @@ public abstract class Backend {
     return out;
   }
 
+  /** Copies src into dst, which must hold exactly src's element count (no allocation: for hot loops). */
+  public final void download(Tensor src, float[] dst) {
+    own("download", src);
+    if (dst.length != src.numel()) {
+      throw new IllegalArgumentException("download: " + src + " into an array of " + dst.length + " values");
+    }
+    downloadKernel(src, dst);
+  }
+
   /** dst = src (same shape). */
   public final void copy(Tensor src, Tensor dst) {
     own("copy", src, dst);

@@ -1,5 +1,7 @@
 package io.idemnet.fpn;
 
+import java.util.stream.IntStream;
+
 /**
  * Anderson acceleration (type II, no damping) of a batched fixed-point iteration u = T(u), one
  * independent problem per row: each row's next iterate is the combination sum_i alpha_i T(u_i)
@@ -45,46 +47,62 @@ final class AndersonAcceleration {
     return 2L * memory * rows * cols * Float.BYTES;
   }
 
-  /** Records the iterate u and its image t = T(u), and writes the next iterate into next. */
-  void step(float[] u, float[] t, float[] next) {
+  /**
+   * Records the iterate u and its image t = T(u): the residual t - u joins the history and each
+   * row's Gram matrix gains its products with it. Returns the largest row norm ||t - u|| (the
+   * solver's convergence measure; NaN if a residual is not finite).
+   */
+  double record(float[] u, float[] t) {
     int n = rows * cols;
-    if (u.length != n || t.length != n || next.length != n) {
+    if (u.length != n || t.length != n) {
       throw new IllegalArgumentException("Anderson step: arrays must hold " + rows + " x " + cols + " values");
     }
     int slot = count % memory;
-    System.arraycopy(t, 0, images[slot], 0, n);
-    for (int i = 0; i < n; i++) residuals[slot][i] = t[i] - u[i];
     count++;
     int k = Math.min(count, memory);
-    // Rows are independent problems, so they are mixed in parallel.
-    java.util.stream.IntStream.range(0, rows).parallel().forEach(row -> mixRow(row, slot, k, t, next));
+    System.arraycopy(t, 0, images[slot], 0, n);
+    float[] res = residuals[slot];
+    // Rows are independent problems, so they are handled in parallel.
+    return IntStream.range(0, rows).parallel().mapToDouble(row -> {
+      int off = row * cols;
+      for (int c = off; c < off + cols; c++) res[c] = t[c] - u[c];
+      double[][] gr = gram[row];
+      for (int j = 0; j < k; j++) { // only the new residual's products are new
+        double d = dot(res, residuals[j], off, cols);
+        gr[slot][j] = d;
+        gr[j][slot] = d;
+      }
+      return Math.sqrt(gr[slot][slot]);
+    }).reduce(0, (a, b) -> Double.isNaN(a) || Double.isNaN(b) ? Double.NaN : Math.max(a, b));
   }
 
-  private void mixRow(int row, int slot, int k, float[] t, float[] next) {
-    int off = row * cols;
-    double[][] gr = gram[row];
-    for (int j = 0; j < k; j++) { // only the new residual's products are new
-      double d = dot(residuals[slot], residuals[j], off, cols);
-      gr[slot][j] = d;
-      gr[j][slot] = d;
+  /** Writes the next iterate, each row's least-residual mix of the recorded images, into next. */
+  void mix(float[] next) {
+    if (count == 0) throw new IllegalStateException("Anderson mix before any recorded iterate");
+    if (next.length != rows * cols) {
+      throw new IllegalArgumentException("Anderson step: arrays must hold " + rows + " x " + cols + " values");
     }
-    double[] alpha = new double[k];
-    if (!weights(gr, alpha)) { // no usable combination (e.g. all residuals 0): the plain step
-      System.arraycopy(t, off, next, off, cols);
-      return;
-    }
-    float a0 = (float) alpha[0];
-    float[] first = images[0];
-    for (int c = off; c < off + cols; c++) next[c] = a0 * first[c];
-    for (int i = 1; i < k; i++) { // slot by slot: contiguous, vectorisable loops
-      float ai = (float) alpha[i];
-      float[] img = images[i];
-      for (int c = off; c < off + cols; c++) next[c] += ai * img[c];
-    }
+    int k = Math.min(count, memory), newest = (count - 1) % memory;
+    IntStream.range(0, rows).parallel().forEach(row -> {
+      int off = row * cols;
+      double[] alpha = new double[k];
+      if (!weights(gram[row], alpha)) { // no usable combination (e.g. all residuals 0): the plain step
+        System.arraycopy(images[newest], off, next, off, cols);
+        return;
+      }
+      float a0 = (float) alpha[0];
+      float[] first = images[0];
+      for (int c = off; c < off + cols; c++) next[c] = a0 * first[c];
+      for (int i = 1; i < k; i++) { // slot by slot: contiguous, vectorisable loops
+        float ai = (float) alpha[i];
+        float[] img = images[i];
+        for (int c = off; c < off + cols; c++) next[c] += ai * img[c];
+      }
+    });
   }
 
   /** sum of a[c] b[c] over c in [off, off + n), in double, four partial sums for throughput. */
-  private static double dot(float[] a, float[] b, int off, int n) {
+  static double dot(float[] a, float[] b, int off, int n) {
     double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     int c = off, end = off + n;
     for (; c + 3 < end; c += 4) {

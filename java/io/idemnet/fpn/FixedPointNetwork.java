@@ -53,6 +53,7 @@ public final class FixedPointNetwork implements Module {
   private int explicitDepth;
   private int andersonMemory = 1;
   private AndersonAcceleration anderson; // kept between solves while the batch shape stays the same
+  private float[] hostImage = new float[0], hostIterate = new float[0];
   private int lastIterations;
   private double lastResidual;
   private int lastVjps;
@@ -108,11 +109,12 @@ public final class FixedPointNetwork implements Module {
   }
 
   /**
-   * Bytes held by the tape-free solver: its buffers, plus Anderson's history (host memory) when
-   * accelerated; constant in the iteration count.
+   * Bytes held by the tape-free solver: its buffers, its host copies of the iterate, plus
+   * Anderson's history (host memory) when accelerated; constant in the iteration count.
    */
   public long solverBytes() {
-    return solver.workspace().bytes() + (anderson == null ? 0 : anderson.bytes());
+    return solver.workspace().bytes() + (anderson == null ? 0 : anderson.bytes())
+        + (long) (hostImage.length + hostIterate.length) * Float.BYTES;
   }
 
   public Stats lastStats() {
@@ -150,7 +152,6 @@ public final class FixedPointNetwork implements Module {
   private Tensor solve(Graph graph, Tensor qValue) {
     Backend be = graph.backend();
     Tensor u = zeros(graph, qValue.shape());
-    Tensor diff = graph.workspace().take(qValue.shape());
     int rows = qValue.dim(0), cols = (int) (qValue.numel() / rows);
     if (andersonMemory == 1) {
       anderson = null;
@@ -159,7 +160,13 @@ public final class FixedPointNetwork implements Module {
     } else {
       anderson.reset();
     }
-    float[] mixed = anderson == null ? null : new float[rows * cols];
+    // Host copies, reused between solves: the residual (plain) or T(u) (Anderson), and u (Anderson).
+    if (hostImage.length != rows * cols) hostImage = new float[rows * cols];
+    if (anderson != null) {
+      if (hostIterate.length != rows * cols) hostIterate = new float[rows * cols];
+      java.util.Arrays.fill(hostIterate, 0f);
+    }
+    Tensor diff = anderson == null ? graph.workspace().take(qValue.shape()) : null;
     lastResidual = Double.POSITIVE_INFINITY;
     lastIterations = 0;
     for (int k = 0; k < maxIterations; k++) {
@@ -168,33 +175,38 @@ public final class FixedPointNetwork implements Module {
       try (Graph.Scope ng = solver.noGrad()) {
         next = r.apply(solver, solver.constant(u), solver.constant(qValue)).value();
       }
-      be.sub(next, u, diff);
       lastIterations = k + 1;
-      lastResidual = maxRowNorm(diff);
+      if (anderson == null) {
+        be.sub(next, u, diff);
+        diff.copyTo(hostImage);
+        lastResidual = maxRowNorm(hostImage, cols);
+      } else {
+        next.copyTo(hostImage);
+        lastResidual = anderson.record(hostIterate, hostImage); // hostIterate holds u
+      }
       if (!Double.isFinite(lastResidual)) {
         throw new IllegalStateException("fixed-point iteration diverged (non-finite residual at iteration " + (k + 1)
             + "); is T a contraction? gamma = " + r.gamma());
       }
-      boolean last = lastResidual < tolerance || k + 1 == maxIterations;
-      if (anderson == null || last) {
+      boolean converged = lastResidual < tolerance;
+      if (anderson == null || converged || k + 1 == maxIterations) {
         be.copy(next, u);
       } else {
-        anderson.step(u.toArray(), next.toArray(), mixed);
-        u.copyFrom(mixed);
+        anderson.mix(hostIterate);
+        u.copyFrom(hostIterate);
       }
-      if (lastResidual < tolerance) break;
+      if (converged) break;
     }
     return u;
   }
 
-  private static double maxRowNorm(Tensor t) {
-    float[] v = t.toArray();
-    int cols = (int) (t.numel() / Math.max(1, t.dim(0)));
+  /** The largest Euclidean norm of the rows of v, viewed as rows of {@code cols} values. */
+  private static double maxRowNorm(float[] v, int cols) {
     double max = 0;
-    for (int i = 0; i < v.length; i += cols) {
-      double s = 0;
-      for (int j = 0; j < cols; j++) s += (double) v[i + j] * v[i + j];
-      max = Math.max(max, Math.sqrt(s));
+    for (int off = 0; off < v.length; off += cols) {
+      double norm = Math.sqrt(AndersonAcceleration.dot(v, v, off, cols));
+      if (Double.isNaN(norm)) return norm;
+      max = Math.max(max, norm);
     }
     return max;
   }

@@ -69,6 +69,11 @@ public final class Tensor implements AutoCloseable {
     return backend.download(this);
   }
 
+  /** Copies the contents into a Java array of exactly {@link #numel()} elements. */
+  public void copyTo(float[] data) {
+    backend.download(this, data);
+  }
+
   /** Overwrites the contents from a Java array of exactly {@link #numel()} elements. */
   public void copyFrom(float[] data) {
     backend.upload(data, this);

@@ -4,6 +4,7 @@ import static io.idemnet.testing.Close.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.idemnet.backend.reference.ReferenceBackend;
 import io.idemnet.tensor.Tensor;
@@ -269,6 +270,19 @@ public abstract class BackendVsReferenceContract {
         assertClose("gemmBatched ta=" + ta + " tb=" + tb, c.ref.toArray(), c.cpu.toArray(), atol, U);
       }
     }
+  }
+
+  /** copyTo fills a caller's array with what toArray returns; a wrong length is refused, not half-copied. */
+  @Test
+  void copyToFillsAnArrayOfTheRightLength() {
+    float[] data = normal(new Random(3), 12);
+    Pair x = pairOf(data, 3, 4);
+    float[] into = new float[12];
+    x.cpu().copyTo(into);
+    assertArrayEquals(data, into, 0f);
+    float[] wrong = new float[11];
+    assertThrows(IllegalArgumentException.class, () -> x.cpu().copyTo(wrong));
+    assertArrayEquals(new float[11], wrong, 0f);
   }
 
   @Test

@@ -66,13 +66,15 @@ class AndersonAccelerationTest {
     float[] t = new float[u.length], next = new float[u.length];
     for (int k = 1; k <= 2000; k++) {
       apply(a, b, u, t, rows);
-      if (maxRowResidual(u, t, rows) < tol) {
+      double residual = maxRowResidual(u, t, rows);
+      if (aa != null) assertEquals(residual, aa.record(u, t), 1e-9 * Math.max(1, residual), "recorded residual");
+      if (residual < tol) {
         System.arraycopy(t, 0, u, 0, u.length);
         return k;
       }
       if (aa == null) System.arraycopy(t, 0, u, 0, u.length);
       else {
-        aa.step(u, t, next);
+        aa.mix(next);
         System.arraycopy(next, 0, u, 0, u.length);
       }
     }
@@ -143,8 +145,10 @@ class AndersonAccelerationTest {
       apply(a, b2, u2, t2, 2);
       apply(a, b1, u1, t1, 1);
       float[] n2 = new float[2 * N], n1 = new float[N];
-      two.step(u2, t2, n2);
-      one.step(u1, t1, n1);
+      two.record(u2, t2);
+      two.mix(n2);
+      one.record(u1, t1);
+      one.mix(n1);
       u2 = n2;
       u1 = n1;
       assertArrayEquals(u1, java.util.Arrays.copyOf(u2, N), 0f, "row 0 at step " + k);
@@ -155,6 +159,11 @@ class AndersonAccelerationTest {
   void badArgumentsAreRefused() {
     assertThrows(IllegalArgumentException.class, () -> new AndersonAcceleration(0, 1, 1));
     AndersonAcceleration aa = new AndersonAcceleration(3, 2, 2);
-    assertThrows(IllegalArgumentException.class, () -> aa.step(new float[4], new float[3], new float[4]));
+    assertThrows(IllegalStateException.class, () -> aa.mix(new float[4]));
+    assertThrows(IllegalArgumentException.class, () -> aa.record(new float[4], new float[3]));
+    aa.record(new float[4], new float[4]);
+    assertThrows(IllegalArgumentException.class, () -> aa.mix(new float[3]));
+    float[] nan = {0, Float.NaN, 0, 0};
+    assertTrue(Double.isNaN(aa.record(new float[4], nan)), "a non-finite residual is reported as NaN");
   }
 }
