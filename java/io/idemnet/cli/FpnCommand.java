@@ -127,6 +127,7 @@ final class FpnCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
+    checkOutColumns();
     Dataset train, test;
     switch (data.toLowerCase(Locale.ROOT)) {
       case "fashion-mnist" -> {
@@ -163,15 +164,32 @@ final class FpnCommand implements Callable<Integer> {
     return 0;
   }
 
+  /** The --out CSV's columns; rows are only appended to a file that has exactly these. */
+  static final String CSV_HEADER = "variant,data,latent,gamma,epoch,train_loss,test_accuracy,train_seconds,"
+      + "iterations_per_batch,vjps_per_batch,workspace_mib,anderson_memory";
+
+  /** Refuses, before any training, an existing --out file with other columns (e.g. from an older version). */
+  private void checkOutColumns() {
+    if (out == null || !Files.exists(out)) return;
+    String first;
+    try (var lines = Files.lines(out, StandardCharsets.UTF_8)) {
+      first = lines.findFirst().orElse("");
+    } catch (IOException | java.io.UncheckedIOException e) {
+      throw new ParameterException(spec.commandLine(), "--out " + out + " cannot be read: " + e.getMessage());
+    }
+    if (!first.equals(CSV_HEADER)) {
+      throw new ParameterException(spec.commandLine(), "--out " + out + " has other columns than this version writes ("
+          + CSV_HEADER + "); give a new file so the rows stay aligned");
+    }
+  }
+
   private void append(EpochResult r, FpnExperiment.Variant v, int latentSize) {
     try {
       if (out.getParent() != null) Files.createDirectories(out.getParent());
       boolean fresh = !Files.exists(out);
-      String line = String.format(Locale.ROOT, "%s%s,%s,%d,%d,%.6f,%.6f,%.3f,%.2f,%.2f,%.2f,%d%n",
-          fresh ? "variant,data,latent,epoch,train_loss,test_accuracy,train_seconds,iterations_per_batch,vjps_per_batch,workspace_mib,"
-              + "anderson_memory\n" : "",
-          v.cliName(), data, latentSize, r.epoch(), r.trainLoss(), r.testAccuracy(), r.trainSeconds(),
-          r.meanIterations(), r.meanVjps(), r.workspaceMiB(), anderson);
+      String line = String.format(Locale.ROOT, "%s%s,%s,%d,%s,%d,%.6f,%.6f,%.3f,%.2f,%.2f,%.2f,%d%n",
+          fresh ? CSV_HEADER + "\n" : "", v.cliName(), data, latentSize, gamma, r.epoch(), r.trainLoss(), r.testAccuracy(),
+          r.trainSeconds(), r.meanIterations(), r.meanVjps(), r.workspaceMiB(), anderson);
       Files.writeString(out, line, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     } catch (IOException e) {
       throw new java.io.UncheckedIOException("cannot write " + out + ": " + e.getMessage(), e);

@@ -159,15 +159,9 @@ public final class FpnExperiment {
         for (Dataset.Batch b : train.batches(config.batch(), config.seed() + epoch, true)) {
           x.copyFrom(b.images());
           System.arraycopy(b.labels(), 0, labels, 0, config.batch());
-          graph.reset();
-          adam.zeroGrad();
           schedule.apply(adam, adam.steps());
-          Var loss = graph.crossEntropy(f.forward(graph, graph.constant(x)), labels);
-          graph.backward(loss);
-          adam.step();
-          f.latentMap().enforceContraction(2);
+          lossSum += trainStep(f, graph, adam, x, labels);
           FixedPointNetwork.Stats st = f.lastStats();
-          lossSum += loss.value().toArray()[0];
           iterSum += st.iterations();
           vjpSum += st.vjpProducts();
           batches++;
@@ -183,6 +177,21 @@ public final class FpnExperiment {
       }
     }
     return results;
+  }
+
+  /**
+   * One training step on a batch: cross-entropy of f(x), its backward (JFB, implicit or through
+   * the explicit twin, as f was built), an Adam step, and the contraction rescaling of R's weight.
+   * Returns the loss; {@link FixedPointNetwork#lastStats} has the solver's counts.
+   */
+  public static double trainStep(FixedPointNetwork f, Graph graph, Adam adam, Tensor x, int[] labels) {
+    graph.reset();
+    adam.zeroGrad();
+    Var loss = graph.crossEntropy(f.forward(graph, graph.constant(x)), labels);
+    graph.backward(loss);
+    adam.step();
+    f.latentMap().enforceContraction(2);
+    return loss.value().toArray()[0];
   }
 
   private int[] shape(Dataset d, int rows) {

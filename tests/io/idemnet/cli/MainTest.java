@@ -63,6 +63,43 @@ class MainTest {
     }
   }
 
+  /** Plain IDX files of n random 28x28 images and labels 0..9 under dir, named as Fashion-MNIST's. */
+  private static void writeIdx(Path dir, String prefix, int n, long seed) throws Exception {
+    java.util.Random rnd = new java.util.Random(seed);
+    var images = java.nio.ByteBuffer.allocate(16 + n * 784).putInt(0x803).putInt(n).putInt(28).putInt(28);
+    var labels = java.nio.ByteBuffer.allocate(8 + n).putInt(0x801).putInt(n);
+    for (int i = 0; i < n * 784; i++) images.put((byte) rnd.nextInt(256));
+    for (int i = 0; i < n; i++) labels.put((byte) rnd.nextInt(10));
+    Files.write(dir.resolve(prefix + "-images-idx3-ubyte"), images.array());
+    Files.write(dir.resolve(prefix + "-labels-idx1-ubyte"), labels.array());
+  }
+
+  @Test
+  void fpnAppendsRowsWithItsSettingsAndRefusesACsvWithOtherColumns(@TempDir Path dir) throws Exception {
+    writeIdx(dir, "train", 128, 1);
+    writeIdx(dir, "t10k", 32, 2);
+    Path csv = dir.resolve("runs.csv");
+    String[] args = {"fpn", "--data-dir", dir.toString(), "--epochs", "1", "--batch", "32", "--channels", "4", "--gamma", "0.7",
+        "--anderson", "3", "--out", csv.toString()};
+    for (int i = 0; i < 2; i++) {
+      Outcome o = run(args);
+      assertEquals(0, o.code(), o.err());
+    }
+    List<String> lines = Files.readAllLines(csv);
+    assertEquals(3, lines.size(), String.join("\n", lines));
+    assertEquals(FpnCommand.CSV_HEADER, lines.get(0));
+    assertTrue(lines.get(1).startsWith("jfb,fashion-mnist,4,0.7,1,") && lines.get(1).endsWith(",3"), lines.get(1));
+
+    Path older = dir.resolve("older.csv"); // the columns before gamma was recorded
+    String content = "variant,data,latent,epoch,train_loss\njfb,fashion-mnist,48,1,0.5\n";
+    Files.writeString(older, content);
+    args[args.length - 1] = older.toString();
+    Outcome o = run(args);
+    assertEquals(2, o.code(), o.err());
+    assertTrue(o.err().contains("other columns"), o.err());
+    assertEquals(content, Files.readString(older), "the file is left as it was");
+  }
+
   @Test
   void projectConvergesAndReportsEigenvalues() {
     Outcome o = run("project", "--size", "6", "--seed", "2");
