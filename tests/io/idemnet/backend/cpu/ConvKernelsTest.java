@@ -93,9 +93,15 @@ public class ConvKernelsTest {
     list.add(Arguments.of(1, 16, 24, 19, 17, 3, 3, 1, 1, 1, 1)); // one sample, small: on the calling thread
     list.add(Arguments.of(1, 16, 24, 41, 39, 3, 3, 1, 1, 1, 1)); // one sample, 5.5M MACs: threaded GEMM and copies
     list.add(Arguments.of(8, 16, 24, 13, 11, 3, 3, 1, 1, 1, 1)); // several samples in one GEMM
-    // K * P = 1152 * 54 * 54 = 3.4M floats per sample: over conv.cpp's 8M-float chunk budget
-    // for 3 samples, so the batch runs as chunks of 2 and 1 (weight gradient accumulates across).
+    // K * P = 1152 * 54 * 54 = 3.4M floats per sample: over conv.cpp's 1M-float chunk budget,
+    // so the batch runs as chunks of one sample (the weight gradient accumulates across them).
     list.add(Arguments.of(3, 128, 2, 54, 54, 3, 3, 1, 1, 1, 1));
+    // Positions (per sample already) and depth >= 8x the output channels: the forward GEMM runs
+    // as col^T W^T whatever the thread count; the FPN's latent conv (which form depends on the
+    // samples a thread gets); a deep-layer shape with more output channels than positions.
+    list.add(Arguments.of(2, 32, 4, 9, 9, 3, 3, 1, 1, 1, 1));
+    list.add(Arguments.of(16, 48, 48, 7, 7, 3, 3, 1, 1, 1, 1));
+    list.add(Arguments.of(2, 8, 64, 3, 3, 3, 3, 1, 1, 1, 1));
     list.add(Arguments.of(5, 3, 2, 4, 4, 4, 4, 2, 2, 1, 1)); // kernel as large as the padded image allows
     return list.stream();
   }
