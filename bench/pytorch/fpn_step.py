@@ -26,11 +26,12 @@ Images are N(0, 1), labels random, four batches pre-generated and cycled (timing
 import argparse
 import datetime
 import json
-import os
 import platform
 import statistics
 import sys
 import time
+
+import torch_env
 
 
 def parse_args():
@@ -38,13 +39,11 @@ def parse_args():
     p.add_argument("--variants", default="jfb,implicit,implicit-cg")
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--channels", type=int, default=48)
-    p.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
     p.add_argument("--min-time", type=float, default=10.0, help="least measured seconds per variant")
     p.add_argument("--min-steps", type=int, default=10, help="least measured steps per variant")
     p.add_argument("--warmup-steps", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--omp-wait-policy", default="passive",
-                   help="OMP_WAIT_POLICY set before torch loads unless already set ('unset' leaves it)")
+    torch_env.add_thread_args(p)
     p.add_argument("--json", help="write the results to this file")
     a = p.parse_args()
     a.variants = [v.strip().lower() for v in a.variants.split(",") if v.strip()]
@@ -55,10 +54,7 @@ def parse_args():
 
 
 ARGS = parse_args()
-os.environ["OMP_NUM_THREADS"] = str(ARGS.threads)
-os.environ["OPENBLAS_NUM_THREADS"] = str(ARGS.threads)
-if ARGS.omp_wait_policy.lower() != "unset" and "OMP_WAIT_POLICY" not in os.environ:
-    os.environ["OMP_WAIT_POLICY"] = ARGS.omp_wait_policy.upper()
+torch_env.set_thread_env(ARGS)  # before torch is imported
 
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402

@@ -36,19 +36,19 @@ import statistics
 import sys
 import time
 
+import torch_env
+
 
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--modes", default="mb,original")
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--width", type=float, default=1.0)
-    p.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
     p.add_argument("--min-time", type=float, default=10.0, help="least measured seconds per config")
     p.add_argument("--min-steps", type=int, default=5, help="least measured steps per config")
     p.add_argument("--warmup-steps", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--omp-wait-policy", default="passive",
-                   help="OMP_WAIT_POLICY set before torch loads unless already set ('unset' leaves it)")
+    torch_env.add_thread_args(p)
     p.add_argument("--json", help="write the results to this file")
     a = p.parse_args()
     a.modes = [m.strip().lower() for m in a.modes.split(",") if m.strip()]
@@ -59,12 +59,7 @@ def parse_args():
 
 
 ARGS = parse_args()
-# As in mb_step.py: OpenBLAS reads its thread count when loaded, and spinning OpenMP threads
-# fight OpenBLAS's threads on 2 cores, so both are set before torch is imported.
-os.environ["OMP_NUM_THREADS"] = str(ARGS.threads)
-os.environ["OPENBLAS_NUM_THREADS"] = str(ARGS.threads)
-if ARGS.omp_wait_policy.lower() != "unset" and "OMP_WAIT_POLICY" not in os.environ:
-    os.environ["OMP_WAIT_POLICY"] = ARGS.omp_wait_policy.upper()
+torch_env.set_thread_env(ARGS)  # before torch is imported
 
 import torch  # noqa: E402
 from torch import nn  # noqa: E402

@@ -37,6 +37,8 @@ import statistics
 import sys
 import time
 
+import torch_env
+
 NETS = {
     "B1": [5, 5],
     "B2": [128, 256, 256, 256, 256, 128],
@@ -53,17 +55,13 @@ def parse_args():
     p.add_argument("--nets", default=",".join(NETS), help="comma-separated subset of B1,B2,B3,B4")
     p.add_argument("--modes", default=",".join(MODES), help="comma-separated subset of mb,ob")
     p.add_argument("--batch", type=int, default=1000)
-    p.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)),
-                   help="torch.set_num_threads (default: all cores this process may use)")
     p.add_argument("--min-time", type=float, default=2.0, help="least measured seconds per config")
     p.add_argument("--min-steps", type=int, default=20, help="least measured steps per config")
     p.add_argument("--warmup-time", type=float, default=0.5, help="least warm-up seconds per config")
     p.add_argument("--warmup-steps", type=int, default=3, help="least warm-up steps per config")
     p.add_argument("--input-batches", type=int, default=4, help="pre-generated input batches")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--omp-wait-policy", default="passive",
-                   help="OMP_WAIT_POLICY for torch's OpenMP threads, set before torch loads unless "
-                        "already in the environment (default passive; 'unset' leaves it alone)")
+    torch_env.add_thread_args(p)
     p.add_argument("--json", help="write the results (a list of records) to this file")
     a = p.parse_args()
     a.nets = [n.strip().upper() for n in a.nets.split(",") if n.strip()]
@@ -74,22 +72,11 @@ def parse_args():
     for m in a.modes:
         if m not in MODES:
             p.error(f"unknown mode {m}; choose from {','.join(MODES)}")
-    if a.threads < 1:
-        p.error("--threads must be at least 1")
     return a
 
 
 ARGS = parse_args()
-# Torch's set_num_threads sets OpenMP's count (and MKL's) but not OpenBLAS's, which reads its
-# environment when it is loaded: set both before torch (and with it libblas) is imported.
-os.environ["OMP_NUM_THREADS"] = str(ARGS.threads)
-os.environ["OPENBLAS_NUM_THREADS"] = str(ARGS.threads)
-# With Debian's OpenBLAS (pthread build) torch's OpenMP threads, which by default spin for a while
-# after each parallel region, and OpenBLAS's own threads fight over the cores: on 2 cores B2's MB
-# step took ~150 ms with the default policy against ~50 ms with PASSIVE (or with the OpenMP build
-# of OpenBLAS). PASSIVE is the fair setting for PyTorch here; --omp-wait-policy unset to compare.
-if ARGS.omp_wait_policy.lower() != "unset" and "OMP_WAIT_POLICY" not in os.environ:
-    os.environ["OMP_WAIT_POLICY"] = ARGS.omp_wait_policy.upper()
+torch_env.set_thread_env(ARGS)  # before torch (and with it libblas) is imported
 
 import ctypes  # noqa: E402
 
