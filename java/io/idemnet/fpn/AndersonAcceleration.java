@@ -53,10 +53,8 @@ final class AndersonAcceleration {
    * solver's convergence measure; NaN if a residual is not finite).
    */
   double record(float[] u, float[] t) {
+    requireBatchSize(u, t);
     int n = rows * cols;
-    if (u.length != n || t.length != n) {
-      throw new IllegalArgumentException("Anderson step: arrays must hold " + rows + " x " + cols + " values");
-    }
     int slot = count % memory;
     count++;
     int k = Math.min(count, memory);
@@ -79,9 +77,7 @@ final class AndersonAcceleration {
   /** Writes the next iterate, each row's least-residual mix of the recorded images, into next. */
   void mix(float[] next) {
     if (count == 0) throw new IllegalStateException("Anderson mix before any recorded iterate");
-    if (next.length != rows * cols) {
-      throw new IllegalArgumentException("Anderson step: arrays must hold " + rows + " x " + cols + " values");
-    }
+    requireBatchSize(next);
     int k = Math.min(count, memory), newest = (count - 1) % memory;
     IntStream.range(0, rows).parallel().forEach(row -> {
       int off = row * cols;
@@ -99,6 +95,15 @@ final class AndersonAcceleration {
         for (int c = off; c < off + cols; c++) next[c] += ai * img[c];
       }
     });
+  }
+
+  private void requireBatchSize(float[]... arrays) {
+    for (float[] a : arrays) {
+      if (a.length != rows * cols) {
+        throw new IllegalArgumentException("Anderson acceleration: arrays must hold " + rows + " x " + cols + " values, got "
+            + a.length);
+      }
+    }
   }
 
   /** sum of a[c] b[c] over c in [off, off + n), in double, four partial sums for throughput. */
