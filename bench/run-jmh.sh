@@ -2,8 +2,8 @@
 # Builds the project and runs JMH benchmarks: bench/run-jmh.sh [JMH arguments, e.g. a regex]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./mvnw -q -B -ntp -DskipTests test-compile
+./mvnw -q -B -ntp -DskipTests -pl bench -am compile
 source scripts/find-jdk.sh
 jdk=$(idemnet_find_jdk)
 exec "$jdk/bin/java" --enable-native-access=ALL-UNNAMED \
-  -cp "target/test-classes:target/classes:$(cat target/test-classpath.txt)" org.openjdk.jmh.Main "$@"
+  -cp "bench/target/classes:java/core/target/classes:$(cat bench/target/classpath.txt)" org.openjdk.jmh.Main "$@"

@@ -2,8 +2,8 @@
 # Packs what bench/gpu/run-on-device.sh needs on a GPU machine that has no Java, Maven or network
 # into .devicelib/ (git-ignored), well under the 64 MiB a device run may carry:
 #   jre.tar.xz          a jlink'ed Java runtime (unpacked on the device unless .jre/ exists there)
-#   idemnet.jar         target/classes (with libidemnet_cpu.so and, where nvcc exists, libidemnet_cuda.so)
-#   idemnet-tests.jar   target/test-classes
+#   idemnet.jar         java/core/target/classes (with libidemnet_cpu.so and, where nvcc exists, libidemnet_cuda.so)
+#   idemnet-tests.jar   java/core/target/test-classes
 #   lib/*.jar           JavaCPP, OpenBLAS (native jar slimmed to what the CPU backend loads), the
 #                       JUnit console launcher (from Maven Central)
 #   native/             the native libraries, for -Didemnet.native.dir
@@ -21,14 +21,14 @@ source scripts/find-jdk.sh
 JDK=$(idemnet_find_jdk)
 
 echo "== building classes, test classes and native libraries"
-./mvnw -q -o test-compile || ./mvnw -q test-compile
+./mvnw -q -o -pl java/core test-compile || ./mvnw -q -pl java/core test-compile
 rm -rf "$OUT"
 mkdir -p "$OUT/lib" "$OUT/native"
 
 echo "== jars"
-"$JDK/bin/jar" --create --file "$OUT/idemnet.jar" -C target/classes .
-"$JDK/bin/jar" --create --file "$OUT/idemnet-tests.jar" -C target/test-classes .
-cp target/classes/io/idemnet/native/linux-x86_64/*.so "$OUT/native/"
+"$JDK/bin/jar" --create --file "$OUT/idemnet.jar" -C java/core/target/classes .
+"$JDK/bin/jar" --create --file "$OUT/idemnet-tests.jar" -C java/core/target/test-classes .
+cp java/core/target/classes/io/idemnet/native/linux-x86_64/*.so "$OUT/native/"
 
 fetch() { # groupId artifactId version [classifier]
   local g=$1 a=$2 v=$3 c=${4:-}

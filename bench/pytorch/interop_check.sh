@@ -4,11 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dir=${1:-target/interop}
-./mvnw -q -B -ntp -DskipTests test-compile
+./mvnw -q -B -ntp -DskipTests -pl bench -am compile
 source scripts/find-jdk.sh
 jdk=$(idemnet_find_jdk)
 run_java() { "$jdk/bin/java" --enable-native-access=ALL-UNNAMED \
-  -cp "target/test-classes:target/classes:$(cat target/test-classpath.txt)" io.idemnet.bench.CheckpointInterop "$@"; }
+  -cp "bench/target/classes:java/core/target/classes:$(cat bench/target/classpath.txt)" io.idemnet.bench.CheckpointInterop "$@"; }
 run_java export "$dir"
 /usr/bin/python3 bench/pytorch/interop_check.py "$dir"
 run_java verify "$dir"

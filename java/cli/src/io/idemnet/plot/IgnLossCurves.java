@@ -1,8 +1,5 @@
-package io.idemnet.ign;
+package io.idemnet.plot;
 
-import io.idemnet.plot.Plots;
-import io.idemnet.plot.Series;
-import io.idemnet.plot.Style;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

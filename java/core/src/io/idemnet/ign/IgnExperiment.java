@@ -62,8 +62,23 @@ public final class IgnExperiment {
     this.config = config;
   }
 
-  /** Trains (resuming from {@code resume} when it is not null); returns the last epoch completed. */
+  /** Called after each completed epoch (its checkpoint written) with the epoch and the run's {@code losses.csv}. */
+  @FunctionalInterface
+  public interface EpochListener {
+    void epochDone(int epoch, Path lossesCsv) throws IOException;
+  }
+
+  /** {@link #run(Dataset, Path, Consumer, EpochListener, BooleanSupplier)} with nothing to do after an epoch. */
   public int run(Dataset data, Path resume, Consumer<StepLog> onStep, BooleanSupplier stop) throws IOException {
+    return run(data, resume, onStep, (epoch, csv) -> {}, stop);
+  }
+
+  /**
+   * Trains (resuming from {@code resume} when it is not null); returns the last epoch completed.
+   * {@code onEpoch} is where a caller adds its own per-epoch outputs (the CLI plots the loss curves).
+   */
+  public int run(Dataset data, Path resume, Consumer<StepLog> onStep, EpochListener onEpoch, BooleanSupplier stop)
+      throws IOException {
     config.net().checkImages(data.channels(), data.height(), data.width());
     if (data.size() < config.batch()) {
       throw new IllegalArgumentException("batch " + config.batch() + " is larger than the data set (" + data.size() + " images)");
@@ -107,7 +122,7 @@ public final class IgnExperiment {
         if (stop.getAsBoolean()) break;
         Checkpoints.saveTraining(out.resolve("checkpoint.safetensors"), f, adam, metadata(epoch, data));
         writeGrid(trainer.graph(), f, z0, data, out.resolve(String.format(Locale.ROOT, "samples_epoch%03d.png", epoch)));
-        IgnLossCurves.write(csv, out.resolve("losses.png"), 50);
+        onEpoch.epochDone(epoch, csv);
         lastDone = epoch;
       }
       }

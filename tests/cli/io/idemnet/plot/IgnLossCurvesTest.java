@@ -1,4 +1,4 @@
-package io.idemnet.ign;
+package io.idemnet.plot;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

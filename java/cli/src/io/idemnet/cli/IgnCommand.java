@@ -10,6 +10,7 @@ import io.idemnet.ign.IgnNetworks;
 import io.idemnet.ign.IgnNoise;
 import io.idemnet.ign.IgnTrainer;
 import io.idemnet.io.SafeTensors;
+import io.idemnet.plot.IgnLossCurves;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -152,7 +153,8 @@ final class IgnCommand implements Callable<Integer> {
     long[] done = {0};
     int last = new IgnExperiment(Backends.named("auto"), config).run(d, resume, s -> bar.update(++done[0],
         String.format(Locale.ROOT, "epoch %d/%d step %d/%d rec %.4f idem %.4f tight %.4f", s.epoch(), epochs, s.step() + 1,
-            perEpoch, s.losses().rec(), s.losses().idem(), s.losses().tight())), () -> false);
+            perEpoch, s.losses().rec(), s.losses().idem(), s.losses().tight())),
+        (epoch, csv) -> IgnLossCurves.write(csv, csv.resolveSibling("losses.png"), 50), () -> false);
     o.println("done through epoch " + last + "; losses.csv, samples_epochNNN.png and checkpoint.safetensors"
         + (noFigures ? "" : ", interpolation.png and ood_*.png") + " in " + out);
     return 0;
