@@ -149,12 +149,10 @@ final class CompareCommand implements Callable<Integer> {
   private CompareConfig config() {
     int[] d = dims != null ? dims : CompareConfig.networkDims(net);
     String name = dims != null ? "custom" : net.toUpperCase(Locale.ROOT);
-    long params = 0;
-    for (int i = 0; i + 1 < d.length; i++) params += (long) d[i] * d[i + 1] + d[i + 1];
     boolean withPca = switch (pca.toLowerCase(Locale.ROOT)) {
       case "on" -> true;
       case "off" -> false;
-      case "auto" -> params <= 1_000_000;
+      case "auto" -> CompareConfig.pcaByDefault(d);
       default -> throw new ParameterException(spec.commandLine(), "--pca must be auto, on or off, got '" + pca + "'");
     };
     Path dir = out != null ? out
@@ -168,14 +166,10 @@ final class CompareCommand implements Callable<Integer> {
   }
 
   private DataSpec parseData(String spec) {
-    String s = spec.trim().toLowerCase(Locale.ROOT);
     try {
-      if (s.equals("normal")) return new DataSpec.Normal();
-      if (s.startsWith("uniform:")) return new DataSpec.Uniform(Float.parseFloat(s.substring(8)));
-      if (s.startsWith("fixed:")) return new DataSpec.Fixed(Integer.parseInt(s.substring(6)));
-    } catch (NumberFormatException e) {
-      // fall through to the usage error
+      return DataSpec.parse(spec);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(this.spec.commandLine(), "--data: " + e.getMessage());
     }
-    throw new ParameterException(this.spec.commandLine(), "--data must be normal, uniform:K or fixed:ROWS, got '" + spec + "'");
   }
 }

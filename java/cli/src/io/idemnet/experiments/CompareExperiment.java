@@ -52,9 +52,7 @@ public final class CompareExperiment {
     List<RunResult> runs = new ArrayList<>();
     List<Trajectory> trajectories = new ArrayList<>();
     int in = config.dims()[0];
-    try (Graph graph = new Graph(backend); Tensor probe = backend.zeros(config.probeRows(), in);
-        Tensor identity = identity(in)) {
-      backend.randomNormal(probe, config.seed() ^ 0x5EED, 0f, 1f);
+    try (Graph graph = new Graph(backend); Tensor probe = probe(); Tensor identity = identity(in)) {
       for (int l = 0; l < config.learningRates().size(); l++) {
         for (int r = 0; r < config.runs(); r++) {
           if (stop.getAsBoolean()) return new CompareResult(config, runs, trajectories, true);
@@ -71,12 +69,46 @@ public final class CompareExperiment {
     return new CompareResult(config, runs, trajectories, false);
   }
 
-  private record Paired(RunResult mb, RunResult ob, Trajectory trajectory) {}
+  /**
+   * One run of the comparison: MB and OB trained in lockstep from the same initialisation, with
+   * the trajectories when it is run 0 of a comparison with PCA (else {@code trajectory} is null).
+   */
+  public record Paired(RunResult mb, RunResult ob, Trajectory trajectory) {}
+
+  /**
+   * Runs the pair at learning-rate index {@code lrIndex}, run {@code run}, on its own: the same
+   * numbers that {@link #run} computes for it (same seeds, batches and probe; on the cpu backend
+   * bit for bit at the same thread count). The unit of work that {@code idemnet sweep} distributes.
+   */
+  public Paired runPair(int lrIndex, int run) {
+    java.util.Objects.checkIndex(lrIndex, config.learningRates().size());
+    java.util.Objects.checkIndex(run, config.runs());
+    try (Graph graph = new Graph(backend); Tensor probe = probe(); Tensor identity = identity(config.dims()[0])) {
+      return runPair(graph, probe, identity, lrIndex, run, config.pca() && run == 0, quiet(), () -> false);
+    }
+  }
+
+  /** The seed of a pair's shared initialisation; its batches are drawn from it too. */
+  public static long initSeed(CompareConfig config, int lrIndex, int run) {
+    return config.seed() + 1000L * (lrIndex * (long) config.runs() + run);
+  }
+
+  /** The seed of the held-out probe batch (the same for every run of a comparison). */
+  public static long probeSeed(CompareConfig config) {
+    return config.seed() ^ 0x5EED;
+  }
+
+  /** The held-out N(0,1) batch on which the idempotent error is measured. */
+  private Tensor probe() {
+    Tensor probe = backend.zeros(config.probeRows(), config.dims()[0]);
+    backend.randomNormal(probe, probeSeed(config), 0f, 1f);
+    return probe;
+  }
 
   private Paired runPair(Graph graph, Tensor probe, Tensor identity, int l, int r, boolean withTrajectory,
       Listener listener, java.util.function.BooleanSupplier stop) {
     float lr = config.learningRates().get(l);
-    long initSeed = config.seed() + 1000L * (l * (long) config.runs() + r);
+    long initSeed = initSeed(config, l, r);
     int epochs = config.epochs();
     Activation act = Activation.leakyRelu(config.slope());
     try (Sequential mb = Sequential.mlp(backend, initSeed, act, config.dims());
