@@ -1,0 +1,189 @@
+package io.idemnet.sweep;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.idemnet.experiments.CompareExperiment.Paired;
+import io.idemnet.experiments.CompareOutputs;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
+import org.apache.spark.SparkConf;
+import org.apache.spark.Success$;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerTaskEnd;
+import org.apache.spark.scheduler.SparkListenerTaskStart;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A Spark standalone cluster started by the test on this machine: a master and two workers (one
+ * core each), each its own JVM, all bound to 127.0.0.1. One worker is killed (SIGKILL, with the
+ * executor it started) while it runs a task; the sweep must still end with every run saved once,
+ * with compare's numbers.
+ */
+@Tag("spark")
+class StandaloneClusterTest {
+  private static final Duration START_LIMIT = Duration.ofMinutes(3);
+  private static final Duration SWEEP_LIMIT = Duration.ofMinutes(5);
+
+  /** Counts running tasks per executor and keeps the reasons of tasks that did not succeed. */
+  static final class TaskWatch extends SparkListener {
+    final Map<String, Integer> running = new ConcurrentHashMap<>();
+    final List<String> unsuccessful = Collections.synchronizedList(new ArrayList<>());
+
+    @Override
+    public void onTaskStart(SparkListenerTaskStart start) {
+      running.merge(start.taskInfo().executorId(), 1, Integer::sum);
+    }
+
+    @Override
+    public void onTaskEnd(SparkListenerTaskEnd end) {
+      running.merge(end.taskInfo().executorId(), -1, Integer::sum);
+      if (end.reason() != Success$.MODULE$) unsuccessful.add("executor " + end.taskInfo().executorId() + ": " + end.reason());
+    }
+
+    boolean busy(int executors) {
+      return running.values().stream().filter(n -> n > 0).count() >= executors;
+    }
+  }
+
+  @Test
+  void aWorkerKilledMidSweepLosesNoRunAndDuplicatesNone(@TempDir Path dir) throws Exception {
+    // 6 runs of about a second or more each (cold JVMs), so that both executors are busy at once.
+    SweepGroup g = SweepTestSupport.group(dir.resolve("out"), new float[] {0.05f, 0.5f}, 3, 100, 20);
+    Path results = dir.resolve("out").resolve("results");
+    List<Process> daemons = new ArrayList<>();
+    try {
+      Path home = dir.resolve("spark-home");
+      Files.createDirectories(home.resolve("jars")); // the workers' SPARK_HOME: executors get their classes from extraClassPath
+      int masterPort = freePort();
+      Process master = start(dir, home, "master", "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port",
+          Integer.toString(masterPort), "--webui-port", Integer.toString(freePort()));
+      daemons.add(master);
+      assertTrue(SweepTestSupport.await(START_LIMIT, () -> accepts(masterPort) || !master.isAlive()) && master.isAlive(),
+          "master listening on 127.0.0.1:" + masterPort + "\n" + logs(dir));
+      String masterUrl = "spark://127.0.0.1:" + masterPort;
+      for (int w = 0; w < 2; w++) {
+        Path work = Files.createDirectories(dir.resolve("work-" + w));
+        daemons.add(start(dir, home, "worker-" + w, "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1", "--port",
+            Integer.toString(freePort()), "--webui-port", Integer.toString(freePort()), "--cores", "1", "--memory", "1g",
+            "--work-dir", work.toString(), masterUrl));
+      }
+      Process doomed = daemons.get(1);
+
+      SparkConf conf = new SparkConf().setMaster(masterUrl).setAppName("idemnet sweep cluster test")
+          .set("spark.driver.host", "127.0.0.1").set("spark.driver.bindAddress", "127.0.0.1").set("spark.ui.enabled", "false")
+          .set("spark.executor.memory", "512m").set("spark.executor.cores", "1")
+          .set("spark.executor.extraClassPath", SweepTestSupport.testClassPath())
+          .set("spark.executor.extraJavaOptions", "--enable-native-access=ALL-UNNAMED -Xss4m")
+          .set("spark.executorEnv.SPARK_LOCAL_IP", "127.0.0.1");
+      TaskWatch watch = new TaskWatch();
+      List<String> log = Collections.synchronizedList(new ArrayList<>());
+      AtomicReference<Object> outcome = new AtomicReference<>();
+      try (JavaSparkContext sc = new JavaSparkContext(conf)) {
+        sc.sc().addSparkListener(watch);
+        // The driver counts itself among the executors: 3 = driver + one per worker.
+        assertTrue(SweepTestSupport.await(START_LIMIT, () -> sc.statusTracker().getExecutorInfos().length >= 3),
+            "two executors registered\n" + logs(dir));
+        Thread sweep = new Thread(() -> {
+          try {
+            outcome.set(SparkSweep.run(sc, g.pairs(), results, log::add, PairRunner.COMPARE));
+          } catch (Throwable e) {
+            outcome.set(e);
+          }
+        }, "sweep driver");
+        sweep.start();
+        assertTrue(SweepTestSupport.await(START_LIMIT, () -> watch.busy(2) || !sweep.isAlive()) && sweep.isAlive(),
+            "both executors running a task: " + watch.running + " " + log + "\n" + logs(dir));
+        Thread.sleep(300); // into the task, past its start
+        SweepTestSupport.killTree(doomed);
+        sweep.join(SWEEP_LIMIT.toMillis());
+        assertFalse(sweep.isAlive(), "sweep finished within " + SWEEP_LIMIT + ": " + log);
+      }
+      if (outcome.get() instanceof Throwable t) throw new AssertionError("sweep failed: " + log + "\n" + logs(dir), t);
+      SparkSweep.Outcome o = (SparkSweep.Outcome) outcome.get();
+      assertNotNull(o);
+
+      // The kill hit a running task, and Spark ran it again elsewhere.
+      assertFalse(watch.unsuccessful.isEmpty(), "a task was lost with the killed worker: " + log);
+      assertEquals(6, o.computed(), log.toString());
+      assertTrue(o.failures().isEmpty(), o.failures().toString());
+      // Each run reported once (the driver writes a file per report), saved once, under its own name.
+      for (SweepRun r : g.pairs()) {
+        long reports = log.stream().filter(l -> l.contains("[" + r.label() + ":")).count();
+        assertEquals(1, reports, r.label() + " in " + log);
+      }
+      try (Stream<Path> files = Files.list(results)) {
+        assertEquals(6, files.count(), "6 result files and nothing else");
+      }
+      List<Paired> saved = SweepTestSupport.savedPairs(results, g), reference = SweepTestSupport.compareReference(g);
+      for (int i = 0; i < saved.size(); i++) SweepTestSupport.assertSamePair(reference.get(i), saved.get(i), g.pairs().get(i).label());
+      CompareOutputs.write(CompareOutputs.merge(g.config(), SparkSweep.load(results, g.pairs()), false));
+      Map<String, Integer> rows = SweepTestSupport.finalRowCounts(dir.resolve("out").resolve("final.csv"));
+      assertEquals(12, rows.size(), rows.toString());
+      assertTrue(rows.values().stream().allMatch(c -> c == 1), rows.toString());
+    } finally {
+      for (Process p : daemons) SweepTestSupport.killTree(p);
+    }
+  }
+
+  /** A daemon JVM on loopback only, with its output in dir/NAME.log (Spark's INFO log, for failures). */
+  private static Process start(Path dir, Path sparkHome, String name, String mainClass, String... args) throws IOException {
+    List<String> cmd = new ArrayList<>(SweepTestSupport.javaCommand(mainClass, "-Xmx256m", args));
+    cmd.removeIf(a -> a.startsWith("-Dlog4j2.configurationFile=")); // Spark's default: INFO, into the log file
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve(name + ".log").toFile());
+    Map<String, String> env = pb.environment();
+    env.put("SPARK_LOCAL_IP", "127.0.0.1");
+    env.put("SPARK_HOME", sparkHome.toString());
+    env.put("SPARK_SCALA_VERSION", "2.13");
+    env.put("JAVA_HOME", System.getProperty("java.home"));
+    return pb.start();
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  private static boolean accepts(int port) {
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 500);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** The last lines of each daemon's log, for failure messages. */
+  private static String logs(Path dir) {
+    StringBuilder sb = new StringBuilder();
+    try (Stream<Path> files = Files.list(dir)) {
+      for (Path p : files.filter(p -> p.toString().endsWith(".log")).sorted().toList()) {
+        List<String> lines = Files.readAllLines(p);
+        sb.append("--- ").append(p.getFileName()).append('\n');
+        lines.subList(Math.max(0, lines.size() - 15), lines.size()).forEach(l -> sb.append(l).append('\n'));
+      }
+    } catch (IOException e) {
+      sb.append("(cannot read logs: ").append(e).append(')');
+    }
+    return sb.toString();
+  }
+}
