@@ -59,15 +59,34 @@ class StandaloneClusterTest {
       if (end.reason() != Success$.MODULE$) unsuccessful.add("executor " + end.taskInfo().executorId() + ": " + end.reason());
     }
 
-    boolean busy(int executors) {
-      return running.values().stream().filter(n -> n > 0).count() >= executors;
+    boolean busy(String executor) {
+      return running.getOrDefault(executor, 0) > 0;
     }
+  }
+
+  /**
+   * The id of the executor a worker started (its child JVM's --executor-id), if it has one yet.
+   * Read from /proc: ProcessHandle.Info gives no arguments for a command line this long.
+   */
+  private static String executorOf(Process worker) {
+    for (ProcessHandle h : worker.descendants().toList()) {
+      String[] args;
+      try {
+        args = new String(Files.readAllBytes(Path.of("/proc", Long.toString(h.pid()), "cmdline")),
+            java.nio.charset.StandardCharsets.UTF_8).split("\0");
+      } catch (IOException e) {
+        continue; // ended meanwhile
+      }
+      for (int i = 0; i + 1 < args.length; i++) if (args[i].equals("--executor-id")) return args[i + 1];
+    }
+    return null;
   }
 
   @Test
   void aWorkerKilledMidSweepLosesNoRunAndDuplicatesNone(@TempDir Path dir) throws Exception {
-    // 6 runs of about a second or more each (cold JVMs), so that both executors are busy at once.
-    SweepGroup g = SweepTestSupport.group(dir.resolve("out"), new float[] {0.05f, 0.5f}, 3, 100, 20);
+    // 6 runs; the first task on each fresh executor takes seconds (class loading, JIT), so both are busy at once.
+    SweepGroup g = SweepTestSupport.group(dir.resolve("out"), new float[] {0.05f, 0.5f}, 3, 100, 10, false);
+    long t0 = System.nanoTime();
     Path results = dir.resolve("out").resolve("results");
     List<Process> daemons = new ArrayList<>();
     try {
@@ -79,6 +98,7 @@ class StandaloneClusterTest {
       daemons.add(master);
       assertTrue(SweepTestSupport.await(START_LIMIT, () -> accepts(masterPort) || !master.isAlive()) && master.isAlive(),
           "master listening on 127.0.0.1:" + masterPort + "\n" + logs(dir));
+      phase(t0, "master up");
       String masterUrl = "spark://127.0.0.1:" + masterPort;
       for (int w = 0; w < 2; w++) {
         Path work = Files.createDirectories(dir.resolve("work-" + w));
@@ -86,7 +106,6 @@ class StandaloneClusterTest {
             Integer.toString(freePort()), "--webui-port", Integer.toString(freePort()), "--cores", "1", "--memory", "1g",
             "--work-dir", work.toString(), masterUrl));
       }
-      Process doomed = daemons.get(1);
 
       SparkConf conf = new SparkConf().setMaster(masterUrl).setAppName("idemnet sweep cluster test")
           .set("spark.driver.host", "127.0.0.1").set("spark.driver.bindAddress", "127.0.0.1").set("spark.ui.enabled", "false")
@@ -95,6 +114,8 @@ class StandaloneClusterTest {
           .set("spark.executor.extraJavaOptions", "--enable-native-access=ALL-UNNAMED -Xss4m")
           .set("spark.executorEnv.SPARK_LOCAL_IP", "127.0.0.1");
       TaskWatch watch = new TaskWatch();
+      AtomicReference<Integer> victim = new AtomicReference<>();
+      String[] executors = new String[2];
       List<String> log = Collections.synchronizedList(new ArrayList<>());
       AtomicReference<Object> outcome = new AtomicReference<>();
       try (JavaSparkContext sc = new JavaSparkContext(conf)) {
@@ -102,6 +123,7 @@ class StandaloneClusterTest {
         // The driver counts itself among the executors: 3 = driver + one per worker.
         assertTrue(SweepTestSupport.await(START_LIMIT, () -> sc.statusTracker().getExecutorInfos().length >= 3),
             "two executors registered\n" + logs(dir));
+        phase(t0, "two executors registered");
         Thread sweep = new Thread(() -> {
           try {
             outcome.set(SparkSweep.run(sc, g.pairs(), results, log::add, PairRunner.COMPARE));
@@ -110,19 +132,29 @@ class StandaloneClusterTest {
           }
         }, "sweep driver");
         sweep.start();
-        assertTrue(SweepTestSupport.await(START_LIMIT, () -> watch.busy(2) || !sweep.isAlive()) && sweep.isAlive(),
-            "both executors running a task: " + watch.running + " " + log + "\n" + logs(dir));
-        Thread.sleep(300); // into the task, past its start
-        SweepTestSupport.killTree(doomed);
+        // Kill the first worker seen with its executor inside a task (worker 1 is daemons.get(2)).
+        executors[0] = executorOf(daemons.get(1));
+        executors[1] = executorOf(daemons.get(2));
+        assertTrue(executors[0] != null && executors[1] != null, "each worker started an executor: " + java.util.Arrays.toString(executors));
+        assertTrue(SweepTestSupport.await(START_LIMIT, () -> {
+          for (int w = 0; w < 2; w++) if (watch.busy(executors[w])) victim.compareAndSet(null, w);
+          return victim.get() != null || !sweep.isAlive();
+        }) && victim.get() != null, "an executor running a task: " + watch.running + " " + log + "\n" + logs(dir));
+        int w = victim.get();
+        SweepTestSupport.killTree(daemons.get(1 + w));
+        phase(t0, "worker " + w + " and its executor " + executors[w] + " killed while it ran a task: " + watch.running);
         sweep.join(SWEEP_LIMIT.toMillis());
         assertFalse(sweep.isAlive(), "sweep finished within " + SWEEP_LIMIT + ": " + log);
+        phase(t0, "sweep finished");
       }
       if (outcome.get() instanceof Throwable t) throw new AssertionError("sweep failed: " + log + "\n" + logs(dir), t);
       SparkSweep.Outcome o = (SparkSweep.Outcome) outcome.get();
       assertNotNull(o);
 
       // The kill hit a running task, and Spark ran it again elsewhere.
-      assertFalse(watch.unsuccessful.isEmpty(), "a task was lost with the killed worker: " + log);
+      String lostExecutor = "executor " + executors[victim.get()] + ": ";
+      assertTrue(watch.unsuccessful.stream().anyMatch(u -> u.startsWith(lostExecutor)),
+          "a task was lost with the killed executor: " + watch.unsuccessful + " " + log);
       assertEquals(6, o.computed(), log.toString());
       assertTrue(o.failures().isEmpty(), o.failures().toString());
       // Each run reported once (the driver writes a file per report), saved once, under its own name.
@@ -139,15 +171,22 @@ class StandaloneClusterTest {
       Map<String, Integer> rows = SweepTestSupport.finalRowCounts(dir.resolve("out").resolve("final.csv"));
       assertEquals(12, rows.size(), rows.toString());
       assertTrue(rows.values().stream().allMatch(c -> c == 1), rows.toString());
+      phase(t0, "checked against compare");
     } finally {
       for (Process p : daemons) SweepTestSupport.killTree(p);
     }
+  }
+
+  /** Where the test's time goes (on stderr; starting JVMs dominates on a loaded machine). */
+  private static void phase(long t0, String what) {
+    System.err.printf(java.util.Locale.ROOT, "cluster test: %s after %.1f s%n", what, (System.nanoTime() - t0) / 1e9);
   }
 
   /** A daemon JVM on loopback only, with its output in dir/NAME.log (Spark's INFO log, for failures). */
   private static Process start(Path dir, Path sparkHome, String name, String mainClass, String... args) throws IOException {
     List<String> cmd = new ArrayList<>(SweepTestSupport.javaCommand(mainClass, "-Xmx256m", args));
     cmd.removeIf(a -> a.startsWith("-Dlog4j2.configurationFile=")); // Spark's default: INFO, into the log file
+    cmd.add(1, "-Dspark.master.rest.enabled=false"); // the REST submission server would take the fixed port 6066
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve(name + ".log").toFile());
     Map<String, String> env = pb.environment();
     env.put("SPARK_LOCAL_IP", "127.0.0.1");

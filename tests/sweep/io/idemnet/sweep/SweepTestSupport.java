@@ -26,8 +26,12 @@ final class SweepTestSupport {
 
   /** A small custom network's comparison: a few seconds of training per pair on a cold JVM at most. */
   static SweepGroup group(Path out, float[] lrs, int runs, int epochs, int steps) {
+    return group(out, lrs, runs, epochs, steps, true);
+  }
+
+  static SweepGroup group(Path out, float[] lrs, int runs, int epochs, int steps, boolean pca) {
     return new SweepGroup("4x6x4", "custom", new int[] {4, 6, 4}, 0.2f, lrs, runs, epochs, steps, 64, "normal", 3, 64, true,
-        true, 3, "cpu", out.toString());
+        pca, 3, "cpu", out.toString());
   }
 
   /** Local mode on loopback, without the web UI. */
