@@ -52,14 +52,7 @@ public final class SparkSweep {
    */
   public static Outcome run(JavaSparkContext sc, List<SweepRun> runs, Path resultsDir, Consumer<String> log,
       PairRunner runner) {
-    removeStaleTemporaryFiles(resultsDir);
-    List<SweepRun> pending = new ArrayList<>();
-    for (SweepRun r : runs) {
-      Path file = resultsDir.resolve(r.fileName());
-      if (PairedRunFile.read(file, r.canonical(), why -> log.accept("sweep: recomputing, invalid result " + why)).isEmpty()) {
-        pending.add(r);
-      }
-    }
+    List<SweepRun> pending = pending(runs, resultsDir, log);
     int resumed = runs.size() - pending.size();
     SweepProgress progress = new SweepProgress(runs.size(), resumed, System::nanoTime);
     List<Failure> failures = new ArrayList<>();
@@ -95,6 +88,23 @@ public final class SparkSweep {
     synchronized (failures) {
       return new Outcome(runs.size(), resumed, progress.computed(), List.copyOf(failures));
     }
+  }
+
+  /**
+   * The runs without a valid result in {@code resultsDir}, in the order given (an invalid file is
+   * reported to {@code log} and its run computed again). Also removes the temporary files of
+   * writes that a killed driver left behind.
+   */
+  public static List<SweepRun> pending(List<SweepRun> runs, Path resultsDir, Consumer<String> log) {
+    removeStaleTemporaryFiles(resultsDir);
+    List<SweepRun> pending = new ArrayList<>();
+    for (SweepRun r : runs) {
+      Path file = resultsDir.resolve(r.fileName());
+      if (PairedRunFile.read(file, r.canonical(), why -> log.accept("sweep: recomputing, invalid result " + why)).isEmpty()) {
+        pending.add(r);
+      }
+    }
+    return pending;
   }
 
   /** Built in a static method so that the closure Spark serializes captures only these two values. */

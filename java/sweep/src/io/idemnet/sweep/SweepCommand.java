@@ -121,6 +121,13 @@ final class SweepCommand implements Callable<Integer> {
     out.printf(Locale.ROOT, "sweep: %d comparison(s), %d paired runs -> %s%n", groups.size(), runs.size(), root);
 
     SparkConf sparkConf = sparkConf();
+    if (SparkSweep.pending(runs, resultsDir, err::println).isEmpty()) {
+      // Everything is already computed: write the files without starting Spark.
+      for (SweepGroup g : groups) writeGroup(g, resultsDir, out);
+      writeFailures(root, List.of(), err);
+      out.printf(Locale.ROOT, "sweep: %d runs: 0 computed now, %d resumed, 0 failed%n", runs.size(), runs.size());
+      return 0;
+    }
     SparkSweep.Outcome outcome;
     AtomicBoolean interrupted = new AtomicBoolean();
     CountDownLatch finished = new CountDownLatch(1);
