@@ -157,6 +157,7 @@ class LocalSweepTest {
     Path out = dir.resolve("sweep"), results = out.resolve("results");
     List<String> command = SweepTestSupport.javaCommand("io.idemnet.sweep.SweepMain", "-Xmx768m",
         args(grid, "--master", "local[1]", "--out", out.toString()));
+    long t0 = System.nanoTime();
     Process driver = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(dir.resolve("driver.log").toFile())
         .start();
     Map<String, byte[]> before = new HashMap<>();
@@ -173,10 +174,12 @@ class LocalSweepTest {
       times.put(p.getFileName().toString(), Files.getLastModifiedTime(p));
     }
     int saved = before.size();
+    phase(t0, "driver killed with " + saved + " runs saved");
     assertTrue(saved >= 2 && saved < 8, saved + " runs saved when the driver was killed; the test needs some left over");
 
     Outcome o = sweep(args(grid, "--master", "local[2]", "--out", out.toString()));
     assertEquals(0, o.code(), o.out() + o.err());
+    phase(t0, "second session finished");
     assertTrue(o.out().contains("8 runs: " + (8 - saved) + " computed now, " + saved + " resumed, 0 failed"), o.out());
     for (Map.Entry<String, byte[]> e : before.entrySet()) {
       Path p = results.resolve(e.getKey());
@@ -191,6 +194,11 @@ class LocalSweepTest {
     SweepGroup g = SweepTestSupport.group(out, new float[] {0.05f}, 8, 60, 20, false);
     List<Paired> reference = SweepTestSupport.compareReference(g), all = SweepTestSupport.savedPairs(results, g);
     for (int i = 0; i < reference.size(); i++) SweepTestSupport.assertSamePair(reference.get(i), all.get(i), g.pairs().get(i).label());
+  }
+
+  /** Where the test's time goes (on stderr): starting JVMs and Spark dominates on a loaded machine. */
+  private static void phase(long t0, String what) {
+    System.err.printf(java.util.Locale.ROOT, "resume test: %s after %.1f s%n", what, (System.nanoTime() - t0) / 1e9);
   }
 
   private static String log(Path dir) {
