@@ -18,10 +18,38 @@ import java.util.Arrays;
  * arithmetic says (see {@link Activation} for the activations). Use {@link #isFinite(Tensor)} to
  * detect them where a caller wants a clear error.
  */
-public abstract class Backend {
+public abstract class Backend implements AutoCloseable {
+  private volatile boolean closed;
 
-  /** Short lower-case name: "reference", "cpu". */
+  /** Short lower-case name: "reference", "cpu", "cuda". */
   public abstract String name();
+
+  /**
+   * Releases what this backend holds (for cuda: its context, stream and all device memory, open
+   * tensors included). Afterwards every operation of this backend throws
+   * {@link IllegalStateException}. Idempotent. The process-wide {@link Backends#get()} backend may
+   * be closed too; the next {@code get()} then makes a new one.
+   */
+  @Override
+  public final void close() {
+    synchronized (this) {
+      if (closed) return;
+      closed = true;
+    }
+    releaseResources();
+  }
+
+  /** Whether {@link #close()} was called. */
+  public final boolean isClosed() {
+    return closed;
+  }
+
+  /** What {@link #close()} frees; nothing for backends whose tensors own all their memory. */
+  protected void releaseResources() {}
+
+  private void requireOpen(String op) {
+    if (closed) throw new IllegalStateException(op + ": backend " + name() + " used after close");
+  }
 
   // ------------------------------------------------------------------ kernels (implementations)
 
@@ -113,6 +141,7 @@ public abstract class Backend {
 
   /** A new zero-filled tensor. */
   public final Tensor zeros(int... shape) {
+    requireOpen("zeros");
     long numel = Shape.numel(shape);
     return new Tensor(this, shape, allocate(numel));
   }
@@ -700,6 +729,7 @@ public abstract class Backend {
   // ------------------------------------------------------------------ validation helpers
 
   private void own(String op, Tensor... tensors) {
+    requireOpen(op);
     for (Tensor t : tensors) {
       if (t == null) throw new NullPointerException(op + ": null tensor");
       if (t.isClosed()) throw new IllegalStateException(op + ": tensor " + t + " used after close");
