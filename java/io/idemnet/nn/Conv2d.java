@@ -49,6 +49,14 @@ public final class Conv2d implements Module {
     return out;
   }
 
+  public int kernelH() {
+    return kh;
+  }
+
+  public int kernelW() {
+    return kw;
+  }
+
   public ConvSpec spec() {
     return spec;
   }

@@ -59,6 +59,22 @@ public final class ConvTranspose2d implements Module {
     return out;
   }
 
+  public int kernelH() {
+    return kh;
+  }
+
+  public int kernelW() {
+    return kw;
+  }
+
+  public int outputPaddingH() {
+    return outPadH;
+  }
+
+  public int outputPaddingW() {
+    return outPadW;
+  }
+
   public ConvSpec spec() {
     return spec;
   }
