@@ -19,7 +19,9 @@ ROOT=$PWD
 DEST=$ROOT/.devicelib
 LIMIT_BYTES=$((64 * 1024 * 1024))   # the device tool's limit for the work tree plus carried paths
 JUNIT_CONSOLE_VERSION=1.14.1        # the JUnit Platform release of JUnit 5.14.1 (pom.xml junit.version)
-JRE_MODULES=java.base,java.logging,java.xml,java.management,jdk.unsupported
+# java.xml: the launcher's XML reports; java.management: JMH; jdk.unsupported: JavaCPP and JMH;
+# jdk.zipfs: the launcher's class path scan (--select-package) opens the test jar as a file system.
+JRE_MODULES=java.base,java.logging,java.xml,java.management,jdk.unsupported,jdk.zipfs
 
 build=1
 for arg in "$@"; do
@@ -44,6 +46,16 @@ done
 [[ -f bench/target/classes/META-INF/BenchmarkList ]] \
   || { echo "FATAL: bench/target/classes has no META-INF/BenchmarkList (JMH's annotation processor did not run)" >&2; exit 1; }
 
+# The runtime is kept from the last packing when the JDK and the module list are the same (jlink
+# and gzip take a minute or more on a busy machine).
+JDK_VERSION=$("$JDK/bin/java" -version 2>&1 | head -1)
+KEPT_JRE=$(mktemp)
+trap 'rm -rf "$KEPT_JRE" "${SLIM:-}"' EXIT
+reuse_jre=0
+if [[ -f $DEST/jre.tar.gz ]] && grep -qxF "jdk=$JDK_VERSION" "$DEST/MANIFEST.txt" 2>/dev/null \
+  && grep -qxF "jre_modules=$JRE_MODULES" "$DEST/MANIFEST.txt"; then
+  mv "$DEST/jre.tar.gz" "$KEPT_JRE" && reuse_jre=1
+fi
 rm -rf "$DEST"
 mkdir -p "$DEST/lib" "$DEST/native"
 
@@ -57,8 +69,8 @@ cp java/core/target/classes/io/idemnet/native/linux-x86_64/*.so "$DEST/native/"
 # JavaCPP, OpenBLAS (classes and the linux-x86_64 natives), JMH, jopt-simple, commons-math3.
 [[ -f bench/target/classpath.txt ]] || { echo "FATAL: bench/target/classpath.txt is missing" >&2; exit 1; }
 SLIM=$(mktemp -d)
-trap 'rm -rf "$SLIM"' EXIT
-tr ':' '\n' < bench/target/classpath.txt | while read -r entry; do
+# (|| [[ -n $entry ]]: the file has no final newline, and read fails on that last entry)
+tr ':' '\n' < bench/target/classpath.txt | while read -r entry || [[ -n $entry ]]; do
   case $entry in
     *.jar) ;;
     *) continue ;;   # java/core/target/classes: packed above
@@ -80,20 +92,25 @@ console=(dependency:copy -Dartifact=org.junit.platform:junit-platform-console-st
   -DoutputDirectory="$DEST/lib")
 ./mvnw -B -ntp -q -N -o "${console[@]}" > /dev/null 2>&1 || ./mvnw -B -ntp -q -N "${console[@]}"
 
-echo "== Java runtime (jlink: $JRE_MODULES)"
-JRE_TMP=$(mktemp -d)
-# Modules uncompressed (--compress=zip-0): gzip over the whole runtime then packs it smaller
-# (22.6 MB) than jlink's own zip-9 followed by gzip (27 MB), and libjvm.so compresses only there.
-"$JDK/bin/jlink" --add-modules "$JRE_MODULES" --strip-debug --no-header-files --no-man-pages \
-  --compress=zip-0 --output "$JRE_TMP/jre"
-tar -C "$JRE_TMP" -cf - jre | gzip -6 > "$DEST/jre.tar.gz"
-rm -rf "$JRE_TMP"
+if [[ $reuse_jre == 1 ]]; then
+  echo "== Java runtime: kept from the last packing ($JDK_VERSION; $JRE_MODULES)"
+  mv "$KEPT_JRE" "$DEST/jre.tar.gz"
+else
+  echo "== Java runtime (jlink: $JRE_MODULES)"
+  JRE_TMP=$(mktemp -d)
+  # Modules uncompressed (--compress=zip-0): gzip over the whole runtime then packs it smaller
+  # (22.6 MB) than jlink's own zip-9 followed by gzip (27 MB), and libjvm.so compresses only there.
+  "$JDK/bin/jlink" --add-modules "$JRE_MODULES" --strip-debug --no-header-files --no-man-pages \
+    --compress=zip-0 --output "$JRE_TMP/jre"
+  tar -C "$JRE_TMP" -cf - jre | gzip -6 > "$DEST/jre.tar.gz"
+  rm -rf "$JRE_TMP"
+fi
 
 {
   echo "packed=$(date -u +%FT%TZ)"
   echo "commit=$(git rev-parse HEAD 2>/dev/null || echo unknown)"
   echo "uncommitted_files=$(git status --porcelain 2>/dev/null | wc -l)"
-  echo "jdk=$("$JDK/bin/java" -version 2>&1 | head -1)"
+  echo "jdk=$JDK_VERSION"
   echo "jre_modules=$JRE_MODULES"
   echo "sources=$IDEMNET_SOURCES"
   echo "source_hash=$(idemnet_source_hash)"
