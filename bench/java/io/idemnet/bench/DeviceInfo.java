@@ -3,6 +3,11 @@ package io.idemnet.bench;
 import io.idemnet.backend.cpu.CpuBackend;
 import io.idemnet.backend.cuda.CudaBackend;
 import io.idemnet.ign.IgnNetworks;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Collectors;
 
 /**
  * What the benchmarks will run on, as {@code key=value} lines for bench/gpu/run-on-device.sh:
@@ -41,6 +46,7 @@ public final class DeviceInfo {
         System.out.println("cuda.device=" + gpu.deviceName());
         System.out.println("cuda.gemm=" + gpu.gemmEngine());
         System.out.println("cuda.cublas=" + gpu.usesCublas());
+        System.out.println("cuda.cublas.path=" + mappedLibraries("libcublas"));
         if (!gpu.usesCublas()) failure = "the cuda backend does not use cuBLAS: " + gpu.gemmEngine();
       } catch (RuntimeException e) {
         failure = "the cuda backend failed to start: " + e.getMessage();
@@ -50,6 +56,18 @@ public final class DeviceInfo {
     if (requireCuda && failure != null) {
       System.err.println("FATAL: " + failure);
       System.exit(3);
+    }
+  }
+
+  /** The files of this process's mapped libraries whose name contains {@code needle} (Linux), comma-separated. */
+  static String mappedLibraries(String needle) {
+    try (var lines = Files.lines(Path.of("/proc/self/maps"))) {
+      return lines.map(l -> l.substring(l.lastIndexOf(' ') + 1))
+          .filter(f -> f.contains(needle))
+          .distinct()
+          .collect(Collectors.joining(","));
+    } catch (IOException | UncheckedIOException e) {
+      return "(unknown: " + e.getMessage() + ")";
     }
   }
 
