@@ -310,7 +310,7 @@ jmh() {
   phase_end "idemnet: $name" "$(status_of $rc): ${runs:-0} measured, $skips skipped"
 }
 
-# torch NAME SECONDS SCRIPT [arguments...]: one PyTorch script, JSON to pytorch-NAME.json.
+# torch_step NAME SECONDS SCRIPT [arguments...]: one PyTorch script, JSON to pytorch-NAME.json.
 torch_step() {
   local name=$1 want=$2 script=$3
   shift 3
@@ -325,7 +325,7 @@ torch_step() {
     fi
     return
   fi
-  PYTHONUNBUFFERED=1 run_limited "$(limit_for "$want")" "$RES/pytorch-$name.log" "$PY" "bench/pytorch/$script" \
+  run_limited "$(limit_for "$want")" "$RES/pytorch-$name.log" env PYTHONUNBUFFERED=1 "$PY" "bench/pytorch/$script" \
     --json "$RES/pytorch-$name.json" "$@" > /dev/null
   local rc=$?
   grep -v '^# done' "$RES/pytorch-$name.log" | tail -14
