@@ -36,6 +36,12 @@ int idemnet_set_num_threads(int n) {
   });
 }
 
-int idemnet_get_num_threads(void) { return omp_get_max_threads(); }
+int idemnet_get_num_threads(int* threads) {
+  return idemnet::guarded("get_num_threads", [&] {
+    IDEMNET_REQUIRE(threads, "get_num_threads", "null output");
+    *threads = omp_get_max_threads();
+    return IDEMNET_OK;
+  });
+}
 
 }  // extern "C"

@@ -1,60 +1,28 @@
+/* bindgen: class=io.idemnet.backend.cpu.CpuNative library=idemnet_cpu prefix=idemnet_ pointers=segment loader=CpuLibrary */
 /*
- * idemnet native ABI: the only boundary between Java (bound through FFM, see
- * java/io/idemnet/backend/cpu/CpuNative.java) and the C++/CUDA kernels.
- *
- * Rules of this ABI
- *  - Plain C: no C++ types, no exceptions cross it. Every function returns an int status
- *    (IDEMNET_OK or an error code); on error idemnet_last_error() gives a message that stays
- *    valid until the next idemnet call on the same thread.
- *  - All tensors are contiguous, row-major float32 buffers owned by the caller. Sizes are int64.
- *  - Java validates shapes before calling; the kernels still check what they cheaply can
- *    (null pointers, negative sizes) so a bad call is an error code, never a crash.
- *  - NaN policy: NaN and Inf propagate as IEEE arithmetic says (no fast-math); ReLU and LeakyReLU
- *    return NaN for a NaN input, as PyTorch does.
+ * idemnet CPU library (libidemnet_cpu): C++ kernels with OpenMP, GEMM through OpenBLAS. The Java
+ * bindings (io.idemnet.backend.cpu.CpuNative) are generated from this header at build time; the
+ * rules of the ABI and the header style are at the top of idemnet_common.h.
  */
 #ifndef IDEMNET_H
 #define IDEMNET_H
 
 #include <stdint.h>
 
+#include "idemnet_common.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#if defined(_WIN32)
-#define IDEMNET_API __declspec(dllexport)
-#else
-#define IDEMNET_API __attribute__((visibility("default")))
-#endif
-
-/* Bumped whenever a signature changes; Java refuses a library with another version. */
-#define IDEMNET_ABI_VERSION 1
-
-/* Status codes (plain ints so that C and C++ callers see the same type). */
-#define IDEMNET_OK 0
-#define IDEMNET_ERR_INVALID_ARGUMENT 1
-#define IDEMNET_ERR_OUT_OF_MEMORY 2
-#define IDEMNET_ERR_BACKEND 3   /* BLAS or CUDA failure */
-#define IDEMNET_ERR_NO_DEVICE 4 /* no usable GPU or driver */
-#define IDEMNET_ERR_INTERNAL 5
-
-enum idemnet_binary_op { IDEMNET_ADD = 0, IDEMNET_SUB = 1, IDEMNET_MUL = 2 };
-
-enum idemnet_activation {
-  IDEMNET_IDENTITY = 0,
-  IDEMNET_RELU = 1,
-  IDEMNET_LEAKY_RELU = 2, /* param = negative slope */
-  IDEMNET_TANH = 3,
-  IDEMNET_SIGMOID = 4
-};
-
-/* ---------------------------------------------------------------- CPU library (libidemnet_cpu) */
-
+/* The message of this thread's last failed call (empty after a successful one). */
 IDEMNET_API const char* idemnet_last_error(void);
+/* IDEMNET_ABI_VERSION of the headers the library was built from. */
 IDEMNET_API int idemnet_abi_version(void);
 /* Threads used by the OpenMP kernels and by OpenBLAS; n <= 0 restores the default (all cores). */
 IDEMNET_API int idemnet_set_num_threads(int n);
-IDEMNET_API int idemnet_get_num_threads(void);
+/* The thread count the kernels use, into *threads. */
+IDEMNET_API int idemnet_get_num_threads(int* threads);
 
 IDEMNET_API int idemnet_fill(float* x, int64_t n, float value);
 IDEMNET_API int idemnet_copy(const float* src, float* dst, int64_t n);

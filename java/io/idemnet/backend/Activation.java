@@ -1,14 +1,17 @@
 package io.idemnet.backend;
 
+import io.idemnet.nativelib.NativeAbi;
+
 /**
  * An elementwise activation. {@code slope} is LeakyReLU's negative slope (0 for the others).
  * Derivatives at the kink follow PyTorch: ReLU'(0) = 0, LeakyReLU'(0) = slope. A NaN input gives
  * a NaN output for every kind.
  */
 public record Activation(Kind kind, float slope) {
-  /** The codes are those of {@code enum idemnet_activation} in {@code idemnet.h}. */
+  /** The codes are those of {@code enum idemnet_activation} in {@code idemnet_common.h}. */
   public enum Kind {
-    IDENTITY(0), RELU(1), LEAKY_RELU(2), TANH(3), SIGMOID(4);
+    IDENTITY(NativeAbi.IDENTITY), RELU(NativeAbi.RELU), LEAKY_RELU(NativeAbi.LEAKY_RELU), TANH(NativeAbi.TANH),
+    SIGMOID(NativeAbi.SIGMOID);
 
     public final int code;
 

@@ -100,7 +100,8 @@ public abstract class Backend {
 
   /** Elementwise binary operations; codes are those of {@code enum idemnet_binary_op}. */
   public enum BinaryOp {
-    ADD(0), SUB(1), MUL(2);
+    ADD(io.idemnet.nativelib.NativeAbi.ADD), SUB(io.idemnet.nativelib.NativeAbi.SUB),
+    MUL(io.idemnet.nativelib.NativeAbi.MUL);
 
     public final int code;
 

@@ -6,6 +6,7 @@ import io.idemnet.backend.ConvSpec;
 import io.idemnet.tensor.HostStorage;
 import io.idemnet.tensor.Storage;
 import io.idemnet.tensor.Tensor;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -35,8 +36,14 @@ public final class CpuBackend extends Backend {
   }
 
   public int numThreads() {
-    return CpuNative.getNumThreads();
+    MemorySegment out = SCRATCH.get();
+    CpuNative.getNumThreads(out);
+    return out.get(ValueLayout.JAVA_INT, 0);
   }
+
+  /** Out-parameters of the kernels (a double or an int): one slot per thread, no allocation per call. */
+  private static final ThreadLocal<MemorySegment> SCRATCH =
+      ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(ValueLayout.JAVA_DOUBLE));
 
   private static MemorySegment seg(Tensor t) {
     return ((HostStorage) t.storage()).segment();
@@ -74,12 +81,12 @@ public final class CpuBackend extends Backend {
 
   @Override
   protected void uniformKernel(Tensor x, long seed, float low, float high) {
-    CpuNative.uniform(seg(x), x.numel(), seed, low, high);
+    CpuNative.randUniform(seg(x), x.numel(), seed, low, high);
   }
 
   @Override
   protected void normalKernel(Tensor x, long seed, float mean, float std) {
-    CpuNative.normal(seg(x), x.numel(), seed, mean, std);
+    CpuNative.randNormal(seg(x), x.numel(), seed, mean, std);
   }
 
   @Override
@@ -90,7 +97,7 @@ public final class CpuBackend extends Backend {
     if (batch == 1) {
       CpuNative.sgemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, seg(a), lda, seg(b), ldb, beta, seg(c), ldc);
     } else {
-      CpuNative.sgemmBatched(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, seg(a), lda, (long) m * k,
+      CpuNative.sgemmStridedBatched(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, seg(a), lda, (long) m * k,
           seg(b), ldb, (long) k * n, beta, seg(c), ldc, (long) m * n, batch);
     }
   }
@@ -128,12 +135,16 @@ public final class CpuBackend extends Backend {
 
   @Override
   protected double sumKernel(Tensor x) {
-    return CpuNative.sum(seg(x), x.numel());
+    MemorySegment out = SCRATCH.get();
+    CpuNative.sum(seg(x), x.numel(), out);
+    return out.get(ValueLayout.JAVA_DOUBLE, 0);
   }
 
   @Override
   protected double sumSquaresKernel(Tensor x) {
-    return CpuNative.sumSquares(seg(x), x.numel());
+    MemorySegment out = SCRATCH.get();
+    CpuNative.sumSquares(seg(x), x.numel(), out);
+    return out.get(ValueLayout.JAVA_DOUBLE, 0);
   }
 
   @Override
@@ -143,28 +154,28 @@ public final class CpuBackend extends Backend {
 
   @Override
   protected double correctorKernel(float s, Tensor a, Tensor b, Tensor c, Tensor out, boolean withLoss) {
-    return CpuNative.corrector(seg(a), seg(b), seg(c), s, seg(out), a.numel(), withLoss);
-  }
-
-  /** conv2d geometry for image [N, C, H, W], weight [O, C, kh, kw], output [N, O, Ho, Wo]. */
-  private static CpuNative.ConvDims dims(Tensor image, Tensor w, Tensor output, ConvSpec s) {
-    return new CpuNative.ConvDims(image.dim(0), image.dim(1), image.dim(2), image.dim(3), w.dim(0), w.dim(2),
-        w.dim(3), s.strideH(), s.strideW(), s.padH(), s.padW(), output.dim(2), output.dim(3));
+    MemorySegment loss = withLoss ? SCRATCH.get() : MemorySegment.NULL;
+    CpuNative.corrector(seg(a), seg(b), seg(c), s, seg(out), a.numel(), loss);
+    return withLoss ? loss.get(ValueLayout.JAVA_DOUBLE, 0) : Double.NaN;
   }
 
   @Override
-  protected void conv2dKernel(Tensor x, Tensor w, Tensor bias, ConvSpec spec, Tensor y) {
-    CpuNative.conv2dForward(seg(x), seg(w), segOrNull(bias), seg(y), dims(x, w, y, spec));
+  protected void conv2dKernel(Tensor x, Tensor w, Tensor bias, ConvSpec s, Tensor y) {
+    CpuNative.conv2dForward(seg(x), seg(w), segOrNull(bias), seg(y), x.dim(0), x.dim(1), x.dim(2), x.dim(3),
+        w.dim(0), w.dim(2), w.dim(3), s.strideH(), s.strideW(), s.padH(), s.padW(), y.dim(2), y.dim(3));
   }
 
   @Override
-  protected void conv2dDataKernel(Tensor dy, Tensor w, Tensor bias, ConvSpec spec, Tensor dx) {
-    CpuNative.conv2dBackwardData(seg(dy), seg(w), segOrNull(bias), seg(dx), dims(dx, w, dy, spec));
+  protected void conv2dDataKernel(Tensor dy, Tensor w, Tensor bias, ConvSpec s, Tensor dx) {
+    CpuNative.conv2dBackwardData(seg(dy), seg(w), segOrNull(bias), seg(dx), dx.dim(0), dx.dim(1), dx.dim(2),
+        dx.dim(3), w.dim(0), w.dim(2), w.dim(3), s.strideH(), s.strideW(), s.padH(), s.padW(), dy.dim(2), dy.dim(3));
   }
 
   @Override
-  protected void conv2dWeightKernel(Tensor x, Tensor dy, ConvSpec spec, boolean accumulate, Tensor dw) {
-    CpuNative.conv2dBackwardWeight(seg(x), seg(dy), seg(dw), accumulate ? 1f : 0f, dims(x, dw, dy, spec));
+  protected void conv2dWeightKernel(Tensor x, Tensor dy, ConvSpec s, boolean accumulate, Tensor dw) {
+    CpuNative.conv2dBackwardWeight(seg(x), seg(dy), seg(dw), accumulate ? 1f : 0f, x.dim(0), x.dim(1), x.dim(2),
+        x.dim(3), dw.dim(0), dw.dim(2), dw.dim(3), s.strideH(), s.strideW(), s.padH(), s.padW(), dy.dim(2),
+        dy.dim(3));
   }
 
   @Override
@@ -177,7 +188,7 @@ public final class CpuBackend extends Backend {
   protected void batchNormKernel(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
       boolean training, float momentum, float eps, Tensor y, Tensor saveMean, Tensor saveInvstd) {
     long n = x.dim(0), c = x.dim(1);
-    CpuNative.batchNormForward(seg(x), segOrNull(gamma), segOrNull(beta), seg(y), n, c, x.numel() / Math.max(1, n * c),
+    CpuNative.batchNorm2dForward(seg(x), segOrNull(gamma), segOrNull(beta), seg(y), n, c, x.numel() / Math.max(1, n * c),
         training ? 1 : 0, eps, momentum, segOrNull(runningMean), segOrNull(runningVar), segOrNull(saveMean),
         segOrNull(saveInvstd));
   }
@@ -186,7 +197,7 @@ public final class CpuBackend extends Backend {
   protected void batchNormBackwardKernel(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvstd,
       boolean training, Tensor dx, Tensor dGamma, boolean accumulateGamma, Tensor dBeta, boolean accumulateBeta) {
     long n = x.dim(0), c = x.dim(1);
-    CpuNative.batchNormBackward(seg(x), seg(dy), segOrNull(gamma), seg(saveMean), seg(saveInvstd), training ? 1 : 0,
+    CpuNative.batchNorm2dBackward(seg(x), seg(dy), segOrNull(gamma), seg(saveMean), seg(saveInvstd), training ? 1 : 0,
         segOrNull(dx), segOrNull(dGamma), accumulateGamma ? 1f : 0f, segOrNull(dBeta), accumulateBeta ? 1f : 0f, n, c,
         x.numel() / Math.max(1, n * c));
   }
@@ -198,13 +209,13 @@ public final class CpuBackend extends Backend {
 
   @Override
   protected void sgdKernel(Tensor w, Tensor g, Tensor velocity, float lr, float momentum, float weightDecay) {
-    CpuNative.sgd(seg(w), seg(g), velocity == null ? MemorySegment.NULL : seg(velocity), w.numel(), lr, momentum,
+    CpuNative.sgdUpdate(seg(w), seg(g), velocity == null ? MemorySegment.NULL : seg(velocity), w.numel(), lr, momentum,
         weightDecay);
   }
 
   @Override
   protected void adamKernel(Tensor w, Tensor g, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
       float weightDecay, long step) {
-    CpuNative.adam(seg(w), seg(g), seg(m), seg(v), w.numel(), lr, beta1, beta2, eps, weightDecay, step);
+    CpuNative.adamUpdate(seg(w), seg(g), seg(m), seg(v), w.numel(), lr, beta1, beta2, eps, weightDecay, step);
   }
 }
