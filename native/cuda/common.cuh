@@ -23,6 +23,10 @@ int backend_error(const char* op, const std::string& what);
 // Threads per block of the elementwise and reduction kernels.
 constexpr int kThreads = 256;
 
+// Doubles in a context's reduction workspace: the per-block partials of one reduction (followed
+// by a counter).
+constexpr int kReduceBlocks = 1024;
+
 // Blocks for a grid-stride loop over n elements (at least 1; capped: each thread then loops).
 inline int grid_for(int64_t n) {
   int64_t blocks = (n + kThreads - 1) / kThreads;
@@ -33,7 +37,7 @@ inline int grid_for(int64_t n) {
 // device), so the summation order, and with it the result, is the same on every run and GPU.
 inline int reduce_grid_for(int64_t n) {
   int64_t blocks = (n + 4 * kThreads - 1) / (4 * kThreads);
-  return (int)(blocks < IDEMNET_CUDA_REDUCE_BLOCKS ? (blocks > 0 ? blocks : 1) : IDEMNET_CUDA_REDUCE_BLOCKS);
+  return (int)(blocks < kReduceBlocks ? (blocks > 0 ? blocks : 1) : kReduceBlocks);
 }
 
 // Status of the launch just queued.
@@ -65,7 +69,7 @@ __device__ inline double block_sum(double v, double* shared) {
 __device__ inline void finish_reduction(double block_total, double* workspace, double* out) {
   __shared__ bool last;
   __shared__ double lane[kThreads];
-  unsigned int* counter = reinterpret_cast<unsigned int*>(workspace + IDEMNET_CUDA_REDUCE_BLOCKS);
+  unsigned int* counter = reinterpret_cast<unsigned int*>(workspace + kReduceBlocks);
   if (threadIdx.x == 0) {
     workspace[blockIdx.x] = block_total;
     __threadfence();
@@ -100,7 +104,7 @@ struct idemnet_cuda_context {
   std::unordered_map<void*, size_t> live;                      // block -> its size class
   int64_t bytes_in_use = 0, bytes_cached = 0, device_mallocs = 0, cache_hits = 0;
 
-  double* reduce_workspace = nullptr;  // IDEMNET_CUDA_REDUCE_BLOCKS doubles + a counter
+  double* reduce_workspace = nullptr;  // kReduceBlocks doubles + a counter
 
   void* cublas = nullptr;  // cublasHandle_t, or null when the builtin GEMM is used
   void* cublas_workspace = nullptr;

@@ -98,10 +98,10 @@ int idemnet_cuda_context_create(int device, idemnet_cuda_context** out) {
   ctx->device = device;
   err = cudaStreamCreateWithFlags(&ctx->stream, cudaStreamNonBlocking);
   if (err == cudaSuccess) {
-    err = cudaMalloc(&ctx->reduce_workspace, (IDEMNET_CUDA_REDUCE_BLOCKS + 1) * sizeof(double));
+    err = cudaMalloc(&ctx->reduce_workspace, (idemnet_cuda::kReduceBlocks + 1) * sizeof(double));
   }
   if (err == cudaSuccess) {
-    err = cudaMemsetAsync(ctx->reduce_workspace, 0, (IDEMNET_CUDA_REDUCE_BLOCKS + 1) * sizeof(double),
+    err = cudaMemsetAsync(ctx->reduce_workspace, 0, (idemnet_cuda::kReduceBlocks + 1) * sizeof(double),
                           ctx->stream);
   }
   if (err == cudaSuccess) err = cudaStreamSynchronize(ctx->stream);
@@ -331,13 +331,6 @@ int idemnet_cuda_graph_destroy(void* exec) {
   if (exec == nullptr) return IDEMNET_OK;
   cudaError_t err = cudaGraphExecDestroy(static_cast<cudaGraphExec_t>(exec));
   return err == cudaSuccess ? IDEMNET_OK : fail("graph_destroy", err);
-}
-
-int idemnet_cuda_graph_capturing(idemnet_cuda_context* ctx, int* is_capturing) {
-  REQUIRE_CTX("graph_capturing");
-  if (is_capturing == nullptr) return invalid("graph_capturing", "null output");
-  *is_capturing = capturing(ctx) ? 1 : 0;
-  return IDEMNET_OK;
 }
 
 }  // extern "C"

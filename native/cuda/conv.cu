@@ -142,28 +142,6 @@ int col2im(const float* col, const float* bias, float* dx, int64_t s0, int64_t n
 
 extern "C" {
 
-int idemnet_cuda_im2col(const float* x, float* col, int64_t s0, int64_t nb, int64_t c, int64_t h, int64_t w,
-                        int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t ho,
-                        int64_t wo, void* stream) {
-  idemnet_cuda::clear_error();
-  Geometry g{s0 + nb, c, h, w, 1, kh, kw, sh, sw, ph, pw, ho, wo};
-  if (s0 < 0 || nb < 0) return invalid("cuda_im2col", "negative sample range");
-  TRY(check("cuda_im2col", g));
-  if (nb > 0 && (!x || !col)) return invalid("cuda_im2col", "null buffer");
-  return im2col(x, col, s0, nb, g, as_stream(stream));
-}
-
-int idemnet_cuda_col2im(const float* col, const float* bias, float* dx, int64_t s0, int64_t nb, int64_t c, int64_t h,
-                        int64_t w, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw,
-                        int64_t ho, int64_t wo, void* stream) {
-  idemnet_cuda::clear_error();
-  Geometry g{s0 + nb, c, h, w, 1, kh, kw, sh, sw, ph, pw, ho, wo};
-  if (s0 < 0 || nb < 0) return invalid("cuda_col2im", "negative sample range");
-  TRY(check("cuda_col2im", g));
-  if (nb > 0 && (!col || !dx)) return invalid("cuda_col2im", "null buffer");
-  return col2im(col, bias, dx, s0, nb, g, as_stream(stream));
-}
-
 int idemnet_cuda_conv2d_forward(idemnet_cuda_context* ctx, const float* x, const float* weight, const float* bias,
                                 float* y, int64_t n, int64_t c, int64_t h, int64_t w, int64_t o, int64_t kh,
                                 int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t ho, int64_t wo) {

@@ -36,7 +36,7 @@ extern "C" {
 
 const char* idemnet_cuda_last_error(void) { return idemnet_cuda::last_error.c_str(); }
 
-int idemnet_cuda_abi_version(void) { return IDEMNET_CUDA_ABI_VERSION; }
+int idemnet_cuda_abi_version(void) { return IDEMNET_ABI_VERSION; }
 
 int idemnet_cuda_device_count(int* count) {
   idemnet_cuda::clear_error();

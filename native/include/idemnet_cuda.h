@@ -1,8 +1,11 @@
+/* bindgen: class=io.idemnet.backend.cuda.CudaNative library=idemnet_cuda prefix=idemnet_cuda_ pointers=address loader=CudaLibrary */
 /*
- * idemnet CUDA ABI (libidemnet_cuda), bound by java/io/idemnet/backend/cuda/CudaNative.java.
+ * idemnet CUDA library (libidemnet_cuda). The Java bindings (io.idemnet.backend.cuda.CudaNative)
+ * are generated from this header at build time; pointers travel as addresses (Java long), so no
+ * segment is made per call.
  *
- * The same rules as idemnet.h (plain C, int status codes, idemnet_cuda_last_error() for the
- * message, contiguous row-major float32, int64 sizes, NaN/Inf propagate) plus:
+ * The rules of idemnet_common.h (plain C, int status codes, idemnet_cuda_last_error() for the
+ * message, contiguous row-major float32, int64 sizes, NaN/Inf propagate; header style) plus:
  *  - Tensor pointers are DEVICE pointers. Kernels are launched on `stream` (a cudaStream_t passed
  *    as an opaque pointer; NULL = the legacy default stream) and return as soon as they are queued:
  *    a kernel's own failure may surface at the next synchronizing call.
@@ -18,28 +21,25 @@
  *    arithmetic (rounded multiply and add, no fused multiply-add), so uniform numbers and dropout
  *    masks equal the CPU library's bit for bit; normal numbers use CUDA's double log/cos, which may
  *    differ from libm in the last bit of a double (rarely one float ulp).
- *  - The status codes are those of idemnet.h; a missing driver or device is IDEMNET_ERR_NO_DEVICE.
+ *  - The status codes are those of idemnet_common.h; a missing driver or device is
+ *    IDEMNET_ERR_NO_DEVICE.
  */
 #ifndef IDEMNET_CUDA_H
 #define IDEMNET_CUDA_H
 
 #include <stdint.h>
 
-#include "idemnet.h"
+#include "idemnet_common.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* Bumped whenever a signature here changes; Java refuses a library with another version. */
-#define IDEMNET_CUDA_ABI_VERSION 2
-
-/* Doubles in a context's reduction workspace (the per-block partials of one reduction). */
-#define IDEMNET_CUDA_REDUCE_BLOCKS 1024
-
 typedef struct idemnet_cuda_context idemnet_cuda_context;
 
+/* The message of this thread's last failed call (empty after a successful one). */
 IDEMNET_API const char* idemnet_cuda_last_error(void);
+/* IDEMNET_ABI_VERSION of the headers the library was built from. */
 IDEMNET_API int idemnet_cuda_abi_version(void);
 /* Number of usable devices in *count; IDEMNET_ERR_NO_DEVICE (with a message) when there is no driver. */
 IDEMNET_API int idemnet_cuda_device_count(int* count);
@@ -55,7 +55,7 @@ IDEMNET_API int idemnet_cuda_context_create(int device, idemnet_cuda_context** o
 /* Waits for the stream, frees every cached block, the cuBLAS handle and the stream. */
 IDEMNET_API int idemnet_cuda_context_destroy(idemnet_cuda_context* ctx);
 IDEMNET_API int idemnet_cuda_context_stream(idemnet_cuda_context* ctx, void** stream);
-/* IDEMNET_CUDA_REDUCE_BLOCKS doubles plus a counter, zeroed, owned by the context. */
+/* The reduction workspace (per-block partials plus a counter, zeroed), owned by the context. */
 IDEMNET_API int idemnet_cuda_context_reduce_workspace(idemnet_cuda_context* ctx, double** workspace);
 /* Waits until everything queued on the context's stream has run; reports a kernel's failure. */
 IDEMNET_API int idemnet_cuda_synchronize(idemnet_cuda_context* ctx);
@@ -109,8 +109,6 @@ IDEMNET_API int idemnet_cuda_graph_begin(idemnet_cuda_context* ctx);
 IDEMNET_API int idemnet_cuda_graph_end(idemnet_cuda_context* ctx, void** exec);
 IDEMNET_API int idemnet_cuda_graph_launch(idemnet_cuda_context* ctx, void* exec);
 IDEMNET_API int idemnet_cuda_graph_destroy(void* exec);
-/* *capturing = 1 while the context's stream is being captured. */
-IDEMNET_API int idemnet_cuda_graph_capturing(idemnet_cuda_context* ctx, int* capturing);
 
 /* --------------------------------------------------------------- kernels on a stream */
 /* Semantics are those of the idemnet_* function of the same name in idemnet.h. */
@@ -167,20 +165,6 @@ IDEMNET_API int idemnet_cuda_batch_norm2d_backward(const float* x, const float* 
                                                    int64_t c, int64_t hw, void* stream);
 IDEMNET_API int idemnet_cuda_dropout(const float* x, float* y, int64_t n, uint64_t seed, float p,
                                      void* stream);
-
-/* im2col over samples [s0, s0 + nb) of x [n, c, h, w] into col [c kh kw, nb ho wo] (row-major;
- * column index = (sample - s0) * ho * wo + output position), zero where the kernel overlaps the
- * padding; and its adjoint col2im (a gather: every image element sums its kernel taps in a fixed
- * order, no atomics) into dx samples [s0, s0 + nb), overwriting them, plus bias[ci] (bias may be
- * NULL). Geometry as in idemnet.h's convolutions. */
-IDEMNET_API int idemnet_cuda_im2col(const float* x, float* col, int64_t s0, int64_t nb, int64_t c,
-                                    int64_t h, int64_t w, int64_t kh, int64_t kw, int64_t sh,
-                                    int64_t sw, int64_t ph, int64_t pw, int64_t ho, int64_t wo,
-                                    void* stream);
-IDEMNET_API int idemnet_cuda_col2im(const float* col, const float* bias, float* dx, int64_t s0,
-                                    int64_t nb, int64_t c, int64_t h, int64_t w, int64_t kh,
-                                    int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw,
-                                    int64_t ho, int64_t wo, void* stream);
 
 /* ---------------------------------------------------- GEMM and convolutions on a context */
 

@@ -3,9 +3,11 @@ package io.idemnet.backend.cuda;
 import io.idemnet.backend.Activation;
 import io.idemnet.backend.Backend;
 import io.idemnet.backend.ConvSpec;
+import io.idemnet.nativelib.NativeAbi;
 import io.idemnet.nativelib.NativeCallException;
 import io.idemnet.tensor.Storage;
 import io.idemnet.tensor.Tensor;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
@@ -70,16 +72,76 @@ public final class CudaBackend extends Backend implements AutoCloseable {
     }
     this.device = device;
     try {
-      this.ctx = CudaNative.contextCreate(device);
+      MemorySegment out = out();
+      CudaNative.contextCreate(device, out.address());
+      this.ctx = out.get(ValueLayout.JAVA_LONG, 0);
     } catch (NativeCallException e) {
       throw new CudaUnavailableException("cannot create a CUDA context on device " + device + ": " + e.getMessage(), e);
     }
-    this.stream = CudaNative.contextStream(ctx);
-    this.reduceWorkspace = CudaNative.reduceWorkspace(ctx);
-    this.scalarDevice = CudaNative.malloc(ctx, 16);
-    this.scalarHost = CudaNative.hostAlloc(16);
-    this.staging = CudaNative.hostAlloc(STAGING_MIN);
-    this.deviceName = CudaNative.deviceName(device);
+    MemorySegment out = out();
+    CudaNative.contextStream(ctx, out.address());
+    this.stream = out.get(ValueLayout.JAVA_LONG, 0);
+    CudaNative.contextReduceWorkspace(ctx, out.address());
+    this.reduceWorkspace = out.get(ValueLayout.JAVA_LONG, 0);
+    this.scalarDevice = deviceMalloc(ctx, 16);
+    this.scalarHost = hostAlloc(16);
+    this.staging = hostAlloc(STAGING_MIN);
+    this.deviceName = deviceName(device);
+  }
+
+  /** Out-parameters of the library calls: a per-thread 64-byte slot, zeroed, so calls allocate nothing. */
+  private static final ThreadLocal<MemorySegment> OUT = ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(64, 8));
+
+  private static MemorySegment out() {
+    MemorySegment out = OUT.get();
+    out.fill((byte) 0);
+    return out;
+  }
+
+  private static long deviceMalloc(long context, long bytes) {
+    MemorySegment out = out();
+    CudaNative.malloc(context, bytes, out.address());
+    return out.get(ValueLayout.JAVA_LONG, 0);
+  }
+
+  /** Page-locked host memory of {@code bytes}, freed with CudaNative.hostFree(address). */
+  @SuppressWarnings("restricted")
+  private static MemorySegment hostAlloc(long bytes) {
+    MemorySegment out = out();
+    CudaNative.hostAlloc(bytes, out.address());
+    return MemorySegment.ofAddress(out.get(ValueLayout.JAVA_LONG, 0)).reinterpret(bytes);
+  }
+
+  private static String deviceName(int device) {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment buf = arena.allocate(256);
+      CudaNative.deviceName(device, buf.address(), 256);
+      return buf.getString(0);
+    }
+  }
+
+  /** The device count, or the failed query's status and message (status 0: it worked). */
+  record DeviceCount(int status, int count, String message) {}
+
+  static DeviceCount deviceCount() {
+    MemorySegment out = out();
+    try {
+      CudaNative.deviceCount(out.address());
+      return new DeviceCount(0, out.get(ValueLayout.JAVA_INT, 0), "");
+    } catch (NativeCallException e) {
+      return new DeviceCount(e.status(), 0, e.getMessage());
+    }
+  }
+
+  /** {CUDA runtime version the library was built with, driver version (0 without a driver)}. */
+  static int[] versions() {
+    MemorySegment out = out();
+    try {
+      CudaNative.versions(out.address(), out.address() + 4);
+    } catch (NativeCallException e) {
+      // No driver: the runtime version is still set and the driver's stays 0.
+    }
+    return new int[] {out.get(ValueLayout.JAVA_INT, 0), out.get(ValueLayout.JAVA_INT, 4)};
   }
 
   /**
@@ -98,8 +160,8 @@ public final class CudaBackend extends Backend implements AutoCloseable {
     }
     try {
       CudaNative.ensureLoaded();
-      CudaNative.DeviceCount dc = CudaNative.deviceCount();
-      if (dc.status() == CudaNative.ERR_NO_DEVICE) {
+      DeviceCount dc = deviceCount();
+      if (dc.status() == NativeAbi.ERR_NO_DEVICE) {
         return new Availability(false, 0, "no usable NVIDIA driver or GPU (" + dc.message() + ")");
       }
       if (dc.status() != 0) return new Availability(false, 0, "the CUDA device query failed: " + dc.message());
@@ -126,13 +188,18 @@ public final class CudaBackend extends Backend implements AutoCloseable {
   }
 
   /** "cuBLAS from libcublas.so.13", or why the builtin GEMM kernel is used. */
+  @SuppressWarnings("restricted")
   public String gemmEngine() {
-    return CudaNative.gemmEngine(live()).detail();
+    MemorySegment out = out();
+    CudaNative.gemmEngine(live(), 0L, out.address());
+    return MemorySegment.ofAddress(out.get(ValueLayout.JAVA_LONG, 0)).reinterpret(Long.MAX_VALUE).getString(0);
   }
 
   /** Whether GEMMs and convolutions go through cuBLAS (else the builtin kernel). */
   public boolean usesCublas() {
-    return CudaNative.gemmEngine(live()).cublas();
+    MemorySegment out = out();
+    CudaNative.gemmEngine(live(), out.address(), 0L);
+    return out.get(ValueLayout.JAVA_INT, 0) != 0;
   }
 
   /**
@@ -157,7 +224,9 @@ public final class CudaBackend extends Backend implements AutoCloseable {
   public record AllocatorStats(long bytesInUse, long bytesCached, long deviceMallocs, long cacheHits, long blocksInUse) {}
 
   public AllocatorStats allocatorStats() {
-    long[] s = CudaNative.allocatorStats(live());
+    MemorySegment out = out();
+    CudaNative.allocatorStats(live(), out.address());
+    long[] s = out.asSlice(0, 5 * Long.BYTES).toArray(ValueLayout.JAVA_LONG);
     return new AllocatorStats(s[0], s[1], s[2], s[3], s[4]);
   }
 
@@ -199,7 +268,9 @@ public final class CudaBackend extends Backend implements AutoCloseable {
       failure = e;
     } finally {
       try {
-        exec = CudaNative.graphEnd(context);
+        MemorySegment out = out();
+        CudaNative.graphEnd(context, out.address());
+        exec = out.get(ValueLayout.JAVA_LONG, 0);
       } catch (RuntimeException e) {
         if (failure == null) failure = e;
         else failure.addSuppressed(e);
@@ -281,7 +352,7 @@ public final class CudaBackend extends Backend implements AutoCloseable {
   protected Storage allocate(long numel) {
     long c = live();
     long bytes = Math.max(1, numel) * Float.BYTES;
-    long address = CudaNative.malloc(c, bytes);
+    long address = deviceMalloc(c, bytes);
     CudaNative.memsetZero(c, address, numel * Float.BYTES);
     return new DeviceStorage(this, address, bytes);
   }
@@ -291,7 +362,7 @@ public final class CudaBackend extends Backend implements AutoCloseable {
     long want = Math.min(Math.max(bytes, STAGING_MIN), STAGING_MAX);
     if (staging.byteSize() < want) {
       long grown = Math.min(STAGING_MAX, Math.max(want, 2 * staging.byteSize()));
-      MemorySegment next = CudaNative.hostAlloc(grown);
+      MemorySegment next = hostAlloc(grown);
       CudaNative.hostFree(staging.address());
       staging = next;
     }
@@ -308,7 +379,7 @@ public final class CudaBackend extends Backend implements AutoCloseable {
       for (int off = 0; off < src.length; off += chunk) {
         int len = Math.min(chunk, src.length - off);
         MemorySegment.copy(src, off, buf, ValueLayout.JAVA_FLOAT, 0, len);
-        CudaNative.copyH2D(c, base + (long) off * Float.BYTES, buf.address(), (long) len * Float.BYTES);
+        CudaNative.copyH2d(c, base + (long) off * Float.BYTES, buf.address(), (long) len * Float.BYTES);
       }
     }
   }
@@ -322,7 +393,7 @@ public final class CudaBackend extends Backend implements AutoCloseable {
       int chunk = (int) (buf.byteSize() / Float.BYTES);
       for (int off = 0; off < dst.length; off += chunk) {
         int len = Math.min(chunk, dst.length - off);
-        CudaNative.copyD2H(c, buf.address(), base + (long) off * Float.BYTES, (long) len * Float.BYTES);
+        CudaNative.copyD2h(c, buf.address(), base + (long) off * Float.BYTES, (long) len * Float.BYTES);
         MemorySegment.copy(buf, ValueLayout.JAVA_FLOAT, 0, dst, off, len);
       }
     }
@@ -332,14 +403,14 @@ public final class CudaBackend extends Backend implements AutoCloseable {
   private double readScalar(String what) {
     refuseWhileCapturing(what);
     synchronized (hostLock) {
-      CudaNative.copyD2H(live(), scalarHost.address(), scalarDevice, Double.BYTES);
+      CudaNative.copyD2h(live(), scalarHost.address(), scalarDevice, Double.BYTES);
       return scalarHost.get(ValueLayout.JAVA_DOUBLE, 0);
     }
   }
 
   @Override
   protected void copyKernel(Tensor src, Tensor dst) {
-    CudaNative.copyD2D(live(), ptr(dst), ptr(src), src.numel() * Float.BYTES);
+    CudaNative.copyD2d(live(), ptr(dst), ptr(src), src.numel() * Float.BYTES);
   }
 
   @Override
@@ -349,12 +420,12 @@ public final class CudaBackend extends Backend implements AutoCloseable {
 
   @Override
   protected void uniformKernel(Tensor x, long seed, float low, float high) {
-    CudaNative.uniform(ptr(x), x.numel(), seed, low, high, stream);
+    CudaNative.randUniform(ptr(x), x.numel(), seed, low, high, stream);
   }
 
   @Override
   protected void normalKernel(Tensor x, long seed, float mean, float std) {
-    CudaNative.normal(ptr(x), x.numel(), seed, mean, std, stream);
+    CudaNative.randNormal(ptr(x), x.numel(), seed, mean, std, stream);
   }
 
   // ------------------------------------------------------------------ kernels
@@ -367,7 +438,7 @@ public final class CudaBackend extends Backend implements AutoCloseable {
       CudaNative.sgemm(live(), transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, ptr(a), lda, ptr(b), ldb, beta, ptr(c),
           ldc);
     } else {
-      CudaNative.sgemmBatched(live(), transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, ptr(a), lda, (long) m * k, ptr(b),
+      CudaNative.sgemmStridedBatched(live(), transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, ptr(a), lda, (long) m * k, ptr(b),
           ldb, (long) k * n, beta, ptr(c), ldc, (long) m * n, batch);
     }
   }
@@ -435,13 +506,13 @@ public final class CudaBackend extends Backend implements AutoCloseable {
 
   @Override
   protected void sgdKernel(Tensor w, Tensor g, Tensor velocity, float lr, float momentum, float weightDecay) {
-    CudaNative.sgd(ptr(w), ptr(g), ptrOrNull(velocity), w.numel(), lr, momentum, weightDecay, stream);
+    CudaNative.sgdUpdate(ptr(w), ptr(g), ptrOrNull(velocity), w.numel(), lr, momentum, weightDecay, stream);
   }
 
   @Override
   protected void adamKernel(Tensor w, Tensor g, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
       float weightDecay, long step) {
-    CudaNative.adam(ptr(w), ptr(g), ptr(m), ptr(v), w.numel(), lr, beta1, beta2, eps, weightDecay, step, stream);
+    CudaNative.adamUpdate(ptr(w), ptr(g), ptr(m), ptr(v), w.numel(), lr, beta1, beta2, eps, weightDecay, step, stream);
   }
 
   @Override
@@ -473,7 +544,7 @@ public final class CudaBackend extends Backend implements AutoCloseable {
   protected void batchNormKernel(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
       boolean training, float momentum, float eps, Tensor y, Tensor saveMean, Tensor saveInvstd) {
     long n = x.dim(0), c = x.dim(1);
-    CudaNative.batchNormForward(ptr(x), ptrOrNull(gamma), ptrOrNull(beta), ptr(y), n, c, x.numel() / Math.max(1, n * c),
+    CudaNative.batchNorm2dForward(ptr(x), ptrOrNull(gamma), ptrOrNull(beta), ptr(y), n, c, x.numel() / Math.max(1, n * c),
         training ? 1 : 0, eps, momentum, ptrOrNull(runningMean), ptrOrNull(runningVar), ptrOrNull(saveMean),
         ptrOrNull(saveInvstd), stream);
   }
@@ -482,7 +553,7 @@ public final class CudaBackend extends Backend implements AutoCloseable {
   protected void batchNormBackwardKernel(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvstd,
       boolean training, Tensor dx, Tensor dGamma, boolean accumulateGamma, Tensor dBeta, boolean accumulateBeta) {
     long n = x.dim(0), c = x.dim(1);
-    CudaNative.batchNormBackward(ptr(x), ptr(dy), ptrOrNull(gamma), ptr(saveMean), ptr(saveInvstd), training ? 1 : 0,
+    CudaNative.batchNorm2dBackward(ptr(x), ptr(dy), ptrOrNull(gamma), ptr(saveMean), ptr(saveInvstd), training ? 1 : 0,
         ptrOrNull(dx), ptrOrNull(dGamma), accumulateGamma ? 1f : 0f, ptrOrNull(dBeta), accumulateBeta ? 1f : 0f, n, c,
         x.numel() / Math.max(1, n * c), stream);
   }

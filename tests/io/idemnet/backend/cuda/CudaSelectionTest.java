@@ -76,11 +76,11 @@ class CudaSelectionTest {
   void libraryLoadsAndProbesWithoutADevice() {
     assumeTrue(NativeLibraries.isPackaged("idemnet_cuda"), "libidemnet_cuda was not built (no nvcc)");
     CudaNative.ensureLoaded(); // every downcall handle resolved: no symbol is missing
-    int[] versions = CudaNative.versions();
+    int[] versions = CudaBackend.versions();
     assertTrue(versions[0] >= 12000, "built against CUDA " + versions[0]);
-    CudaNative.DeviceCount dc = CudaNative.deviceCount();
+    CudaBackend.DeviceCount dc = CudaBackend.deviceCount();
     if (dc.status() != 0) {
-      assertEquals(CudaNative.ERR_NO_DEVICE, dc.status(), dc.message());
+      assertEquals(io.idemnet.nativelib.NativeAbi.ERR_NO_DEVICE, dc.status(), dc.message());
       assertEquals(0, dc.count());
       assertTrue(dc.message().contains("device_count"), dc.message());
       assertFalse(CudaBackend.availability().usable());
