@@ -8,17 +8,30 @@
 #include <unordered_map>
 #include <vector>
 
+#include "../shared/status.h"
 #include "idemnet_cuda.h"
+
+struct idemnet_cuda_context;
 
 namespace idemnet_cuda {
 
-void set_error(const std::string& message);
-void clear_error();
+using idemnet::clear_error;
+using idemnet::guarded;
+using idemnet::invalid;
 
 // Maps a CUDA error to a status code and records "op: cudaErrorName: description".
 int fail(const char* op, cudaError_t err);
-int invalid(const char* op, const std::string& what);
 int backend_error(const char* op, const std::string& what);
+
+// The entry of every operation on a context: guarded (no exception crosses the ABI) and the
+// context checked.
+template <class F>
+int with_context(idemnet_cuda_context* ctx, const char* op, F&& body) noexcept {
+  return guarded(op, [&]() -> int {
+    if (ctx == nullptr) return invalid(op, "null context");
+    return body();
+  });
+}
 
 // Threads per block of the elementwise and reduction kernels.
 constexpr int kThreads = 256;
@@ -45,8 +58,6 @@ inline int launched(const char* op) {
   cudaError_t err = cudaGetLastError();
   return err == cudaSuccess ? IDEMNET_OK : fail(op, err);
 }
-
-inline cudaStream_t as_stream(void* s) { return static_cast<cudaStream_t>(s); }
 
 // Sum of one double per thread over a block of THREADS threads, in a fixed tree order; every
 // thread gets the total. `shared` holds THREADS doubles.

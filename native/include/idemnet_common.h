@@ -1,12 +1,22 @@
 /* bindgen: class=io.idemnet.nativelib.NativeAbi prefix=idemnet_ */
 /*
  * idemnet native ABI, the part both libraries share (libidemnet_cpu: idemnet.h, libidemnet_cuda:
- * idemnet_cuda.h): the export macro, the ABI version, status codes and enums.
+ * idemnet_cuda.h): the export macro, the ABI version, status codes, enums and the convolution
+ * geometry.
  *
- * Rules of this ABI
- *  - Plain C: no C++ types, no exceptions cross it. Every function returns an int status
- *    (IDEMNET_OK or an error code); on error the library's <prefix>last_error() gives a message
- *    that stays valid until the next call into that library on the same thread.
+ * Rules of this ABI (one shape for both libraries)
+ *  - Plain C: no C++ types, no exceptions cross it (every entry point runs behind a guard that
+ *    turns a C++ exception into a status). Every function returns an int status (IDEMNET_OK or an
+ *    error code); on error the library's <prefix>last_error() gives a message that stays valid
+ *    until the next call into that library on the same thread. A call that succeeds leaves an
+ *    empty message.
+ *  - Every operation takes the library's context first (idemnet_context: the CPU threads;
+ *    idemnet_cuda_context: device, stream, allocator, cuBLAS). A NULL context is
+ *    IDEMNET_ERR_INVALID_ARGUMENT. Only the library queries (<prefix>last_error,
+ *    <prefix>abi_version, device queries) and <prefix>context_create take none.
+ *  - The same operation has the same parameters in both libraries, after the context
+ *    (idemnet_fill(ctx, x, n, value) and idemnet_cuda_fill(ctx, x, n, value)); a convolution's
+ *    sizes travel in one idemnet_conv_geometry, by pointer.
  *  - All tensors are contiguous, row-major float32 buffers owned by the caller. Sizes are int64.
  *  - Java validates shapes before calling; the kernels still check what they cheaply can
  *    (null pointers, negative sizes) so a bad call is an error code, never a crash.
@@ -43,7 +53,7 @@
 #endif
 
 /* Bumped whenever a signature of either library changes; Java refuses a library with another version. */
-#define IDEMNET_ABI_VERSION 2
+#define IDEMNET_ABI_VERSION 3
 
 /* Status codes (plain ints so that C and C++ callers see the same type). */
 #define IDEMNET_OK 0                   /* success */
@@ -66,5 +76,27 @@ enum idemnet_activation {
   IDEMNET_TANH = 3,       /* activation: tanh(x) */
   IDEMNET_SIGMOID = 4     /* activation: 1 / (1 + exp(-x)) */
 };
+
+/*
+ * Geometry of a 2-D convolution (NCHW, dilation 1, groups 1; PyTorch's Conv2d): an image
+ * [n, c, h, w], weights [o, c, kh, kw] and an output [n, o, ho, wo] with
+ * ho = (h + 2 ph - kh) / sh + 1 and wo = (w + 2 pw - kw) / sw + 1 (the kernels check this). For
+ * the transposed convolution the image and the output exchange roles.
+ */
+typedef struct idemnet_conv_geometry {
+  int64_t n;  /* samples */
+  int64_t c;  /* image channels */
+  int64_t h;  /* image height */
+  int64_t w;  /* image width */
+  int64_t o;  /* output channels */
+  int64_t kh; /* kernel height */
+  int64_t kw; /* kernel width */
+  int64_t sh; /* stride along the height */
+  int64_t sw; /* stride along the width */
+  int64_t ph; /* zero padding above and below */
+  int64_t pw; /* zero padding left and right */
+  int64_t ho; /* output height */
+  int64_t wo; /* output width */
+} idemnet_conv_geometry;
 
 #endif /* IDEMNET_COMMON_H */

@@ -949,50 +949,63 @@ public final class BindingsGenerator {
     // ---- library class
 
     private void libraryClass(StringBuilder b) {
-      String mh = use("java.lang.invoke.MethodHandle");
-      String fd = use("java.lang.foreign.FunctionDescriptor");
-      String linker = use("java.lang.foreign.Linker");
-      String seg = use("java.lang.foreign.MemorySegment");
-      String lookup = use("java.lang.foreign.SymbolLookup");
-      use("java.lang.foreign.ValueLayout");
-      String libEx = use("io.idemnet.nativelib.NativeLibraryException");
-      String callEx = use("io.idemnet.nativelib.NativeCallException");
+      // Imported once here, so that the templates below can use the simple names.
+      for (String type : List.of("java.lang.invoke.MethodHandle", "java.lang.foreign.FunctionDescriptor",
+          "java.lang.foreign.Linker", "java.lang.foreign.MemorySegment", "java.lang.foreign.SymbolLookup",
+          "java.lang.foreign.ValueLayout", "io.idemnet.nativelib.NativeLibraryException",
+          "io.idemnet.nativelib.NativeCallException")) {
+        use(type);
+      }
       String lib = "lib" + c.library;
       Function lastError = special("last_error"), abi = special("abi_version");
       String abiConstant = abiConstant(abi);
+      b.append("""
+          /**
+           * Downcalls into {@code %1$s}, one per function of {@code %2$s}. Each wrapper
+           * calls its function with {@code invokeExact} and turns a non-zero status into a
+           * {@link NativeCallException} carrying {@code %3$s()}.
+           * %4$s.
+           * Loading the class opens the library ({@code %5$s.open()}) and checks its ABI version.
+           */
+          // Every method here binds or calls native code: the restricted-method lint says nothing new.
+          @SuppressWarnings("restricted")
+          final class %6$s {
+            private %6$s() {}
 
-      b.append("/**\n * Downcalls into {@code ").append(lib).append("}, one per function of {@code ").append(h.fileName)
-          .append("}.\n * Each wrapper calls its function with {@code invokeExact} and turns a non-zero status into a\n")
-          .append(" * {@link ").append(callEx).append("} carrying {@code ").append(lastError.cName())
-          .append("()}; ")
-          .append(segments ? "pointers are {@link " + seg + "}s"
-              : "pointers are addresses ({@code long}): no segment is made per call")
-          .append(".\n * Loading the class opens the library ({@code ").append(c.loader)
-          .append(".open()}) and checks its ABI version.\n */\n");
-      // Every method here binds or calls native code: the restricted-method lint says nothing new.
-      b.append("@SuppressWarnings(\"restricted\")\n");
-      b.append("final class ").append(c.simpleName()).append(" {\n");
-      b.append("  private ").append(c.simpleName()).append("() {}\n\n");
-      b.append("  private static final ").append(linker).append(" LINKER = ").append(linker).append(".nativeLinker();\n");
-      b.append("  private static final ").append(lookup).append(" LIBRARY = ").append(c.loader).append(".open();\n\n");
-      b.append("  private static ").append(mh).append(" downcall(String name, ").append(fd).append(" descriptor) {\n")
-          .append("    ").append(seg).append(" symbol = LIBRARY.find(name).orElseThrow(\n")
-          .append("        () -> new ").append(libEx).append("(\"").append(lib)
-          .append(" has no symbol \" + name + \" (stale build?)\"));\n")
-          .append("    return LINKER.downcallHandle(symbol, descriptor);\n  }\n\n");
-      b.append("  private static RuntimeException rethrow(Throwable e) {\n")
-          .append("    if (e instanceof RuntimeException r) return r;\n")
-          .append("    if (e instanceof Error err) throw err;\n")
-          .append("    return new IllegalStateException(e);\n  }\n\n");
+            private static final Linker LINKER = Linker.nativeLinker();
+            private static final SymbolLookup LIBRARY = %5$s.open();
 
+            private static MethodHandle downcall(String name, FunctionDescriptor descriptor) {
+              MemorySegment symbol = LIBRARY.find(name).orElseThrow(
+                  () -> new NativeLibraryException("%1$s has no symbol " + name + " (stale build?)"));
+              return LINKER.downcallHandle(symbol, descriptor);
+            }
+
+            private static RuntimeException rethrow(Throwable e) {
+              if (e instanceof RuntimeException r) return r;
+              if (e instanceof Error err) throw err;
+              return new IllegalStateException(e);
+            }
+
+          """.formatted(lib, h.fileName, lastError.cName(),
+          segments ? "Pointers are {@link MemorySegment}s" : "Pointers are addresses ({@code long}): no segment is made"
+              + " per call",
+          c.loader, c.simpleName()));
       // The version check comes before the other handles, so that a stale library is reported as
       // such rather than as a missing symbol.
       handle(b, lastError);
       handle(b, abi);
-      b.append("\n  static {\n    int abi = abiVersion();\n    if (abi != ").append(abiConstant).append(") {\n")
-          .append("      throw new ").append(libEx).append("(\"").append(lib)
-          .append(" has ABI version \" + abi + \", this jar needs \" + ").append(abiConstant)
-          .append("\n          + \"; rebuild the native library\");\n    }\n  }\n\n");
+      b.append("""
+
+            static {
+              int abi = abiVersion();
+              if (abi != %2$s) {
+                throw new NativeLibraryException("%1$s has ABI version " + abi + ", this jar needs "
+                    + %2$s + "; rebuild the native library");
+              }
+            }
+
+          """.formatted(lib, abiConstant));
       for (Function f : h.functions) {
         if (f != lastError && f != abi) handle(b, f);
       }
@@ -1004,27 +1017,41 @@ public final class BindingsGenerator {
         }
       }
       for (Struct s : scratch) {
-        b.append("\n  /** Per-thread native copy of a {@code ").append(s.cName()).append("} argument. */\n");
-        b.append("  private static final ThreadLocal<").append(seg).append("> ").append(scratchName(s))
-            .append(" =\n      ThreadLocal.withInitial(() -> ").append(use("java.lang.foreign.Arena"))
-            .append(".ofAuto().allocate(").append(ownerRef(s.owner())).append(s.javaName()).append(".LAYOUT));\n");
-      }
+        b.append("""
 
-      b.append("\n  /** Loads the library and checks its version (class initialisation); throws if it cannot. */\n")
-          .append("  static void ensureLoaded() {}\n");
-      b.append("\n  /** {@code ").append(decl(lastError)).append("}: the message of this thread's last failed call. */\n")
-          .append("  static String lastError() {\n    try {\n")
-          .append("      ").append(seg).append(" message = (").append(seg).append(") ").append(handleName(lastError))
-          .append(".invokeExact();\n")
-          .append("      return message.equals(").append(seg).append(".NULL) ? \"(no message)\" : message.reinterpret(Long.MAX_VALUE).getString(0);\n")
-          .append("    } catch (Throwable e) {\n")
-          .append("      return \"(could not read ").append(lastError.cName()).append(": \" + e + \")\";\n    }\n  }\n");
-      b.append("\n  /** {@code ").append(decl(abi)).append("}. */\n")
-          .append("  static int abiVersion() {\n    try {\n")
-          .append("      return (int) ").append(handleName(abi)).append(".invokeExact();\n")
-          .append("    } catch (Throwable e) {\n      throw rethrow(e);\n    }\n  }\n");
+              /** Per-thread native copy of a {@code %1$s} argument. */
+              private static final ThreadLocal<MemorySegment> %2$s =
+                  ThreadLocal.withInitial(() -> %3$s.ofAuto().allocate(%4$s.LAYOUT));
+            """.formatted(s.cName(), scratchName(s), use("java.lang.foreign.Arena"),
+            ownerRef(s.owner()) + s.javaName()));
+      }
+      b.append("""
+
+            /** Loads the library and checks its version (class initialisation); throws if it cannot. */
+            static void ensureLoaded() {}
+
+            /** {@code %1$s}: the message of this thread's last failed call. */
+            static String lastError() {
+              try {
+                MemorySegment message = (MemorySegment) %2$s.invokeExact();
+                return message.equals(MemorySegment.NULL) ? "(no message)"
+                    : message.reinterpret(Long.MAX_VALUE).getString(0);
+              } catch (Throwable e) {
+                return "(could not read %3$s: " + e + ")";
+              }
+            }
+
+            /** {@code %4$s}. */
+            static int abiVersion() {
+              try {
+                return (int) %5$s.invokeExact();
+              } catch (Throwable e) {
+                throw rethrow(e);
+              }
+            }
+          """.formatted(decl(lastError), handleName(lastError), lastError.cName(), decl(abi), handleName(abi)));
       for (Function f : h.functions) {
-        if (f != lastError && f != abi) wrapper(b, f, callEx, seg);
+        if (f != lastError && f != abi) wrapper(b, f);
       }
       b.append("}\n");
     }
@@ -1055,15 +1082,24 @@ public final class BindingsGenerator {
     }
 
     private void handle(StringBuilder b, Function f) {
-      StringBuilder layouts = new StringBuilder();
-      for (Param p : f.params()) {
-        if (layouts.length() > 0) layouts.append(", ");
-        layouts.append(layout(p.type()));
-      }
-      String ret = f.returns().pointers() > 0 ? "ValueLayout.ADDRESS" : "ValueLayout.JAVA_INT";
+      List<String> layouts = new ArrayList<>();
+      layouts.add(f.returns().pointers() > 0 ? "ValueLayout.ADDRESS" : "ValueLayout.JAVA_INT");
+      for (Param p : f.params()) layouts.add(layout(p.type()));
       b.append("  private static final MethodHandle ").append(handleName(f)).append(" = downcall(\"")
-          .append(f.cName()).append("\",\n      FunctionDescriptor.of(").append(ret)
-          .append(layouts.length() > 0 ? ", " + layouts : "").append("));\n");
+          .append(f.cName()).append("\",\n      FunctionDescriptor.of(");
+      int column = 28;
+      for (int i = 0; i < layouts.size(); i++) {
+        String item = layouts.get(i) + (i + 1 < layouts.size() ? "," : "));\n");
+        if (i > 0 && column + 1 + item.length() > 110) {
+          b.append("\n          ");
+          column = 10;
+        } else if (i > 0) {
+          b.append(' ');
+          column++;
+        }
+        b.append(item);
+        column += item.length();
+      }
     }
 
     private String layout(CType t) {
@@ -1078,37 +1114,60 @@ public final class BindingsGenerator {
       return javaScalar(t.base());
     }
 
-    private void wrapper(StringBuilder b, Function f, String callEx, String seg) {
+    private void wrapper(StringBuilder b, Function f) {
       String name = camel(f.cName().substring(c.prefix.length()), false);
       b.append('\n');
       String code = "C: {@code " + decl(f) + "}";
       javadoc(b, "  ", f.doc() == null ? code : f.doc() + "\n\n<p>" + code, List.of());
-      b.append("  static void ").append(name).append('(');
-      StringBuilder args = new StringBuilder();
+      List<String> params = new ArrayList<>(), args = new ArrayList<>();
       StringBuilder prologue = new StringBuilder();
-      for (int i = 0; i < f.params().size(); i++) {
-        Param p = f.params().get(i);
+      for (Param p : f.params()) {
         String pn = camel(p.name(), false);
-        if (i > 0) {
-          b.append(", ");
-          args.append(", ");
-        }
-        b.append(javaType(p.type())).append(' ').append(pn);
+        params.add(javaType(p.type()) + " " + pn);
         Struct s = h.struct(p.type().base());
-        if (s != null) {
-          String native_ = pn + "Native";
-          prologue.append("    ").append(seg).append(' ').append(native_).append(" = ").append(scratchName(s))
-              .append(".get();\n    ").append(pn).append(".writeTo(").append(native_).append(");\n");
-          args.append(segments ? native_ : native_ + ".address()");
-        } else {
-          args.append(pn);
+        if (s == null) {
+          args.add(pn);
+          continue;
         }
+        // A struct input: the record is written into this thread's native copy for the call.
+        String copy = pn + "Native";
+        prologue.append("    MemorySegment ").append(copy).append(" = ").append(scratchName(s)).append(".get();\n")
+            .append("    ").append(pn).append(".writeTo(").append(copy).append(");\n");
+        args.add(segments ? copy : copy + ".address()");
       }
-      b.append(") {\n").append(prologue);
-      b.append("    int status;\n    try {\n      status = (int) ").append(handleName(f)).append(".invokeExact(")
-          .append(args).append(");\n    } catch (Throwable failure) {\n      throw rethrow(failure);\n    }\n");
-      b.append("    if (status != 0) throw new ").append(callEx).append("(\"").append(f.cName())
-          .append("\", status, lastError());\n  }\n");
+      b.append(wrapped("  static void " + name + "(", params, ") {", "      ")).append('\n')
+          .append(prologue)
+          .append("""
+                int status;
+                try {
+                  %1$s
+                } catch (Throwable failure) {
+                  throw rethrow(failure);
+                }
+                if (status != 0) throw new NativeCallException("%2$s", status, lastError());
+              }
+            """.formatted(wrapped("status = (int) " + handleName(f) + ".invokeExact(", args, ");", "          ").strip(),
+                f.cName()));
+    }
+
+    /** {@code open + items joined by ", " + close}, broken before an item that would pass column 110. */
+    private static String wrapped(String open, List<String> items, String close, String continuation) {
+      StringBuilder out = new StringBuilder(open);
+      int column = open.length();
+      for (int i = 0; i < items.size(); i++) {
+        String item = items.get(i) + (i + 1 < items.size() ? "," : close);
+        if (i > 0 && column + 1 + item.length() > 110) {
+          out.append('\n').append(continuation);
+          column = continuation.length();
+        } else if (i > 0) {
+          out.append(' ');
+          column++;
+        }
+        out.append(item);
+        column += item.length();
+      }
+      if (items.isEmpty()) out.append(close);
+      return out.toString();
     }
 
     private static String decl(Function f) {
