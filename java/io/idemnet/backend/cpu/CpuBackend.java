@@ -65,6 +65,7 @@ public final class CpuBackend extends Backend implements AutoCloseable {
     CpuNative.contextSetThreads(context(), n);
   }
 
+  /** The thread count of this backend's kernels and GEMMs. */
   public int numThreads() {
     MemorySegment out = SCRATCH.get();
     CpuNative.contextThreads(context(), out);
