@@ -14,12 +14,14 @@ public final class Workspace implements AutoCloseable {
   private final Backend backend;
   private final List<Tensor> buffers = new ArrayList<>();
   private int cursor;
+  private boolean closed;
 
   public Workspace(Backend backend) {
     this.backend = backend;
   }
 
   public Tensor take(int... shape) {
+    if (closed) throw new IllegalStateException("Workspace.take: the workspace is closed");
     if (cursor < buffers.size()) {
       Tensor t = buffers.get(cursor);
       if (t.hasShape(shape)) {
@@ -54,8 +56,10 @@ public final class Workspace implements AutoCloseable {
     return buffers.size();
   }
 
+  /** Frees every buffer; later takes are refused. */
   @Override
   public void close() {
+    closed = true;
     buffers.forEach(Tensor::close);
     buffers.clear();
     cursor = 0;
