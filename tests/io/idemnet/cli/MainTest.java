@@ -46,21 +46,37 @@ class MainTest {
   }
 
   @Test
-  void tinyCompareWritesNumbersAndFigures(@TempDir Path dir) throws Exception {
-    Outcome o = run("compare", "--dims", "3,3", "--lr", "0.01,0.1", "--runs", "2", "--epochs", "3", "--steps", "2",
-        "--batch", "16", "--probe", "32", "--pca-grid", "4", "--out", dir.toString());
+  void tinyCompareWritesNumbersAndFiguresAndResumes(@TempDir Path dir) throws Exception {
+    String[] args = {"compare", "--dims", "3,3", "--lr", "0.1,0.5", "--runs", "2", "--epochs", "4", "--steps", "2",
+        "--eval-every", "2", "--batch", "16", "--probe", "32", "--pca-grid", "4", "--out", dir.toString()};
+    Outcome o = run(args);
     assertEquals(0, o.code(), o.err());
     assertTrue(o.out().contains("OB/MB"), o.out());
-    // 2 algorithms x 2 learning rates x 2 runs x (3 + 1) epochs, plus the header.
-    assertEquals(1 + 2 * 2 * 2 * 4, Files.readAllLines(dir.resolve("runs.csv")).size());
+    // 2 algorithms x 2 learning rates x 2 runs x 3 recorded epochs (0, 2, 4), plus the header.
+    assertEquals(1 + 2 * 2 * 2 * 3, Files.readAllLines(dir.resolve("runs.csv")).size());
     assertEquals(1 + 2 * 2 * 2, Files.readAllLines(dir.resolve("final.csv")).size());
-    assertTrue(Files.readString(dir.resolve("summary.json")).contains("\"median_final_error\""));
+    assertTrue(Files.readAllLines(dir.resolve("final.csv")).get(0).contains(",trivial,"));
+    assertEquals(1 + 2 * 2, Files.readAllLines(dir.resolve("summary.csv")).size());
     for (String png : List.of("fig6_error_vs_lr.png", "fig7_error_vs_epoch.png", "fig4_gradient_cosine.png",
-        "fig5_gradient_norm.png", "fig3_pca_lr0.01.png", "fig13_f_identity_norm.png", "fig14_time_per_epoch.png")) {
+        "fig5_gradient_norm.png", "fig3_pca.png", "fig12_error_distribution.png", "fig13_f_identity_norm.png",
+        "fig13_output_spread.png", "fig14_time_per_epoch.png")) {
       Path p = dir.resolve(png);
       assertTrue(Files.size(p) > 1000, png + " written");
       assertTrue(javax.imageio.ImageIO.read(p.toFile()).getWidth() > 100, png + " is an image");
     }
+    assertTrue(Files.readAllLines(dir.resolve("pca.csv")).size() == 2, "the PCA numbers");
+
+    // The same command again refuses to overwrite; with --resume it has nothing left to train and reports the same.
+    Outcome again = run(args);
+    assertEquals(2, again.code(), again.err());
+    assertTrue(again.err().contains("--resume"), again.err());
+    String summary = Files.readString(dir.resolve("summary.csv"));
+    String[] resume = java.util.Arrays.copyOf(args, args.length + 1);
+    resume[args.length] = "--resume";
+    Outcome resumed = run(resume);
+    assertEquals(0, resumed.code(), resumed.err());
+    assertTrue(resumed.out().contains("0 pairs of runs to train, 4 found complete"), resumed.out());
+    assertEquals(summary, Files.readString(dir.resolve("summary.csv")));
   }
 
   /** Plain IDX files of n random 28x28 images and labels 0..9 under dir, named as Fashion-MNIST's. */
