@@ -19,15 +19,18 @@ import java.util.List;
  * @param pca keep run 0's parameter paths (MB and OB) at each recorded epoch, for the PCA
  *     trajectory figure
  * @param pcaGrid grid points per side of the loss surface
- * @param trivialThreshold a trained f whose relative output spread is below this is reported as
- *     trivial (near-constant); see {@link CompareResult.RunResult#outputSpread}
+ * @param trivialThreshold a trained f whose Jacobian on its own image is below this in Frobenius
+ *     norm is reported as trivial (near-constant); see {@link CompareResult.RunResult#imageJacobian}
  */
 public record CompareConfig(String network, int[] dims, float slope, List<Float> learningRates, int runs, int epochs,
     int stepsPerEpoch, int batch, DataSpec data, long seed, int probeRows, int evalEvery, boolean gradients, boolean pca,
     int pcaGrid, double trivialThreshold, Path outputDir) {
 
-  /** The default threshold of {@link #trivialThreshold}; docs/results/idempotent.md gives the reasons. */
-  public static final double DEFAULT_TRIVIAL_THRESHOLD = 1e-3;
+  /**
+   * The default threshold of {@link #trivialThreshold}: below 0.5 the Jacobian is closer to 0 than
+   * to any non-zero idempotent matrix (||P||_F >= 1 for those), see docs/results/idempotent.md.
+   */
+  public static final double DEFAULT_TRIVIAL_THRESHOLD = 0.5;
 
   public CompareConfig {
     if (dims.length < 2 || dims[0] != dims[dims.length - 1]) {

@@ -167,8 +167,9 @@ public final class CompareExperiment {
     // The rows of I spread by sqrt(n - 1) about their mean (1/n, ..., 1/n).
     double rowSpread = centredNorm(fi, n) / Math.sqrt(Math.max(1, n - 1));
     double outputSpread = outputSpread(graph, f, probe);
+    double jacobian = imageJacobian(graph, f, probe, config.seed() ^ 0x7ACE);
     return new RunResult(alg, lr, run, recorded, err, normMb, normOb, cosAlong, cosSeparate, secondsPerEpoch,
-        Math.sqrt(frob), trace, rowSpread, outputSpread);
+        Math.sqrt(frob), trace, rowSpread, outputSpread, jacobian);
   }
 
   /**
@@ -178,6 +179,45 @@ public final class CompareExperiment {
   static double outputSpread(Graph graph, Sequential f, Tensor x) {
     int n = x.dim(1);
     return centredNorm(outputs(graph, f, x), n) / centredNorm(x.toArray(), n);
+  }
+
+  /** Random directions per image point in {@link #imageJacobian}. */
+  static final int JACOBIAN_PROBES = 4;
+
+  /** Step of the central differences in {@link #imageJacobian}, along directions with N(0, 1) entries. */
+  static final float JACOBIAN_STEP = 1e-3f;
+
+  /**
+   * The RMS over the rows y_i = f(x_i) of ||J_f(y_i)||_F, by Hutchinson's estimate
+   * E_v ||J v||^2 = ||J||_F^2 (v with independent N(0, 1) entries) over {@link #JACOBIAN_PROBES}
+   * directions per row, J v by central differences (f(y + h v) - f(y - h v)) / 2h. A LeakyReLU
+   * network is piecewise linear, so the difference is exact unless y +- h v crosses a kink; with
+   * h = 1e-3 that is rare, and the float32 rounding, about 1e-7 |f| / h ~ 1e-4 |f|, is far below
+   * the threshold's scale (0.5) for outputs of order 1.
+   */
+  static double imageJacobian(Graph graph, Sequential f, Tensor x, long seed) {
+    Backend be = graph.backend();
+    float[] y = outputs(graph, f, x);
+    int rows = x.dim(0);
+    double sum = 0;
+    try (Tensor v = be.zeros(x.shape()); Tensor shifted = be.zeros(x.shape())) {
+      float[] point = new float[y.length];
+      for (int k = 0; k < JACOBIAN_PROBES; k++) {
+        be.randomNormal(v, seed + k, 0f, 1f);
+        float[] dir = v.toArray();
+        for (int i = 0; i < y.length; i++) point[i] = y[i] + JACOBIAN_STEP * dir[i];
+        shifted.copyFrom(point);
+        float[] plus = outputs(graph, f, shifted);
+        for (int i = 0; i < y.length; i++) point[i] = y[i] - JACOBIAN_STEP * dir[i];
+        shifted.copyFrom(point);
+        float[] minus = outputs(graph, f, shifted);
+        for (int i = 0; i < y.length; i++) {
+          double d = ((double) plus[i] - minus[i]) / (2.0 * JACOBIAN_STEP);
+          sum += d * d;
+        }
+      }
+    }
+    return Math.sqrt(sum / ((double) JACOBIAN_PROBES * rows));
   }
 
   /** f(x) row by row, without a tape. */

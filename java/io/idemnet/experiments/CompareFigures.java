@@ -122,14 +122,14 @@ public final class CompareFigures {
       written.add(save(dir, "fig13_f_identity_norm.png", p -> Plots.histogram(p,
           net + ": ||f(I)||_F, all runs at each algorithm's best learning rate", "||f(I)||_F", bins, norms)));
     }
-    Map<String, double[]> spread = new LinkedHashMap<>();
+    Map<String, double[]> jacobian = new LinkedHashMap<>();
     for (String alg : List.of("MB", "OB")) {
-      spread.put(alg, select(runs, r -> r.algorithm().equals(alg)).stream().mapToDouble(r -> Math.log10(r.outputSpread()))
-          .toArray());
+      jacobian.put(alg, select(runs, r -> r.algorithm().equals(alg)).stream()
+          .mapToDouble(r -> Math.log10(r.imageJacobian())).toArray());
     }
-    written.add(save(dir, "fig13_output_spread.png", p -> Plots.histogram(p, String.format(Locale.ROOT,
-        "%s: output spread of every run (trivial below 10^%.1f)", net, Math.log10(threshold)),
-        "log10 output spread", Math.max(5, Math.min(40, runs.size() / 6)), spread)));
+    written.add(save(dir, "fig13_trivial_criterion.png", p -> Plots.histogram(p, String.format(Locale.ROOT,
+        "%s: ||J_f||_F on f's image, every run (trivial below %s)", net, CompareReport.num(threshold)),
+        "log10 ||J_f(f(x))||_F", Math.max(5, Math.min(40, runs.size() / 6)), jacobian)));
 
     // Figure 14: seconds per epoch per run.
     Map<String, double[]> secs = new LinkedHashMap<>();

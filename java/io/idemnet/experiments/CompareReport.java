@@ -43,7 +43,7 @@ public final class CompareReport {
   static final String RUNS_HEADER = "algorithm,learning_rate,run,epoch,idempotent_error,grad_norm_mb,grad_norm_ob,"
       + "cos_mb_ob_along,cos_mb_ob_separate";
   static final String FINAL_HEADER = "algorithm,learning_rate,run,initial_error,final_error,discarded,trivial,"
-      + "output_spread,f_identity_row_spread,f_identity_frobenius,f_identity_trace,seconds_per_epoch";
+      + "image_jacobian,output_spread,f_identity_row_spread,f_identity_frobenius,f_identity_trace,seconds_per_epoch";
 
   private final Path dir;
   private final int[] recorded;
@@ -154,7 +154,8 @@ public final class CompareReport {
     for (RunResult r : results) {
       sb.append(String.join(",", r.algorithm(), r.lr(), Integer.toString(r.run()), num(r.initialError()),
           num(r.finalError()), Boolean.toString(r.discarded()),
-          Double.isNaN(threshold) ? "nan" : Boolean.toString(r.trivial(threshold)), num(r.outputSpread()),
+          Double.isNaN(threshold) ? "nan" : Boolean.toString(r.trivial(threshold)), num(r.imageJacobian()),
+          num(r.outputSpread()),
           num(r.fIdentityRowSpread()), num(r.fIdentityFrobenius()), num(r.fIdentityTrace()),
           num(r.secondsPerEpoch()))).append('\n');
     }
@@ -202,7 +203,7 @@ public final class CompareReport {
     }
     for (String line : finLines.subList(1, finLines.size())) {
       String[] f = line.split(",", -1);
-      if (f.length != 12) continue;
+      if (f.length != 13) continue;
       finals.put(f[0] + "/" + f[1] + "/" + f[2], f);
     }
     Map<String, Map<Integer, String[]>> rows = new HashMap<>();
@@ -247,7 +248,7 @@ public final class CompareReport {
         sep[i] = parse(row[8]);
       }
       return new RunResult(f[0], Float.parseFloat(f[1]), Integer.parseInt(f[2]), recorded.clone(), err, nMb, nOb, along,
-          sep, parse(f[11]), parse(f[9]), parse(f[10]), parse(f[8]), parse(f[7]));
+          sep, parse(f[12]), parse(f[10]), parse(f[11]), parse(f[9]), parse(f[8]), parse(f[7]));
     } catch (NumberFormatException e) {
       return null;
     }
@@ -370,7 +371,8 @@ public final class CompareReport {
               + c.kept() + " kept runs").append('\n');
     }
     sb.append("error: mean((f(f(x)) - f(x))^2) on held-out N(0,1) data after the last epoch, over kept runs (improved "
-        + "and not trivial: output spread >= " + num(threshold) + "); triv/disc: trivial runs / runs that did not improve.\n");
+        + "and not trivial: Jacobian on f's image >= " + num(threshold) + " in Frobenius norm); triv/disc: trivial runs / "
+        + "runs that did not improve.\n");
     return sb.toString();
   }
 

@@ -59,7 +59,7 @@ class MainTest {
     assertEquals(1 + 2 * 2, Files.readAllLines(dir.resolve("summary.csv")).size());
     for (String png : List.of("fig6_error_vs_lr.png", "fig7_error_vs_epoch.png", "fig4_gradient_cosine.png",
         "fig5_gradient_norm.png", "fig3_pca.png", "fig12_error_distribution.png", "fig13_f_identity_norm.png",
-        "fig13_output_spread.png", "fig14_time_per_epoch.png")) {
+        "fig13_trivial_criterion.png", "fig14_time_per_epoch.png")) {
       Path p = dir.resolve(png);
       assertTrue(Files.size(p) > 1000, png + " written");
       assertTrue(javax.imageio.ImageIO.read(p.toFile()).getWidth() > 100, png + " is an image");

@@ -106,7 +106,7 @@ class CompareExperimentTest {
     // A crash while appending the next pair: its MB rows made it, its OB rows did not, the last line is cut off.
     String mbOnly = "MB,0.5,0,0,0.1,nan,nan,nan,nan\nMB,0.5,0,5,0.05,nan,nan,nan,nan\n";
     Files.writeString(dir.resolve("runs.csv"), mbOnly, StandardOpenOption.APPEND);
-    Files.writeString(dir.resolve("final.csv"), "MB,0.5,0,0.1,0.05,false,nan,0.3,0.2,1,1,0.001\nOB,0.5,0,0.1",
+    Files.writeString(dir.resolve("final.csv"), "MB,0.5,0,0.1,0.05,false,nan,1.2,0.3,0.2,1,1,0.001\nOB,0.5,0,0.1",
         StandardOpenOption.APPEND);
     CompareReport resumed = CompareReport.open(dir, cfg, true);
     assertEquals(Set.of(CompareExperiment.key(0.05f, 0)), resumed.completedPairs());
@@ -146,13 +146,17 @@ class CompareExperimentTest {
   }
 
   /**
-   * The trivial-solution measure: exactly 0 for a constant map (all weights 0), and for a map that
-   * keeps one coordinate of N(0, I) data (a rank-1 projection, then LeakyReLU) about
-   * sqrt((1 + 0.2^2) / 2 / n) with n = 4 (a LeakyReLU'd standard normal has variance about 0.52
-   * minus its squared mean), i.e. far above the 1e-3 threshold.
+   * The trivial-solution measures. A constant map (all weights 0): output spread and image
+   * Jacobian exactly 0. A map keeping one coordinate, f(x) = LeakyReLU(x_1 e_1): the spread is
+   * the RMS spread of LeakyReLU(z), z ~ N(0, 1) (variance (1 + 0.04) / 2 - (0.8 / sqrt(2 pi))^2
+   * = 0.418), over sqrt(4): 0.32; its Jacobian at image points is e_1 e_1^T times 1 (y_1 > 0)
+   * or 0.2, RMS sqrt((1 + 0.04) / 2) = 0.721. The identity-weighted layer LeakyReLU(x): Jacobian
+   * diag(1 or 0.2) on each coordinate, RMS sqrt(4 * 0.52) = 1.442. Tolerances: 2000 rows and
+   * 4 directions give Hutchinson's estimate a relative spread of about 1 / sqrt(8000 / 2) (the
+   * estimate of a rank-1 J is a chi-square with one degree of freedom per sample), so 5 %.
    */
   @Test
-  void outputSpreadIsZeroForConstantMapsOnly() {
+  void trivialMeasuresSeparateConstantMapsFromProjections() {
     try (Graph graph = new Graph(CPU); Tensor x = CPU.zeros(2000, 4);
         Sequential f = Sequential.mlp(CPU, 3, Activation.leakyRelu(0.2f), 4, 4)) {
       CPU.randomNormal(x, 11, 0f, 1f);
@@ -160,11 +164,17 @@ class CompareExperimentTest {
       w.value().copyFrom(new float[16]);
       b.value().copyFrom(new float[] {0.5f, -1f, 2f, 0f});
       assertEquals(0.0, CompareExperiment.outputSpread(graph, f, x), 0.0);
+      assertEquals(0.0, CompareExperiment.imageJacobian(graph, f, x, 5), 0.0);
+      b.value().copyFrom(new float[4]);
       float[] keepFirst = new float[16];
       keepFirst[0] = 1f;
       w.value().copyFrom(keepFirst);
-      double spread = CompareExperiment.outputSpread(graph, f, x);
-      assertTrue(spread > 0.2 && spread < 0.45, "rank-1 projection: " + spread);
+      assertEquals(Math.sqrt(0.418) / 2, CompareExperiment.outputSpread(graph, f, x), 0.05 * 0.32);
+      assertEquals(0.721, CompareExperiment.imageJacobian(graph, f, x, 5), 0.05 * 0.721);
+      float[] eye = new float[16];
+      for (int i = 0; i < 4; i++) eye[i * 5] = 1f;
+      w.value().copyFrom(eye);
+      assertEquals(1.442, CompareExperiment.imageJacobian(graph, f, x, 5), 0.05 * 1.442);
     }
   }
 
@@ -173,10 +183,10 @@ class CompareExperimentTest {
   void summariesExcludeTrivialRunsFromTheComparison(@TempDir Path dir) throws Exception {
     CompareConfig cfg = config(dir, new CompareConfig.DataSpec.Normal(), 5);
     CompareReport report = CompareReport.open(dir, cfg, false);
-    List<RunResult> runs = List.of(run("MB", 0.5f, 0, 1e-10, 1e-6), run("MB", 0.5f, 1, 1e-3, 0.3), run("MB", 0.5f, 2, 3e-3, 0.3),
-        run("MB", 0.05f, 0, 2e-4, 0.3), run("OB", 0.5f, 0, 5e-4, 0.3), run("OB", 0.5f, 1, 2, 0.3),
-        run("OB", 0.5f, 2, 7e-4, 0.3), run("OB", 0.05f, 0, 4e-4, 0.3));
-    report.finish(runs, 1e-3, null);
+    List<RunResult> runs = List.of(run("MB", 0.5f, 0, 1e-10, 1e-3), run("MB", 0.5f, 1, 1e-3, 1.3), run("MB", 0.5f, 2, 3e-3, 1.3),
+        run("MB", 0.05f, 0, 2e-4, 1.3), run("OB", 0.5f, 0, 5e-4, 1.3), run("OB", 0.5f, 1, 2, 1.3),
+        run("OB", 0.5f, 2, 7e-4, 1.3), run("OB", 0.05f, 0, 4e-4, 1.3));
+    report.finish(runs, 0.5, null);
     List<String> summary = Files.readAllLines(dir.resolve("summary.csv"), StandardCharsets.UTF_8);
     assertEquals("algorithm,learning_rate,runs,improved,trivial,kept,mean_improved,median_improved,mean_kept,median_kept,"
         + "min_kept,max_kept,seconds_per_epoch,seconds_per_epoch_ci98", summary.get(0));
@@ -190,14 +200,16 @@ class CompareExperimentTest {
         "MB's trivial 1e-10 does not make 0.5 its best rate");
     assertEquals("OB,0.05,1,0.000400000,0.000400000,0.000400000,0.000400000", best.get(2));
     List<String> fin = Files.readAllLines(dir.resolve("final.csv"));
-    assertTrue(fin.contains("MB,0.5,0,1.00000,1.00000e-10,false,true,1.00000e-06,0.500000,1.00000,0.500000,0.00100000"),
+    assertTrue(fin.contains("MB,0.5,0,1.00000,1.00000e-10,false,true,0.00100000,0.250000,0.500000,1.00000,0.500000,"
+        + "0.00100000"), String.join("\n", fin));
+    assertTrue(fin.contains("MB,0.5,1,1.00000,0.00100000,false,false,1.30000,0.250000,0.500000,1.00000,0.500000,0.00100000"),
         String.join("\n", fin));
   }
 
-  private static RunResult run(String alg, float lr, int run, double finalError, double spread) {
+  private static RunResult run(String alg, float lr, int run, double finalError, double jacobian) {
     double[] nan = {Double.NaN, Double.NaN};
     return new RunResult(alg, lr, run, new int[] {0, 5}, new double[] {1, finalError}, nan, nan, nan, nan, 1e-3, 1, 0.5,
-        0.5, spread);
+        0.5, 0.25, jacobian);
   }
 
   @Test
