@@ -60,8 +60,9 @@ final class CompareCommand implements Callable<Integer> {
       + "and at the last (default: ${DEFAULT-VALUE})", defaultValue = "1")
   int evalEvery;
 
-  @Option(names = "--trivial-threshold", description = "a trained f whose output spread (RMS spread of f(x) over that "
-      + "of x, on the probe batch) is below this is reported as trivial (default: ${DEFAULT-VALUE})", defaultValue = "1e-3")
+  @Option(names = "--trivial-threshold", description = "a trained f whose Jacobian at the points of its own image has "
+      + "an RMS Frobenius norm below this is reported as trivial (near-constant); below 0.5 it is closer to 0 than to any "
+      + "non-zero idempotent (default: ${DEFAULT-VALUE})", defaultValue = "0.5")
   double trivialThreshold;
 
   @Option(names = "--resume", description = "continue the comparison in --out: skip the completed pairs of runs "
@@ -102,7 +103,7 @@ final class CompareCommand implements Callable<Integer> {
   @Option(names = "--out", description = "output folder (default: runs/compare-<net>-<time>)")
   Path out;
 
-  @Option(names = "--backend", description = "auto, cpu or reference (default: ${DEFAULT-VALUE})", defaultValue = "auto")
+  @Option(names = "--backend", description = "auto, cpu, cuda or reference (default: ${DEFAULT-VALUE})", defaultValue = "auto")
   String backendName;
 
   @Option(names = "--threads", description = "CPU threads (default: all cores)", defaultValue = "0")
@@ -193,7 +194,7 @@ final class CompareCommand implements Callable<Integer> {
     List<RunResult> all = report.reload();
     CompareResult.Trajectory trajectory = null;
     if (!interrupted && config.pca()) {
-      var best = CompareReport.best(CompareReport.cells(all, threshold));
+      var best = CompareReport.best(CompareReport.cells(all, threshold), CompareReport.Rule.PAPER);
       if (best.get("MB") != null && best.get("OB") != null) {
         trajectory = CompareTrajectory.compute(backend, config, pathsDir(config), best.get("MB").learningRate(),
             best.get("OB").learningRate());

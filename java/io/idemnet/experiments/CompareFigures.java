@@ -33,7 +33,7 @@ public final class CompareFigures {
     List<Path> written = new ArrayList<>();
     if (runs.isEmpty()) return written;
     Map<String, Map<Float, Cell>> cells = CompareReport.cells(runs, threshold);
-    Map<String, Cell> best = CompareReport.best(cells);
+    Map<String, Cell> best = CompareReport.best(cells, CompareReport.Rule.PAPER);
 
     // Figure 6: final error against learning rate, by the paper's rule and without trivial runs.
     List<Series> paper = new ArrayList<>(), kept = new ArrayList<>();
@@ -97,7 +97,7 @@ public final class CompareFigures {
           "PC1", "PC2", t.gridX(), t.gridY(), t.surface(), true, paths)));
     }
 
-    // Figures 12-13 at each algorithm's best learning rate; trivial runs as their own groups.
+    // Figures 12-13 at each algorithm's best learning rate by the paper's rule; trivial runs as their own groups.
     Map<String, double[]> errors = new LinkedHashMap<>(), norms = new LinkedHashMap<>();
     for (String alg : List.of("MB", "OB")) {
       Cell c = best.get(alg);
