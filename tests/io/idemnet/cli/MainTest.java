@@ -37,7 +37,9 @@ class MainTest {
         new String[] {"compare", "--lr", "-1"}, new String[] {"frobnicate"}, new String[] {"project", "--order", "12"},
         new String[] {"fpn", "--variant", "magic"}, new String[] {"fpn", "--latent", "0"}, new String[] {"fpn", "--model", "rnn"},
         new String[] {"fpn", "--channels", "0"}, new String[] {"fpn", "--lr-schedule", "sawtooth"},
-        new String[] {"fpn", "--variant", "implicit", "--max-products", "1"}, new String[] {"fpn", "--anderson", "0"})) {
+        new String[] {"fpn", "--variant", "implicit", "--max-products", "1"}, new String[] {"fpn", "--anderson", "0"},
+        new String[] {"fpn", "--variant", "jfb", "--cg-max-iter", "500"}, new String[] {"project", "--alphas", "1", "--q", "1"},
+        new String[] {"project", "--coefficients", "0,0,3,-1"})) {
       Outcome o = run(args);
       assertEquals(2, o.code(), String.join(" ", args) + " -> " + o.err());
       assertFalse(o.err().contains("\tat "), "no stack trace for " + String.join(" ", args) + ":\n" + o.err());
@@ -104,7 +106,14 @@ class MainTest {
     List<String> lines = Files.readAllLines(csv);
     assertEquals(3, lines.size(), String.join("\n", lines));
     assertEquals(FpnCommand.CSV_HEADER, lines.get(0));
-    assertTrue(lines.get(1).startsWith("jfb,fashion-mnist,4,0.7,1,") && lines.get(1).endsWith(",3"), lines.get(1));
+    assertTrue(lines.get(1).startsWith("jfb,fashion-mnist,4,0.7,1,") && lines.get(1).endsWith(",3,"), lines.get(1));
+    // CG capped at the paper's 500 iterations: 2 + 2 * 500 Jacobian products, recorded in the last column.
+    Path cg = dir.resolve("cg.csv");
+    Outcome capped = run("fpn", "--data-dir", dir.toString(), "--epochs", "1", "--batch", "32", "--channels", "4",
+        "--variant", "implicit-cg", "--cg-max-iter", "500", "--out", cg.toString());
+    assertEquals(0, capped.code(), capped.err());
+    assertTrue(capped.out().contains("at most 1002 Jacobian products"), capped.out());
+    assertTrue(Files.readAllLines(cg).get(1).endsWith(",1,1002"), Files.readAllLines(cg).get(1));
 
     Path older = dir.resolve("older.csv"); // the columns before gamma was recorded
     String content = "variant,data,latent,epoch,train_loss\njfb,fashion-mnist,48,1,0.5\n";
