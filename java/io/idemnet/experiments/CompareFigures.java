@@ -26,7 +26,18 @@ public final class CompareFigures {
   /** At most this many learning rates get a line (Figure 7) or a panel (Figures 4-5). */
   static final int MAX_SHOWN_RATES = 6;
 
+  /** Errors of exactly 0 (a constant map whose constant is a fixed point) are drawn at this value. */
+  static final double ERROR_FLOOR = 1e-25;
+
+  /** Jacobians of exactly 0 are drawn at this value. */
+  static final double JACOBIAN_FLOOR = 1e-12;
+
   private CompareFigures() {}
+
+  /** log10 of v, with v below the floor (0 included) drawn at the floor; NaN stays NaN. */
+  static double log10(double v, double floor) {
+    return Double.isNaN(v) ? v : Math.log10(Math.max(v, floor));
+  }
 
   /** Writes every figure the runs have data for; returns their paths. */
   public static List<Path> write(Path dir, String net, List<RunResult> runs, double threshold, Trajectory trajectory) {
@@ -106,10 +117,10 @@ public final class CompareFigures {
       List<RunResult> atBest = select(runs, r -> r.algorithm().equals(alg) && r.learningRate() == lr);
       List<RunResult> nontrivial = select(atBest, r -> !r.trivial(threshold)), trivial = select(atBest, r -> r.trivial(threshold));
       String label = alg + " (lr " + lr + ")";
-      errors.put(label, nontrivial.stream().mapToDouble(r -> Math.log10(r.finalError())).toArray());
+      errors.put(label, nontrivial.stream().mapToDouble(r -> log10(r.finalError(), ERROR_FLOOR)).toArray());
       norms.put(label, nontrivial.stream().mapToDouble(RunResult::fIdentityFrobenius).toArray());
       if (!trivial.isEmpty()) {
-        errors.put("trivial " + alg, trivial.stream().mapToDouble(r -> Math.log10(r.finalError())).toArray());
+        errors.put("trivial " + alg, trivial.stream().mapToDouble(r -> log10(r.finalError(), ERROR_FLOOR)).toArray());
         norms.put("trivial " + alg, trivial.stream().mapToDouble(RunResult::fIdentityFrobenius).toArray());
       }
     }
@@ -117,7 +128,8 @@ public final class CompareFigures {
     int bins = Math.max(5, Math.min(40, perGroup / 3));
     if (!errors.isEmpty()) {
       written.add(save(dir, "fig12_error_distribution.png", p -> Plots.histogram(p,
-          net + ": final idempotent error, all runs at each algorithm's best learning rate", "log10 idempotent error",
+          net + ": final idempotent error, all runs at each algorithm's best learning rate",
+          "log10 idempotent error (0 drawn at " + (int) Math.log10(ERROR_FLOOR) + ")",
           bins, errors)));
       written.add(save(dir, "fig13_f_identity_norm.png", p -> Plots.histogram(p,
           net + ": ||f(I)||_F, all runs at each algorithm's best learning rate", "||f(I)||_F", bins, norms)));
@@ -125,11 +137,12 @@ public final class CompareFigures {
     Map<String, double[]> jacobian = new LinkedHashMap<>();
     for (String alg : List.of("MB", "OB")) {
       jacobian.put(alg, select(runs, r -> r.algorithm().equals(alg)).stream()
-          .mapToDouble(r -> Math.log10(r.imageJacobian())).toArray());
+          .mapToDouble(r -> log10(r.imageJacobian(), JACOBIAN_FLOOR)).toArray());
     }
     written.add(save(dir, "fig13_trivial_criterion.png", p -> Plots.histogram(p, String.format(Locale.ROOT,
-        "%s: ||J_f||_F on f's image, every run (trivial below %s)", net, CompareReport.num(threshold)),
-        "log10 ||J_f(f(x))||_F", Math.max(5, Math.min(40, runs.size() / 6)), jacobian)));
+        "%s: ||J_f||_F on f's image, every run (trivial below %s)", net, Double.toString(threshold)),
+        "log10 ||J_f(f(x))||_F (0 drawn at " + (int) Math.log10(JACOBIAN_FLOOR) + ")",
+        Math.max(5, Math.min(40, runs.size() / 6)), jacobian)));
 
     // Figure 14: seconds per epoch per run.
     Map<String, double[]> secs = new LinkedHashMap<>();
