@@ -61,20 +61,20 @@ public final class CompareFigures {
 
     List<Float> shown = shownRates(cells, best);
 
-    // Figure 7: mean error over kept runs against epoch, one panel per algorithm, one line per learning rate.
+    // Figure 7: mean error over improved runs (the paper's rule) against epoch, one panel per
+    // algorithm, one line per learning rate.
     List<Panel> curvePanels = new ArrayList<>();
     for (String alg : List.of("MB", "OB")) {
       List<Series> lines = new ArrayList<>();
       for (float lr : shown) {
-        List<RunResult> group = select(runs, r -> r.algorithm().equals(alg) && r.learningRate() == lr && !r.discarded()
-            && !r.trivial(threshold));
+        List<RunResult> group = select(runs, r -> r.algorithm().equals(alg) && r.learningRate() == lr && !r.discarded());
         if (!group.isEmpty()) lines.add(meanSeries("lr " + lr, group, RunResult::error, Style.SOLID));
       }
       if (!lines.isEmpty()) curvePanels.add(new Panel(alg, "epoch", "idempotent error", true, lines));
     }
     if (!curvePanels.isEmpty()) {
       written.add(save(dir, "fig7_error_vs_epoch.png",
-          p -> Plots.grid(p, net + ": idempotent error during training (mean over kept runs)", 2, curvePanels)));
+          p -> Plots.grid(p, net + ": error during training (mean over improved runs)", 2, curvePanels)));
     }
 
     // Figures 4-5: run 0's gradient analysis, one panel per shown learning rate.
@@ -104,7 +104,7 @@ public final class CompareFigures {
       List<Series> paths = List.of(path("MB (lr " + t.learningRateMb() + ")", t.mb(), Style.SOLID),
           path("OB (lr " + t.learningRateOb() + ")", t.ob(), Style.DASHED));
       written.add(save(dir, "fig3_pca.png", p -> Plots.surfaceWithPaths(p, String.format(Locale.ROOT,
-          "%s: run 0 on PC1-PC2 (%.1f %% of the variance) over the idempotent error", net, 100 * t.explainedVariance()),
+          "%s: run 0 on PC1-PC2 (%.1f %% of the variance), error surface", net, 100 * t.explainedVariance()),
           "PC1", "PC2", t.gridX(), t.gridY(), t.surface(), true, paths)));
     }
 
@@ -128,11 +128,11 @@ public final class CompareFigures {
     int bins = Math.max(5, Math.min(40, perGroup / 3));
     if (!errors.isEmpty()) {
       written.add(save(dir, "fig12_error_distribution.png", p -> Plots.histogram(p,
-          net + ": final idempotent error, all runs at each algorithm's best learning rate",
+          net + ": final error, every run at the best rate",
           "log10 idempotent error (0 drawn at " + (int) Math.log10(ERROR_FLOOR) + ")",
           bins, errors)));
       written.add(save(dir, "fig13_f_identity_norm.png", p -> Plots.histogram(p,
-          net + ": ||f(I)||_F, all runs at each algorithm's best learning rate", "||f(I)||_F", bins, norms)));
+          net + ": ||f(I)||_F, every run at the best rate", "||f(I)||_F", bins, norms)));
     }
     Map<String, double[]> jacobian = new LinkedHashMap<>();
     for (String alg : List.of("MB", "OB")) {
@@ -140,7 +140,7 @@ public final class CompareFigures {
           .mapToDouble(r -> log10(r.imageJacobian(), JACOBIAN_FLOOR)).toArray());
     }
     written.add(save(dir, "fig13_trivial_criterion.png", p -> Plots.histogram(p, String.format(Locale.ROOT,
-        "%s: ||J_f||_F on f's image, every run (trivial below %s)", net, Double.toString(threshold)),
+        "%s: ||J_f||_F on f's image (trivial below %s)", net, Double.toString(threshold)),
         "log10 ||J_f(f(x))||_F (0 drawn at " + (int) Math.log10(JACOBIAN_FLOOR) + ")",
         Math.max(5, Math.min(40, runs.size() / 6)), jacobian)));
 
