@@ -74,7 +74,7 @@ public final class CompareFigures {
     }
     if (!curvePanels.isEmpty()) {
       written.add(save(dir, "fig7_error_vs_epoch.png",
-          p -> Plots.grid(p, net + ": error during training (mean over improved runs)", 2, curvePanels)));
+          p -> Plots.grid(p, net + ": error, mean over improved runs", 2, curvePanels)));
     }
 
     // Figures 4-5: run 0's gradient analysis, one panel per shown learning rate.
@@ -93,9 +93,9 @@ public final class CompareFigures {
     int columns = Math.min(3, Math.max(1, cosPanels.size()));
     if (!cosPanels.isEmpty()) {
       written.add(save(dir, "fig4_gradient_cosine.png",
-          p -> Plots.grid(p, net + ": |cosine| between MB and OB gradients (run 0)", columns, cosPanels)));
+          p -> Plots.grid(p, net + ": |cos(MB, OB gradient)|, run 0", columns, cosPanels)));
       written.add(save(dir, "fig5_gradient_norm.png",
-          p -> Plots.grid(p, net + ": gradient norm, each algorithm on its own trajectory (run 0)", columns, normPanels)));
+          p -> Plots.grid(p, net + ": gradient norms, run 0", columns, normPanels)));
     }
 
     // Figure 3: PCA trajectories over the loss surface.
@@ -150,7 +150,7 @@ public final class CompareFigures {
       secs.put(alg, select(runs, r -> r.algorithm().equals(alg)).stream().mapToDouble(RunResult::secondsPerEpoch).toArray());
     }
     written.add(save(dir, "fig14_time_per_epoch.png",
-        p -> Plots.bars(p, net + ": training seconds per epoch (mean, min-max over runs)", "seconds", secs)));
+        p -> Plots.bars(p, net + ": seconds per epoch (mean, min-max)", "seconds", secs)));
     return written;
   }
 
