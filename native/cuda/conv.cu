@@ -8,6 +8,7 @@
 #include <climits>
 
 #include "common.cuh"
+#include "idemnet_math.h"
 
 using idemnet_cuda::as_stream;
 using idemnet_cuda::grid_for;
@@ -25,22 +26,12 @@ namespace {
 #define GRID_STRIDE(i, n) \
   for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < (n); i += (int64_t)gridDim.x * blockDim.x)
 
-struct Geometry {
-  int64_t n, c, h, w, o, kh, kw, sh, sw, ph, pw, ho, wo;
-  int64_t k() const { return c * kh * kw; }
-  int64_t p() const { return ho * wo; }
-};
+// The geometry and its validation are shared with the CPU library (idemnet_math.h).
+using Geometry = idemnet_math::ConvGeometry;
 
 int check(const char* op, const Geometry& g) {
-  if (g.n < 0 || g.h < 0 || g.w < 0) return invalid(op, "negative size");
-  if (g.c < 1 || g.o < 1) return invalid(op, "channel counts must be positive");
-  if (g.kh < 1 || g.kw < 1 || g.sh < 1 || g.sw < 1) return invalid(op, "kernel and stride must be positive");
-  if (g.ph < 0 || g.pw < 0) return invalid(op, "negative padding");
-  if (g.h + 2 * g.ph < g.kh || g.w + 2 * g.pw < g.kw) return invalid(op, "kernel larger than the padded image");
-  if (g.ho != (g.h + 2 * g.ph - g.kh) / g.sh + 1 || g.wo != (g.w + 2 * g.pw - g.kw) / g.sw + 1)
-    return invalid(op, "output size does not match (h + 2p - k) / s + 1");
-  if (g.k() > INT_MAX || g.p() > INT_MAX || g.o > INT_MAX) return invalid(op, "sizes exceed the 32-bit cuBLAS interface");
-  return IDEMNET_OK;
+  const char* problem = idemnet_math::conv_geometry_problem(g, INT_MAX);
+  return problem ? invalid(op, problem) : IDEMNET_OK;
 }
 
 // Samples per chunk: the scratch (col and a transposed output, K L + o L floats) stays under
@@ -63,7 +54,7 @@ __global__ void im2col_kernel(const float* __restrict__ x, float* __restrict__ c
     int64_t r = idx / L, l = idx - r * L;
     int64_t ci = r / (kh * kw), rem = r - ci * kh * kw, i = rem / kw, j = rem - i * kw;
     int64_t s = l / p, q = l - s * p, oh = q / wo, ow = q - oh * wo;
-    int64_t y = oh * sh - ph + i, xx = ow * sw - pw + j;
+    int64_t y = idemnet_math::conv_source(oh, sh, ph, i), xx = idemnet_math::conv_source(ow, sw, pw, j);
     col[idx] = y >= 0 && y < h && xx >= 0 && xx < w ? x[(((s0 + s) * c + ci) * h + y) * w + xx] : 0.0f;
   }
 }
