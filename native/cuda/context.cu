@@ -113,6 +113,7 @@ int idemnet_cuda_context_create(int device, idemnet_cuda_context** out) {
     return code;
   }
   idemnet_cuda::gemm_init(ctx);
+  idemnet_cuda::conv_init(ctx);
   *out = ctx;
   return IDEMNET_OK;
 }
@@ -120,6 +121,7 @@ int idemnet_cuda_context_create(int device, idemnet_cuda_context** out) {
 int idemnet_cuda_context_destroy(idemnet_cuda_context* ctx) {
   REQUIRE_CTX("context_destroy");
   cudaError_t err = cudaStreamSynchronize(ctx->stream);
+  idemnet_cuda::conv_release(ctx);
   idemnet_cuda::gemm_release(ctx);
   {
     std::lock_guard<std::mutex> lock(ctx->mutex);

@@ -1,4 +1,5 @@
-// Convolutions as im2col + GEMM. For a chunk of nb samples the column matrix is
+// Convolutions: through cuDNN when the context has it (cudnn.cu), else (and for shapes cuDNN has
+// no deterministic algorithm for) as im2col + GEMM. For a chunk of nb samples the column matrix is
 // col [K = c kh kw, L = nb ho wo] (column index = sample * ho wo + position), so one GEMM per
 // chunk does the work of nb per-sample GEMMs:
 //   forward:        Yt [o, L] = W [o, K] col            then y[s, o, p] = Yt[o, s, p] + bias[o]
@@ -26,8 +27,7 @@ namespace {
 #define GRID_STRIDE(i, n) \
   for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < (n); i += (int64_t)gridDim.x * blockDim.x)
 
-// The geometry and its validation are shared with the CPU library (idemnet_math.h).
-using Geometry = idemnet_math::ConvGeometry;
+using idemnet_cuda::Geometry;  // shared with the CPU library (idemnet_math.h)
 
 int check(const char* op, const Geometry& g) {
   const char* problem = idemnet_math::conv_geometry_problem(g, INT_MAX);
@@ -165,6 +165,9 @@ int idemnet_cuda_conv2d_forward(idemnet_cuda_context* ctx, const float* x, const
   TRY(check(op, g));
   if (n == 0) return IDEMNET_OK;
   if (!x || !weight || !y) return invalid(op, "null buffer");
+  bool done = false;
+  TRY(idemnet_cuda::cudnn_conv_forward(ctx, op, g, x, weight, bias, y, &done));
+  if (done) return IDEMNET_OK;
   int64_t nb = chunk_samples(g), K = g.k(), P = g.p();
   float* scratch = nullptr;
   TRY(idemnet_cuda::scratch(ctx, (size_t)((K + o) * nb * P) * sizeof(float), &scratch));
@@ -191,6 +194,9 @@ int idemnet_cuda_conv2d_backward_data(idemnet_cuda_context* ctx, const float* dy
   TRY(check(op, g));
   if (n == 0) return IDEMNET_OK;
   if (!dy || !weight || !dx) return invalid(op, "null buffer");
+  bool done = false;
+  TRY(idemnet_cuda::cudnn_conv_backward_data(ctx, op, g, dy, weight, bias, dx, &done));
+  if (done) return IDEMNET_OK;
   int64_t nb = chunk_samples(g), K = g.k(), P = g.p();
   float* scratch = nullptr;
   TRY(idemnet_cuda::scratch(ctx, (size_t)((K + o) * nb * P) * sizeof(float), &scratch));
@@ -226,6 +232,9 @@ int idemnet_cuda_conv2d_backward_weight(idemnet_cuda_context* ctx, const float* 
     return IDEMNET_OK;
   }
   if (!x || !dy) return invalid(op, "null buffer");
+  bool done = false;
+  TRY(idemnet_cuda::cudnn_conv_backward_weight(ctx, op, g, x, dy, dweight, beta, &done));
+  if (done) return IDEMNET_OK;
   int64_t nb = chunk_samples(g);
   float* scratch = nullptr;
   TRY(idemnet_cuda::scratch(ctx, (size_t)((K + o) * nb * P) * sizeof(float), &scratch));

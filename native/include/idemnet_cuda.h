@@ -68,6 +68,17 @@ IDEMNET_API int idemnet_cuda_set_tf32(idemnet_cuda_context* ctx, int enabled);
  * message naming the cuBLAS library opened or why none was; it lives as long as the context.
  */
 IDEMNET_API int idemnet_cuda_gemm_engine(idemnet_cuda_context* ctx, int* cublas, const char** detail);
+/*
+ * Which convolution path the context uses: 1 = cuDNN (deterministic direct-sum algorithms, one
+ * chosen per shape by cuDNN's heuristics on first use, outside any graph capture), 0 = im2col + GEMM (used
+ * when libcudnn.so.9 cannot be opened, or when IDEMNET_CUDA_CONV=im2col is set). With cuDNN, a
+ * shape without a deterministic algorithm still runs as im2col + GEMM. *detail (may be NULL)
+ * names the cuDNN version and library opened, or why none is used; it lives as long as the context.
+ */
+IDEMNET_API int idemnet_cuda_conv_engine(idemnet_cuda_context* ctx, int* cudnn, const char** detail);
+/* Switches this context's convolutions to im2col + GEMM (cudnn = 0) or back to cuDNN (1; an
+ * error when cuDNN is not available). For comparisons; results of either path are deterministic. */
+IDEMNET_API int idemnet_cuda_set_conv_engine(idemnet_cuda_context* ctx, int cudnn);
 
 /* ------------------------------------------------------------------ caching device allocator */
 /*
@@ -193,9 +204,12 @@ IDEMNET_API int idemnet_cuda_sgemm_strided_batched(idemnet_cuda_context* ctx, in
                                                    int64_t stride_a, const float* b, int64_t ldb,
                                                    int64_t stride_b, float beta, float* c,
                                                    int64_t ldc, int64_t stride_c, int64_t batch);
-/* Convolutions as im2col + GEMM over chunks of samples (a context scratch buffer of at most
- * ~128 MiB, at least one sample); semantics of the idemnet_conv2d_* functions in idemnet.h. The
- * weight gradient adds the chunks in sample order, so results do not vary from run to run. */
+/* Convolutions; semantics of the idemnet_conv2d_* functions in idemnet.h. Through cuDNN when the
+ * context uses it (idemnet_cuda_conv_engine): deterministic algorithms, the workspace from the
+ * context's caching allocator; a shape first met during a graph capture is an error. Otherwise
+ * im2col + GEMM over chunks of samples (a context scratch buffer of at most ~128 MiB, at least one
+ * sample), the weight gradient adding the chunks in sample order. Either way, results do not vary
+ * from run to run. */
 IDEMNET_API int idemnet_cuda_conv2d_forward(idemnet_cuda_context* ctx, const float* x,
                                             const float* weight, const float* bias, float* y,
                                             int64_t n, int64_t c, int64_t h, int64_t w, int64_t o,

@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 final class GpuAvailable {
   private static CudaBackend shared;
+  private static CudaBackend im2col;
 
   private GpuAvailable() {}
 
@@ -26,8 +27,19 @@ final class GpuAvailable {
     assumeGpu();
     if (shared == null) {
       shared = new CudaBackend();
-      System.out.println("[gpu tests] " + shared + "; GEMM: " + shared.gemmEngine());
+      System.out.println("[gpu tests] " + shared + "; GEMM: " + shared.gemmEngine() + "; convolutions: "
+          + shared.convEngine());
     }
     return shared;
+  }
+
+  /** A second backend for the whole test JVM whose convolutions run as im2col + GEMM (cuDNN off). */
+  static synchronized CudaBackend im2col() {
+    assumeGpu();
+    if (im2col == null) {
+      im2col = new CudaBackend();
+      if (im2col.usesCudnn()) im2col.setCudnn(false);
+    }
+    return im2col;
   }
 }

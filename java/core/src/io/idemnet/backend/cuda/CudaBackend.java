@@ -12,9 +12,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Tensors in GPU memory with kernels from {@code libidemnet_cuda} (own CUDA kernels; GEMM and
- * convolutions through cuBLAS, opened at run time, or a builtin GEMM kernel without it), called
- * through FFM. Argument checking happens in {@link Backend}.
+ * Tensors in GPU memory with kernels from {@code libidemnet_cuda} (own CUDA kernels; GEMM
+ * through cuBLAS and convolutions through cuDNN, both opened at run time; convolutions fall back
+ * to im2col + GEMM without cuDNN), called through FFM. Argument checking happens in {@link Backend}.
  *
  * <p>Each instance owns a CUDA context of the library: one device, one stream on which every
  * operation is queued in call order, a caching allocator (tensors are carved from cached blocks;
@@ -133,6 +133,33 @@ public final class CudaBackend extends Backend implements AutoCloseable {
   /** Whether GEMMs and convolutions go through cuBLAS (else the builtin kernel). */
   public boolean usesCublas() {
     return CudaNative.gemmEngine(live()).cublas();
+  }
+
+  /**
+   * "cuDNN 9.x.y (cudnnGetVersion ...) from libcudnn.so.9, deterministic algorithms", or
+   * "im2col + GEMM (...)" saying why cuDNN is not used ({@code -Didemnet.cuda.conv=im2col}, no
+   * libcudnn.so.9 found, ...).
+   */
+  public String convEngine() {
+    return CudaNative.convEngine(live()).detail();
+  }
+
+  /**
+   * Whether convolutions go through cuDNN (else im2col + GEMM). Even with cuDNN, a shape for
+   * which cuDNN offers no deterministic algorithm runs as im2col + GEMM.
+   */
+  public boolean usesCudnn() {
+    return CudaNative.convEngine(live()).cudnn();
+  }
+
+  /**
+   * Switches this backend's convolutions to im2col + GEMM ({@code false}) or back to cuDNN
+   * ({@code true}), for comparisons and A/B timings. Both paths are deterministic.
+   *
+   * @throws io.idemnet.nativelib.NativeCallException when cuDNN is asked for but not available
+   */
+  public void setCudnn(boolean enabled) {
+    CudaNative.setConvEngine(live(), enabled ? 1 : 0);
   }
 
   /**

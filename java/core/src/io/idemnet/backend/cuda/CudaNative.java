@@ -44,6 +44,8 @@ final class CudaNative {
     // Options read by the native library through getenv, settable as system properties.
     setEnvFromProperty("idemnet.cublas.library", "IDEMNET_CUBLAS_LIBRARY");
     setEnvFromProperty("idemnet.cuda.gemm", "IDEMNET_CUDA_GEMM");
+    setEnvFromProperty("idemnet.cudnn.library", "IDEMNET_CUDNN_LIBRARY");
+    setEnvFromProperty("idemnet.cuda.conv", "IDEMNET_CUDA_CONV");
     LIB = NativeLibraries.load("idemnet_cuda");
   }
 
@@ -80,6 +82,7 @@ final class CudaNative {
   private static final MethodHandle REDUCE_WORKSPACE = handle("idemnet_cuda_context_reduce_workspace",
       status(I64, PTR));
   private static final MethodHandle GEMM_ENGINE = handle("idemnet_cuda_gemm_engine", status(I64, PTR, PTR));
+  private static final MethodHandle CONV_ENGINE = handle("idemnet_cuda_conv_engine", status(I64, PTR, PTR));
   private static final MethodHandle MALLOC = handle("idemnet_cuda_malloc", status(I64, I64, PTR));
   private static final MethodHandle ALLOCATOR_STATS = handle("idemnet_cuda_allocator_stats", status(I64, PTR));
   private static final MethodHandle HOST_ALLOC = handle("idemnet_cuda_host_alloc", status(I64, PTR));
@@ -124,6 +127,7 @@ final class CudaNative {
   private static final MethodHandle MEMSET_ZERO = handle("idemnet_cuda_memset_zero", status(I64, I64, I64));
   private static final MethodHandle SYNCHRONIZE = handle("idemnet_cuda_synchronize", status(I64));
   private static final MethodHandle SET_TF32 = handle("idemnet_cuda_set_tf32", status(I64, I32));
+  private static final MethodHandle SET_CONV_ENGINE = handle("idemnet_cuda_set_conv_engine", status(I64, I32));
   private static final MethodHandle CONTEXT_DESTROY = handle("idemnet_cuda_context_destroy", status(I64));
   private static final MethodHandle GRAPH_BEGIN = handle("idemnet_cuda_graph_begin", status(I64));
   private static final MethodHandle GRAPH_LAUNCH = handle("idemnet_cuda_graph_launch", status(I64, I64));
@@ -288,6 +292,22 @@ final class CudaNative {
     check("gemm_engine", status);
     String detail = MemorySegment.ofAddress(out.get(I64, 8)).reinterpret(4096).getString(0);
     return new GemmEngine(out.get(I32, 0) != 0, detail);
+  }
+
+  /** Whether the context convolves with cuDNN, and the library's message about it. */
+  record ConvEngine(boolean cudnn, String detail) {}
+
+  static ConvEngine convEngine(long ctx) {
+    MemorySegment out = OUT.get();
+    int status;
+    try {
+      status = (int) CONV_ENGINE.invokeExact(ctx, out, out.asSlice(8));
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+    check("conv_engine", status);
+    String detail = MemorySegment.ofAddress(out.get(I64, 8)).reinterpret(4096).getString(0);
+    return new ConvEngine(out.get(I32, 0) != 0, detail);
   }
 
   private static long outPointer(String op, MethodHandle h, long arg) {
@@ -636,6 +656,16 @@ final class CudaNative {
       throw rethrow(e);
     }
     check("cuda_set_tf32", status);
+  }
+
+  static void setConvEngine(long ctx, int cudnn) {
+    int status;
+    try {
+      status = (int) SET_CONV_ENGINE.invokeExact(ctx, cudnn);
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+    check("cuda_set_conv_engine", status);
   }
 
   static void contextDestroy(long ctx) {
