@@ -28,15 +28,18 @@ public final class Graph implements AutoCloseable {
   private int noGradDepth;
   private int detachDepth;
 
+  /** A graph whose tape and workspace live on {@code backend}. */
   public Graph(Backend backend) {
     this.backend = backend;
     this.workspace = new Workspace(backend);
   }
 
+  /** The backend every value of this graph lives on. */
   public Backend backend() {
     return backend;
   }
 
+  /** The buffers reused from step to step (see {@link #reset()}). */
   public Workspace workspace() {
     return workspace;
   }
@@ -52,6 +55,7 @@ public final class Graph implements AutoCloseable {
     return tape.size();
   }
 
+  /** Whether operations are recorded now (false inside a {@link #noGrad()} scope). */
   public boolean isRecording() {
     return noGradDepth == 0;
   }
@@ -218,7 +222,7 @@ public final class Graph implements AutoCloseable {
 
   /**
    * PyTorch's conv_transpose2d: x [N, Cin, H, W], w [Cin, Cout, kh, kw], b [Cout] (or null) give
-   * [N, Cout, (H - 1) strideH - 2 padH + kh + outputPaddingH, likewise W], 0 <= outputPadding < stride.
+   * [N, Cout, (H - 1) strideH - 2 padH + kh + outputPaddingH, likewise W], 0 &lt;= outputPadding &lt; stride.
    */
   public Var convTranspose2d(Var x, Var w, Var b, ConvSpec spec, int outputPaddingH, int outputPaddingW) {
     requireRank4("convTranspose2d", x, w);
