@@ -60,7 +60,9 @@ public final class CudaBackend extends Backend implements AutoCloseable {
   /**
    * A backend on the given device.
    *
-   * @throws CudaUnavailableException naming the reason when CUDA cannot be used here
+   * @throws CudaUnavailableException naming the reason when CUDA cannot be used here, including
+   *     when no cuBLAS can be used and the builtin GEMM kernel was not asked for
+   *     ({@code -Didemnet.cuda.gemm=builtin})
    */
   public CudaBackend(int device) {
     Availability a = availability();
@@ -74,12 +76,27 @@ public final class CudaBackend extends Backend implements AutoCloseable {
     } catch (NativeCallException e) {
       throw new CudaUnavailableException("cannot create a CUDA context on device " + device + ": " + e.getMessage(), e);
     }
+    CudaNative.GemmEngine gemm = CudaNative.gemmEngine(ctx);
+    if (!gemm.cublas() && !builtinGemmRequested()) {
+      CudaNative.contextDestroy(ctx);
+      ctx = 0;
+      throw new CudaUnavailableException("cuBLAS is not in use on device " + device + ": " + gemm.detail()
+          + ". The builtin GEMM kernel is many times slower, so it runs only when asked for with"
+          + " -Didemnet.cuda.gemm=builtin; for cuBLAS put libcublas.so.13 (or .12) on LD_LIBRARY_PATH or name it"
+          + " with -Didemnet.cublas.library=/path/to/libcublas.so.13");
+    }
     this.stream = CudaNative.contextStream(ctx);
     this.reduceWorkspace = CudaNative.reduceWorkspace(ctx);
     this.scalarDevice = CudaNative.malloc(ctx, 16);
     this.scalarHost = CudaNative.hostAlloc(16);
     this.staging = CudaNative.hostAlloc(STAGING_MIN);
     this.deviceName = CudaNative.deviceName(device);
+  }
+
+  /** Whether the builtin GEMM kernel was asked for (property idemnet.cuda.gemm or IDEMNET_CUDA_GEMM). */
+  private static boolean builtinGemmRequested() {
+    String value = System.getProperty("idemnet.cuda.gemm", System.getenv("IDEMNET_CUDA_GEMM"));
+    return "builtin".equals(value == null ? null : value.trim());
   }
 
   /**
@@ -126,7 +143,10 @@ public final class CudaBackend extends Backend implements AutoCloseable {
     return device;
   }
 
-  /** "cuBLAS from libcublas.so.13", or why the builtin GEMM kernel is used. */
+  /**
+   * "cuBLAS 13.0.2 from libcublas.so.13 (cublasGetVersion 130002)", or why the builtin GEMM kernel
+   * is used.
+   */
   public String gemmEngine() {
     return CudaNative.gemmEngine(live()).detail();
   }
