@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "common.h"
-#include "idemnet_math.h"
+#include "../shared/idemnet_math.h"
 #include "parallel.h"
 
 namespace {

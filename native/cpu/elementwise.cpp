@@ -2,7 +2,7 @@
 #include <cstring>
 
 #include "common.h"
-#include "idemnet_math.h"
+#include "../shared/idemnet_math.h"
 #include "parallel.h"
 
 namespace {

@@ -1,7 +1,7 @@
 // Fused optimizer updates (one pass over weights, gradients and state); the element formulas
 // are idemnet_math.h's, shared with the CUDA kernels.
 #include "common.h"
-#include "idemnet_math.h"
+#include "../shared/idemnet_math.h"
 #include "parallel.h"
 
 namespace {

@@ -1,7 +1,7 @@
 // Counter-based random numbers and dropout: the element formulas are idemnet_math.h's (the
 // definition in idemnet.h, shared with Java and CUDA).
 #include "common.h"
-#include "idemnet_math.h"
+#include "../shared/idemnet_math.h"
 #include "parallel.h"
 
 extern "C" {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "idemnet_cuda.h"
-#include "idemnet_math.h"
+#include "../shared/idemnet_math.h"
 
 namespace idemnet_cuda {
 

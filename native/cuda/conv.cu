@@ -9,7 +9,7 @@
 #include <climits>
 
 #include "common.cuh"
-#include "idemnet_math.h"
+#include "../shared/idemnet_math.h"
 
 using idemnet_cuda::as_stream;
 using idemnet_cuda::grid_for;

@@ -24,7 +24,7 @@
 #include <new>
 
 #include "common.cuh"
-#include "idemnet_math.h"
+#include "../shared/idemnet_math.h"
 
 using idemnet_cuda::invalid;
 

@@ -1,8 +1,8 @@
 // Elementwise kernels: fill, random numbers, bias add, binary ops, scale, axpy, activations,
-// optimizer updates and dropout. The element formulas are those of native/common/idemnet_math.h,
+// optimizer updates and dropout. The element formulas are those of native/shared/idemnet_math.h,
 // which the CPU library computes too.
 #include "common.cuh"
-#include "idemnet_math.h"
+#include "../shared/idemnet_math.h"
 
 using idemnet_cuda::as_stream;
 using idemnet_cuda::grid_for;

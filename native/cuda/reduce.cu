@@ -1,6 +1,6 @@
 // Deterministic reductions (double accumulation, fixed order) and the fused MB corrector.
 #include "common.cuh"
-#include "idemnet_math.h"
+#include "../shared/idemnet_math.h"
 
 using idemnet_cuda::as_stream;
 using idemnet_cuda::block_sum;

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 /**
- * The element formulas that both native libraries take from {@code native/common/idemnet_math.h}
+ * The element formulas that both native libraries take from {@code native/shared/idemnet_math.h}
  * (corrector, axpy, SGD, Adam, the activation derivatives, LeakyReLU, uniform numbers, dropout),
  * compared <b>bit for bit</b> with a plain Java evaluation of the same expression in the same
  * order. Java rounds every float and double operation on its own and never fuses a multiply-add,

@@ -5,7 +5,7 @@ import io.idemnet.backend.SharedArithmeticContract;
 import org.junit.jupiter.api.Tag;
 
 /**
- * The CUDA kernels' element formulas (native/common/idemnet_math.h, with round-to-nearest
+ * The CUDA kernels' element formulas (native/shared/idemnet_math.h, with round-to-nearest
  * intrinsics) bit for bit against Java, hence against the CPU library. Skipped without a GPU.
  */
 @Tag("gpu")
