@@ -421,20 +421,6 @@ int add_bias(idemnet_cuda_context* ctx, const char* op, float* t, const float* b
   return idemnet_cuda::launched(op);
 }
 
-// Runs body; a C++ exception (a failed allocation in the plan cache) becomes a status.
-template <class F>
-int guarded(const char* op, F&& body) {
-  try {
-    return body();
-  } catch (const std::bad_alloc&) {
-    idemnet_cuda::set_error(std::string(op) + ": out of host memory");
-    return IDEMNET_ERR_OUT_OF_MEMORY;
-  } catch (...) {
-    idemnet_cuda::set_error(std::string(op) + ": unexpected C++ exception in the cuDNN path");
-    return IDEMNET_ERR_INTERNAL;
-  }
-}
-
 }  // namespace
 
 namespace idemnet_cuda {
@@ -482,56 +468,50 @@ void conv_release(idemnet_cuda_context* ctx) {
 int cudnn_conv_forward(idemnet_cuda_context* ctx, const char* op, const Geometry& g, const float* x,
                        const float* weight, const float* bias, float* y, bool* done) {
   *done = false;
-  return guarded(op, [&] {
-    Plan* plan = nullptr;
-    TRY(plan_for(ctx, op, g, kForward, &plan));
-    if (plan == nullptr) return IDEMNET_OK;
-    CudnnState* st = state(ctx);
-    const Choice& c = plan->choice[kForward];
-    float one = 1.0f, zero = 0.0f;
-    CUDNN_TRY(op, "convolution forward",
-              cudnn().forward(st->handle, &one, plan->x, x, plan->w, weight, plan->conv, c.algo, st->workspace,
-                              c.workspace, &zero, plan->y, y));
-    *done = true;
-    return add_bias(ctx, op, y, bias, g.n, g.o, g.p());
-  });
+  Plan* plan = nullptr;
+  TRY(plan_for(ctx, op, g, kForward, &plan));
+  if (plan == nullptr) return IDEMNET_OK;
+  CudnnState* st = state(ctx);
+  const Choice& c = plan->choice[kForward];
+  float one = 1.0f, zero = 0.0f;
+  CUDNN_TRY(op, "convolution forward",
+            cudnn().forward(st->handle, &one, plan->x, x, plan->w, weight, plan->conv, c.algo, st->workspace,
+                            c.workspace, &zero, plan->y, y));
+  *done = true;
+  return add_bias(ctx, op, y, bias, g.n, g.o, g.p());
 }
 
 int cudnn_conv_backward_data(idemnet_cuda_context* ctx, const char* op, const Geometry& g, const float* dy,
                              const float* weight, const float* bias, float* dx, bool* done) {
   *done = false;
-  return guarded(op, [&] {
-    Plan* plan = nullptr;
-    TRY(plan_for(ctx, op, g, kBackwardData, &plan));
-    if (plan == nullptr) return IDEMNET_OK;
-    CudnnState* st = state(ctx);
-    const Choice& c = plan->choice[kBackwardData];
-    float one = 1.0f, zero = 0.0f;
-    CUDNN_TRY(op, "convolution backward data",
-              cudnn().backward_data(st->handle, &one, plan->w, weight, plan->y, dy, plan->conv, c.algo,
-                                    st->workspace, c.workspace, &zero, plan->x, dx));
-    *done = true;
-    return add_bias(ctx, op, dx, bias, g.n, g.c, g.h * g.w);
-  });
+  Plan* plan = nullptr;
+  TRY(plan_for(ctx, op, g, kBackwardData, &plan));
+  if (plan == nullptr) return IDEMNET_OK;
+  CudnnState* st = state(ctx);
+  const Choice& c = plan->choice[kBackwardData];
+  float one = 1.0f, zero = 0.0f;
+  CUDNN_TRY(op, "convolution backward data",
+            cudnn().backward_data(st->handle, &one, plan->w, weight, plan->y, dy, plan->conv, c.algo,
+                                  st->workspace, c.workspace, &zero, plan->x, dx));
+  *done = true;
+  return add_bias(ctx, op, dx, bias, g.n, g.c, g.h * g.w);
 }
 
 int cudnn_conv_backward_weight(idemnet_cuda_context* ctx, const char* op, const Geometry& g, const float* x,
                                const float* dy, float* dweight, float beta, bool* done) {
   *done = false;
-  return guarded(op, [&] {
-    Plan* plan = nullptr;
-    TRY(plan_for(ctx, op, g, kBackwardFilter, &plan));
-    if (plan == nullptr) return IDEMNET_OK;
-    CudnnState* st = state(ctx);
-    const Choice& c = plan->choice[kBackwardFilter];
-    float one = 1.0f;
-    // beta 0 overwrites dweight without reading it; 1 adds to it.
-    CUDNN_TRY(op, "convolution backward filter",
-              cudnn().backward_filter(st->handle, &one, plan->x, x, plan->y, dy, plan->conv, c.algo,
-                                      st->workspace, c.workspace, &beta, plan->w, dweight));
-    *done = true;
-    return IDEMNET_OK;
-  });
+  Plan* plan = nullptr;
+  TRY(plan_for(ctx, op, g, kBackwardFilter, &plan));
+  if (plan == nullptr) return IDEMNET_OK;
+  CudnnState* st = state(ctx);
+  const Choice& c = plan->choice[kBackwardFilter];
+  float one = 1.0f;
+  // beta 0 overwrites dweight without reading it; 1 adds to it.
+  CUDNN_TRY(op, "convolution backward filter",
+            cudnn().backward_filter(st->handle, &one, plan->x, x, plan->y, dy, plan->conv, c.algo,
+                                    st->workspace, c.workspace, &beta, plan->w, dweight));
+  *done = true;
+  return IDEMNET_OK;
 }
 
 }  // namespace idemnet_cuda
@@ -539,20 +519,22 @@ int cudnn_conv_backward_weight(idemnet_cuda_context* ctx, const char* op, const 
 extern "C" {
 
 int idemnet_cuda_conv_engine(idemnet_cuda_context* ctx, int* is_cudnn, const char** detail) {
-  idemnet_cuda::clear_error();
-  if (ctx == nullptr) return invalid("conv_engine", "null context");
-  bool on = ctx->cudnn != nullptr && ctx->use_cudnn;
-  if (is_cudnn) *is_cudnn = on ? 1 : 0;
-  if (detail) *detail = on || ctx->cudnn == nullptr ? ctx->conv_detail.c_str() : ctx->conv_off_detail.c_str();
-  return IDEMNET_OK;
+  return idemnet_cuda::with_context(ctx, "conv_engine", [&]() -> int {
+    bool on = ctx->cudnn != nullptr && ctx->use_cudnn;
+    if (is_cudnn) *is_cudnn = on ? 1 : 0;
+    if (detail) *detail = on || ctx->cudnn == nullptr ? ctx->conv_detail.c_str() : ctx->conv_off_detail.c_str();
+    return IDEMNET_OK;
+  });
 }
 
 int idemnet_cuda_set_conv_engine(idemnet_cuda_context* ctx, int cudnn) {
-  idemnet_cuda::clear_error();
-  if (ctx == nullptr) return invalid("set_conv_engine", "null context");
-  if (cudnn != 0 && ctx->cudnn == nullptr) return invalid("set_conv_engine", "cuDNN is not available: " + ctx->conv_detail);
-  ctx->use_cudnn = cudnn != 0;
-  return IDEMNET_OK;
+  return idemnet_cuda::with_context(ctx, "set_conv_engine", [&]() -> int {
+    if (cudnn != 0 && ctx->cudnn == nullptr) {
+      return invalid("set_conv_engine", "cuDNN is not available: " + ctx->conv_detail);
+    }
+    ctx->use_cudnn = cudnn != 0;
+    return IDEMNET_OK;
+  });
 }
 
 }  // extern "C"

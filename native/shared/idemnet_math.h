@@ -16,6 +16,8 @@
 #include <math.h>
 #include <stdint.h>
 
+#include "idemnet_common.h"
+
 #if defined(__CUDACC__)
 #define IDEMNET_HD __host__ __device__ inline
 #else
@@ -96,6 +98,12 @@ struct ConvGeometry {
   IDEMNET_HD int64_t image() const { return c * h * w; }     // elements of one input sample
   IDEMNET_HD int64_t output() const { return o * ho * wo; }  // elements of one output sample
 };
+
+// The kernels' geometry from the ABI's (idemnet_conv_geometry, idemnet_common.h): the same
+// thirteen sizes; check it with conv_geometry_problem before use.
+IDEMNET_HD ConvGeometry conv_geometry_of(const idemnet_conv_geometry& a) {
+  return ConvGeometry{a.n, a.c, a.h, a.w, a.o, a.kh, a.kw, a.sh, a.sw, a.ph, a.pw, a.ho, a.wo};
+}
 
 // Output extent along one axis: (in + 2 pad - kernel) / stride + 1.
 IDEMNET_HD int64_t conv_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad) {

@@ -45,6 +45,46 @@ class MainTest {
     }
   }
 
+  /**
+   * After a bad option the error is the last thing printed (followed only by a one-line pointer to
+   * --help), not buried above the whole usage.
+   */
+  @Test
+  void aBadOptionEndsWithTheErrorAndAHintNotTheUsage() {
+    for (String[] args : List.of(new String[] {"compare", "--runs", "many"}, new String[] {"ign", "--epochs"},
+        new String[] {"fpn", "--bogus"}, new String[] {"ign", "--net", "vgg"}, new String[] {"frobnicate"})) {
+      Outcome o = run(args);
+      String what = String.join(" ", args) + " -> " + o.err();
+      assertEquals(2, o.code(), what);
+      List<String> lines = o.err().lines().filter(l -> !l.isBlank()).toList();
+      assertFalse(o.err().contains("Usage:"), what);
+      assertTrue(lines.size() <= 4, "a few lines, not the usage: " + what);
+      assertTrue(lines.get(lines.size() - 1).contains("--help"), "the last line points to --help: " + what);
+      assertTrue(lines.get(lines.size() - 2).startsWith("idemnet"), "the error comes just before it: " + what);
+    }
+    Outcome o = run("compare", "--runs", "many");
+    assertTrue(o.err().contains("idemnet compare: Invalid value for option '--runs'"), o.err());
+  }
+
+  /**
+   * An ign run whose steps keep failing (a learning rate of 1e38 overflows the weights after one
+   * step) stops with a clear message after --max-skips skipped steps, with exit code 1.
+   */
+  @Test
+  void ignStopsAfterRepeatedNonFiniteSteps(@TempDir Path dir) throws Exception {
+    Path faces = imageFolder(dir, 8);
+    Path out = dir.resolve("run");
+    Outcome o = run("ign", "--net", "celeba64", "--data", faces.toString(), "--width", "0.1", "--batch", "2", "--epochs", "2",
+        "--max-steps", "4", "--lr", "1e38", "--max-skips", "2", "--out", out.toString(), "--no-figures");
+    assertEquals(1, o.code(), o.err());
+    List<String> lines = o.err().lines().filter(l -> !l.isBlank()).toList();
+    String last = lines.get(lines.size() - 1);
+    assertTrue(last.startsWith("idemnet ign: stopped at epoch 1") && last.contains("2 steps in a row")
+        && last.contains("no checkpoint was written"), o.err());
+    assertFalse(o.err().contains("\tat "), "no stack trace: " + o.err());
+    assertFalse(Files.exists(out.resolve("checkpoint.safetensors")));
+  }
+
   @Test
   void tinyCompareWritesNumbersAndFigures(@TempDir Path dir) throws Exception {
     Outcome o = run("compare", "--dims", "3,3", "--lr", "0.01,0.1", "--runs", "2", "--epochs", "3", "--steps", "2",

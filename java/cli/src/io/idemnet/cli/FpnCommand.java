@@ -99,6 +99,11 @@ final class FpnCommand implements Callable<Integer> {
   @Option(names = "--backend", defaultValue = "auto", description = "auto, cpu or reference (default: ${DEFAULT-VALUE})")
   String backendName;
 
+  @Option(names = "--max-skips", defaultValue = "" + FpnExperiment.DEFAULT_MAX_CONSECUTIVE_SKIPS,
+      description = "a step with a NaN or infinite loss or gradient updates nothing and is skipped; stop after this many in "
+          + "a row (0: stop at the first) (default: ${DEFAULT-VALUE})")
+  int maxSkips;
+
   @Override
   public Integer call() throws IOException {
     FpnExperiment.Variant v;
@@ -127,6 +132,7 @@ final class FpnCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
+    if (maxSkips < 0) throw new ParameterException(spec.commandLine(), "--max-skips must be >= 0, got " + maxSkips);
     checkOutColumns();
     Dataset train, test;
     switch (data.toLowerCase(Locale.ROOT)) {
@@ -155,7 +161,8 @@ final class FpnCommand implements Callable<Integer> {
     int batchesPerEpoch = train.size() / batch;
     ProgressBar bar = new ProgressBar(spec.commandLine().getErr(), (long) batchesPerEpoch * epochs);
     long[] done = {0};
-    new FpnExperiment(backend, config, conv ? FpnExperiment.convQ() : FpnExperiment.linearQ(), conv).run(train, test, 10, r -> {
+    new FpnExperiment(backend, config, conv ? FpnExperiment.convQ() : FpnExperiment.linearQ(), conv)
+        .maxConsecutiveSkips(maxSkips).run(train, test, 10, r -> {
       o.printf(Locale.ROOT, "%5d  %10.4f  %8.4f  %7.1f  %11.1f  %10.1f  %13.1f%n", r.epoch(), r.trainLoss(), r.testAccuracy(),
           r.trainSeconds(), r.meanIterations(), r.meanVjps(), r.workspaceMiB());
       o.flush();

@@ -128,8 +128,13 @@ public final class CompareExperiment {
   private double trainEpoch(Graph graph, Sequential f, Sgd sgd, Batches batches, int epoch, Mode mode) {
     long t0 = System.nanoTime();
     for (int s = 0; s < config.stepsPerEpoch(); s++) {
-      double loss = IdempotentLoss.trainStep(graph, f, sgd, batches.batch(epoch, s), mode);
-      if (!Double.isFinite(loss)) break; // diverged: the error metric will show it
+      graph.reset();
+      sgd.zeroGrad();
+      double loss = IdempotentLoss.backward(graph, f, batches.batch(epoch, s), mode);
+      // An unchecked update (not IdempotentLoss.trainStep, which skips non-finite steps): compare
+      // measures divergence, and a diverged run's non-finite weights are what its NaN error shows.
+      sgd.step();
+      if (!Double.isFinite(loss)) break;
     }
     return (System.nanoTime() - t0) / 1e9;
   }

@@ -38,19 +38,23 @@ public final class CompareFigures {
       byLr.add(new ErrorSeries(alg, x, y, lo, hi, Style.MARKERS));
     });
     written.add(save(dir, "fig6_error_vs_lr.png", p -> Plots.linesWithBands(p, net + ": idempotent error after training",
-        "learning rate", "idempotent error", true, true, byLr)));
+        "learning rate", "idempotent error", true, true, byLr, "shaded: min to max over the kept runs")));
 
     Map<Float, List<RunResult>> perLr = new TreeMap<>();
     for (RunResult r : runs) perLr.computeIfAbsent(r.learningRate(), k -> new ArrayList<>()).add(r);
     int columns = Math.min(3, perLr.size());
 
-    // Figure 7: error against epoch, one panel per learning rate.
+    // Figure 7: error against epoch, one panel per learning rate: the median over runs, shaded from
+    // the smallest to the largest run.
     List<Panel> errorPanels = new ArrayList<>();
     perLr.forEach((lr, list) -> errorPanels.add(new Panel("lr " + lr, "epoch", "idempotent error", true,
         List.of(medianSeries("MB", only("MB", list), RunResult::errorPerEpoch, Style.SOLID),
-            medianSeries("OB", only("OB", list), RunResult::errorPerEpoch, Style.DASHED)))));
+            medianSeries("OB", only("OB", list), RunResult::errorPerEpoch, Style.DASHED)),
+        List.of(rangeBand("MB", only("MB", list), RunResult::errorPerEpoch),
+            rangeBand("OB", only("OB", list), RunResult::errorPerEpoch)))));
     written.add(save(dir, "fig7_error_vs_epoch.png",
-        p -> Plots.grid(p, net + ": idempotent error during training (median over runs)", columns, errorPanels)));
+        p -> Plots.grid(p, net + ": idempotent error during training (median over runs)", columns, errorPanels,
+            "shaded: min to max over runs")));
 
     if (result.config().gradients()) {
       // Figures 4-5: |cos| between the MB and OB gradients, and their norms.
@@ -132,6 +136,21 @@ public final class CompareFigures {
       y[e] = CompareReport.median(runs.stream().map(metric).filter(v -> v.length > ep).mapToDouble(v -> v[ep]).toArray());
     }
     return new Series(name, x, y, style);
+  }
+
+  /** Per-epoch minimum and maximum over runs of one metric (NaN where no run has a finite value). */
+  private static ErrorSeries rangeBand(String name, List<RunResult> runs, Function<RunResult, double[]> metric) {
+    Series median = medianSeries(name, runs, metric, Style.SOLID);
+    int epochs = median.x().length;
+    double[] lo = new double[epochs], hi = new double[epochs];
+    for (int e = 0; e < epochs; e++) {
+      final int ep = e;
+      double[] v = runs.stream().map(metric).filter(a -> a.length > ep).mapToDouble(a -> a[ep]).filter(Double::isFinite)
+          .toArray();
+      lo[e] = v.length == 0 ? Double.NaN : Arrays.stream(v).min().getAsDouble();
+      hi[e] = v.length == 0 ? Double.NaN : Arrays.stream(v).max().getAsDouble();
+    }
+    return new ErrorSeries(name, median.x(), median.y(), lo, hi, Style.SOLID);
   }
 
   private static Series path(String name, double[][] xy, Style style) {

@@ -190,7 +190,7 @@ public final class FixedPointNetwork implements Module {
         lastResidual = anderson.record(hostIterate, hostImage); // hostIterate holds u
       }
       if (!Double.isFinite(lastResidual)) {
-        throw new IllegalStateException("fixed-point iteration diverged (non-finite residual at iteration " + (k + 1)
+        throw new FixedPointDivergedException("fixed-point iteration diverged (non-finite residual at iteration " + (k + 1)
             + "); is T a contraction? gamma = " + r.gamma());
       }
       boolean converged = lastResidual < tolerance;

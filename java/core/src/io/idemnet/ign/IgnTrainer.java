@@ -3,6 +3,7 @@ package io.idemnet.ign;
 import io.idemnet.autograd.Graph;
 import io.idemnet.autograd.Var;
 import io.idemnet.backend.Backend;
+import io.idemnet.nn.BufferSnapshot;
 import io.idemnet.nn.Module;
 import io.idemnet.optim.Adam;
 import io.idemnet.tensor.Tensor;
@@ -111,6 +112,9 @@ public final class IgnTrainer implements AutoCloseable {
   private final Graph graph;
   private final List<Tensor> buffers;
   private final Tensor[] savedBuffers;
+  /** The running statistics at the start of a step, put back when the step is skipped. */
+  private final BufferSnapshot stepStart;
+  private boolean lastStepApplied;
 
   /** MB gradients normalised by the element count ({@link MbNormalisation#ELEMENTS}). */
   public IgnTrainer(Backend backend, Module f, Adam optimizer, Mode mode, Lambdas lambdas) {
@@ -129,6 +133,7 @@ public final class IgnTrainer implements AutoCloseable {
     this.buffers = List.copyOf(f.namedBuffers().values());
     this.savedBuffers = new Tensor[buffers.size()];
     for (int i = 0; i < savedBuffers.length; i++) savedBuffers[i] = backend.zeros(buffers.get(i).shape());
+    this.stepStart = new BufferSnapshot(f);
   }
 
   /** The graph the steps record on. */
@@ -138,10 +143,29 @@ public final class IgnTrainer implements AutoCloseable {
 
   /**
    * One step on real images x and noise z (same shape); returns the losses before the update.
-   * {@code stepIndex} fixes the dropout masks of the step, so equal indices give equal steps.
+   * {@code stepIndex} fixes the dropout masks of the step, so equal indices give equal steps. A
+   * step whose losses or gradients are NaN or infinite updates nothing (not even the running
+   * statistics): it is skipped or refused as the optimizer's
+   * {@link io.idemnet.optim.Optimizer#nonFinitePolicy()} says; {@link #lastStepApplied()} tells.
    */
   public Losses step(Tensor x, Tensor z, long stepIndex) {
     if (!x.sameShape(z)) throw new IllegalArgumentException("IGN step: x " + x + " and z " + z + " must have the same shape");
+    if (x.rank() == 0 || x.dim(0) == 0) throw new IllegalArgumentException("IGN step: the batch " + x + " is empty");
+    lastStepApplied = false;
+    stepStart.save();
+    try {
+      return guardedStep(x, z, stepIndex);
+    } finally {
+      if (!lastStepApplied) stepStart.restore();
+    }
+  }
+
+  /** Whether the last {@link #step} updated the network (false when it was skipped as non-finite). */
+  public boolean lastStepApplied() {
+    return lastStepApplied;
+  }
+
+  private Losses guardedStep(Tensor x, Tensor z, long stepIndex) {
     f.train(true);
     f.setRandomCounter(stepIndex << 4); // each step's (at most 8) applications of f get their own masks
     graph.reset();
@@ -210,7 +234,7 @@ public final class IgnTrainer implements AutoCloseable {
       seeds[i].copyFrom(grads.get(i));
     }
     graph.backward(outs, List.of(seeds));
-    optimizer.step();
+    lastStepApplied = optimizer.stepIfFinite(rec + idem + tight + idemMse + tightMse); // NaN or infinite if any term is
     return new Losses(rec, idem, tight, idemMse, tightMse);
   }
 
@@ -278,5 +302,6 @@ public final class IgnTrainer implements AutoCloseable {
   public void close() {
     graph.close();
     for (Tensor t : savedBuffers) t.close();
+    stepStart.close();
   }
 }
