@@ -16,32 +16,19 @@
 #include <vector>
 
 #include "common.h"
+#include "../shared/idemnet_math.h"
 #include "parallel.h"
 
 namespace {
 
 using idemnet::invalid;
 
-struct Geometry {
-  int64_t n, c, h, w, o, kh, kw, sh, sw, ph, pw, ho, wo;
-
-  int64_t k() const { return c * kh * kw; }      // GEMM depth of the forward pass
-  int64_t p() const { return ho * wo; }          // output positions per channel
-  int64_t image() const { return c * h * w; }    // elements of one input sample
-  int64_t output() const { return o * ho * wo; } // elements of one output sample
-};
+// The geometry and its validation are shared with the CUDA library (idemnet_math.h).
+using Geometry = idemnet_math::ConvGeometry;
 
 int check(const char* op, const Geometry& g) {
-  if (g.n < 0 || g.h < 0 || g.w < 0) return invalid(op, "negative size");
-  if (g.c < 1 || g.o < 1) return invalid(op, "channel counts must be positive");
-  if (g.kh < 1 || g.kw < 1 || g.sh < 1 || g.sw < 1) return invalid(op, "kernel and stride must be positive");
-  if (g.ph < 0 || g.pw < 0) return invalid(op, "negative padding");
-  if (g.h + 2 * g.ph < g.kh || g.w + 2 * g.pw < g.kw) return invalid(op, "kernel larger than the padded image");
-  if (g.ho != (g.h + 2 * g.ph - g.kh) / g.sh + 1 || g.wo != (g.w + 2 * g.pw - g.kw) / g.sw + 1)
-    return invalid(op, "output size does not match (h + 2p - k) / s + 1");
-  if (g.k() > INT_MAX || g.p() > INT_MAX || g.o > INT_MAX)
-    return invalid(op, "sizes exceed the 32-bit BLAS interface");
-  return IDEMNET_OK;
+  const char* problem = idemnet_math::conv_geometry_problem(g, INT_MAX);
+  return problem ? invalid(op, problem) : IDEMNET_OK;
 }
 
 // Row-major C = op(A) op(B) + beta C; `single` keeps OpenBLAS on the calling thread (used inside
@@ -117,7 +104,7 @@ IDEMNET_CLONES void im2col_channel(const float* x, const Geometry& g, int64_t ch
         }
         for (int64_t oh = 0; oh < g.ho; ++oh) {
           float* row = dst + oh * g.wo;
-          int64_t ih = oh * g.sh - g.ph + i;
+          int64_t ih = idemnet_math::conv_source(oh, g.sh, g.ph, i);
           if (ih < 0 || ih >= g.h) {
             for (int64_t ow = 0; ow < g.wo; ++ow) row[ow] = 0.0f;
             continue;
@@ -153,7 +140,7 @@ IDEMNET_CLONES void col2im_channel(const float* col, int64_t ld, const float* bi
         float* xc = dx + s * g.image() + ch * g.h * g.w;
         const float* src = col + ((ch * g.kh + i) * g.kw + j) * ld + s * g.p();
         for (int64_t oh = 0; oh < g.ho; ++oh) {
-          int64_t ih = oh * g.sh - g.ph + i;
+          int64_t ih = idemnet_math::conv_source(oh, g.sh, g.ph, i);
           if (ih < 0 || ih >= g.h) continue;
           const float* row = src + oh * g.wo;
           float* dst = xc + ih * g.w - g.pw + j;
@@ -334,16 +321,15 @@ IDEMNET_CLONES void channel_sums_chunk(const float* x, int64_t n, int64_t c, int
 
 extern "C" {
 
-int idemnet_conv2d_forward(const float* x, const float* weight, const float* bias, float* y,
-                           int64_t n, int64_t c, int64_t h, int64_t w, int64_t o, int64_t kh,
-                           int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t ho,
-                           int64_t wo) {
-  return idemnet::guarded("conv2d_forward", [&] {
+int idemnet_conv2d_forward(idemnet_context* ctx, const float* x, const float* weight,
+                           const float* bias, float* y, const idemnet_conv_geometry* geometry) {
+  return idemnet::with_context(ctx, "conv2d_forward", [&] {
     const char* op = "conv2d_forward";
-    Geometry g{n, c, h, w, o, kh, kw, sh, sw, ph, pw, ho, wo};
+    IDEMNET_REQUIRE(geometry, op, "null geometry");
+    const Geometry g = idemnet_math::conv_geometry_of(*geometry);
     int status = check(op, g);
     if (status != IDEMNET_OK) return status;
-    if (n == 0) return IDEMNET_OK;
+    if (g.n == 0) return IDEMNET_OK;
     IDEMNET_REQUIRE(x && weight && y, op, "null buffer");
     for_chunks(g, [&](int, int, int64_t s0, int64_t nb, bool single) {
       int64_t ld = nb * g.p();
@@ -362,16 +348,16 @@ int idemnet_conv2d_forward(const float* x, const float* weight, const float* bia
   });
 }
 
-int idemnet_conv2d_backward_data(const float* dy, const float* weight, const float* bias,
-                                 float* dx, int64_t n, int64_t c, int64_t h, int64_t w, int64_t o,
-                                 int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph,
-                                 int64_t pw, int64_t ho, int64_t wo) {
-  return idemnet::guarded("conv2d_backward_data", [&] {
+int idemnet_conv2d_backward_data(idemnet_context* ctx, const float* dy, const float* weight,
+                                 const float* bias, float* dx,
+                                 const idemnet_conv_geometry* geometry) {
+  return idemnet::with_context(ctx, "conv2d_backward_data", [&] {
     const char* op = "conv2d_backward_data";
-    Geometry g{n, c, h, w, o, kh, kw, sh, sw, ph, pw, ho, wo};
+    IDEMNET_REQUIRE(geometry, op, "null geometry");
+    const Geometry g = idemnet_math::conv_geometry_of(*geometry);
     int status = check(op, g);
     if (status != IDEMNET_OK) return status;
-    if (n == 0) return IDEMNET_OK;
+    if (g.n == 0) return IDEMNET_OK;
     IDEMNET_REQUIRE(dy && weight && dx, op, "null buffer");
     for_chunks(g, [&](int, int, int64_t s0, int64_t nb, bool single) {
       int64_t ld = nb * g.p();
@@ -387,19 +373,19 @@ int idemnet_conv2d_backward_data(const float* dy, const float* weight, const flo
   });
 }
 
-int idemnet_conv2d_backward_weight(const float* x, const float* dy, float* dweight, float beta,
-                                   int64_t n, int64_t c, int64_t h, int64_t w, int64_t o,
-                                   int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph,
-                                   int64_t pw, int64_t ho, int64_t wo) {
-  return idemnet::guarded("conv2d_backward_weight", [&] {
+int idemnet_conv2d_backward_weight(idemnet_context* ctx, const float* x, const float* dy,
+                                   float* dweight, float beta,
+                                   const idemnet_conv_geometry* geometry) {
+  return idemnet::with_context(ctx, "conv2d_backward_weight", [&] {
     const char* op = "conv2d_backward_weight";
-    Geometry g{n, c, h, w, o, kh, kw, sh, sw, ph, pw, ho, wo};
+    IDEMNET_REQUIRE(geometry, op, "null geometry");
+    const Geometry g = idemnet_math::conv_geometry_of(*geometry);
     int status = check(op, g);
     if (status != IDEMNET_OK) return status;
     IDEMNET_REQUIRE(beta == 0.0f || beta == 1.0f, op, "beta must be 0 or 1");
     IDEMNET_REQUIRE(dweight, op, "null buffer");
     int64_t wsize = g.o * g.k();
-    if (n == 0) {
+    if (g.n == 0) {
       if (beta == 0.0f) std::fill(dweight, dweight + wsize, 0.0f);
       return IDEMNET_OK;
     }
@@ -433,8 +419,9 @@ int idemnet_conv2d_backward_weight(const float* x, const float* dy, float* dweig
   });
 }
 
-int idemnet_channel_sums(const float* x, int64_t n, int64_t c, int64_t hw, float beta, float* out) {
-  return idemnet::guarded("channel_sums", [&] {
+int idemnet_channel_sums(idemnet_context* ctx, const float* x, int64_t n, int64_t c, int64_t hw,
+                         float beta, float* out) {
+  return idemnet::with_context(ctx, "channel_sums", [&] {
     const char* op = "channel_sums";
     IDEMNET_REQUIRE(n >= 0 && c >= 0 && hw >= 0, op, "negative size");
     IDEMNET_REQUIRE(c == 0 || (out && (n * hw == 0 || x)), op, "null buffer");

@@ -1,8 +1,8 @@
 // Elementwise kernels: fill, copy, bias add, binary ops, scale, axpy, activations, corrector.
-#include <cmath>
 #include <cstring>
 
 #include "common.h"
+#include "../shared/idemnet_math.h"
 #include "parallel.h"
 
 namespace {
@@ -36,44 +36,43 @@ IDEMNET_CLONES void scale_chunk(const float* x, float alpha, float* o, int64_t s
   for (int64_t i = s; i < e; ++i) o[i] = alpha * x[i];
 }
 IDEMNET_CLONES void axpy_chunk(float alpha, const float* x, float* y, int64_t s, int64_t e) {
-  for (int64_t i = s; i < e; ++i) y[i] += alpha * x[i];
+  for (int64_t i = s; i < e; ++i) y[i] = idemnet_math::axpy_element(alpha, x[i], y[i]);
 }
 
-// `x < 0` is false for NaN, so NaN passes through unchanged (PyTorch's behaviour). The forms
-// below always evaluate both sides and select, so they vectorize (a conditional multiply is a
-// branch the compiler may not speculate).
+// Activations and their derivatives: idemnet_math.h's element forms (NaN passes through ReLU;
+// PyTorch's derivatives at the kink). ReLU and LeakyReLU evaluate both sides and select, so they
+// vectorize (a conditional multiply is a branch the compiler may not speculate).
 IDEMNET_CLONES void relu_chunk(const float* x, float* y, int64_t s, int64_t e) {
-  for (int64_t i = s; i < e; ++i) y[i] = x[i] < 0.0f ? 0.0f : x[i];
+  for (int64_t i = s; i < e; ++i) y[i] = idemnet_math::relu(x[i]);
 }
 IDEMNET_CLONES void leaky_chunk(const float* x, float slope, float* y, int64_t s, int64_t e) {
-  for (int64_t i = s; i < e; ++i) y[i] = x[i] * (x[i] < 0.0f ? slope : 1.0f);
+  for (int64_t i = s; i < e; ++i) y[i] = idemnet_math::leaky_relu(x[i], slope);
 }
 void tanh_chunk(const float* x, float* y, int64_t s, int64_t e) {
-  for (int64_t i = s; i < e; ++i) y[i] = std::tanh(x[i]);
+  for (int64_t i = s; i < e; ++i) y[i] = idemnet_math::tanh_act(x[i]);
 }
 void sigmoid_chunk(const float* x, float* y, int64_t s, int64_t e) {
-  for (int64_t i = s; i < e; ++i) y[i] = 1.0f / (1.0f + std::exp(-x[i]));
+  for (int64_t i = s; i < e; ++i) y[i] = idemnet_math::sigmoid(x[i]);
 }
 
-// Derivatives follow PyTorch at the kink: ReLU'(0) = 0, LeakyReLU'(0) = slope.
 IDEMNET_CLONES void relu_back(const float* x, const float* dy, float* dx, int64_t s, int64_t e) {
-  for (int64_t i = s; i < e; ++i) dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
+  for (int64_t i = s; i < e; ++i) dx[i] = idemnet_math::relu_grad(x[i], dy[i]);
 }
 IDEMNET_CLONES void leaky_back(const float* x, float slope, const float* dy, float* dx, int64_t s,
                                int64_t e) {
-  for (int64_t i = s; i < e; ++i) dx[i] = dy[i] * (x[i] > 0.0f ? 1.0f : slope);
+  for (int64_t i = s; i < e; ++i) dx[i] = idemnet_math::leaky_relu_grad(x[i], slope, dy[i]);
 }
 IDEMNET_CLONES void tanh_back(const float* y, const float* dy, float* dx, int64_t s, int64_t e) {
-  for (int64_t i = s; i < e; ++i) dx[i] = dy[i] * (1.0f - y[i] * y[i]);
+  for (int64_t i = s; i < e; ++i) dx[i] = idemnet_math::tanh_grad(y[i], dy[i]);
 }
 IDEMNET_CLONES void sigmoid_back(const float* y, const float* dy, float* dx, int64_t s,
                                  int64_t e) {
-  for (int64_t i = s; i < e; ++i) dx[i] = dy[i] * y[i] * (1.0f - y[i]);
+  for (int64_t i = s; i < e; ++i) dx[i] = idemnet_math::sigmoid_grad(y[i], dy[i]);
 }
 
 IDEMNET_CLONES void corrector_chunk(const float* a, const float* b, const float* c, float s,
                                     float* out, int64_t i0, int64_t i1) {
-  for (int64_t i = i0; i < i1; ++i) out[i] = s * (3.0f * a[i] - 2.0f * b[i] - c[i]);
+  for (int64_t i = i0; i < i1; ++i) out[i] = idemnet_math::corrector_element(a[i], b[i], c[i], s);
 }
 
 IDEMNET_CLONES double corrector_loss_chunk(const float* a, const float* b, const float* c, float s,
@@ -81,10 +80,8 @@ IDEMNET_CLONES double corrector_loss_chunk(const float* a, const float* b, const
   double acc = 0.0;
 #pragma omp simd reduction(+ : acc)
   for (int64_t i = i0; i < i1; ++i) {
-    float ai = a[i], ci = c[i];
-    out[i] = s * (3.0f * ai - 2.0f * b[i] - ci);
-    double d = (double)ai - (double)ci;
-    acc += d * d;
+    out[i] = idemnet_math::corrector_element(a[i], b[i], c[i], s);
+    acc += idemnet_math::corrector_sq_diff(a[i], c[i]);
   }
   return acc;
 }
@@ -93,8 +90,8 @@ IDEMNET_CLONES double corrector_loss_chunk(const float* a, const float* b, const
 
 extern "C" {
 
-int idemnet_fill(float* x, int64_t n, float value) {
-  return idemnet::guarded("fill", [&] {
+int idemnet_fill(idemnet_context* ctx, float* x, int64_t n, float value) {
+  return idemnet::with_context(ctx, "fill", [&] {
     IDEMNET_REQUIRE(n >= 0, "fill", "negative size");
     IDEMNET_REQUIRE(n == 0 || x, "fill", "null buffer");
     parallel_for(n, [&](int64_t b, int64_t e) { fill_chunk(x, value, b, e); });
@@ -102,8 +99,8 @@ int idemnet_fill(float* x, int64_t n, float value) {
   });
 }
 
-int idemnet_copy(const float* src, float* dst, int64_t n) {
-  return idemnet::guarded("copy", [&] {
+int idemnet_copy(idemnet_context* ctx, const float* src, float* dst, int64_t n) {
+  return idemnet::with_context(ctx, "copy", [&] {
     IDEMNET_REQUIRE(n >= 0, "copy", "negative size");
     IDEMNET_REQUIRE(n == 0 || (src && dst), "copy", "null buffer");
     if (n > 0 && src != dst) std::memmove(dst, src, (size_t)n * sizeof(float));
@@ -111,8 +108,9 @@ int idemnet_copy(const float* src, float* dst, int64_t n) {
   });
 }
 
-int idemnet_add_bias(const float* x, const float* bias, float* out, int64_t rows, int64_t cols) {
-  return idemnet::guarded("add_bias", [&] {
+int idemnet_add_bias(idemnet_context* ctx, const float* x, const float* bias, float* out,
+                     int64_t rows, int64_t cols) {
+  return idemnet::with_context(ctx, "add_bias", [&] {
     IDEMNET_REQUIRE(rows >= 0 && cols >= 0, "add_bias", "negative size");
     IDEMNET_REQUIRE(rows * cols == 0 || (x && bias && out), "add_bias", "null buffer");
     // Split the rows * cols elements into chunks and give each chunk the rows whose index
@@ -125,8 +123,9 @@ int idemnet_add_bias(const float* x, const float* bias, float* out, int64_t rows
   });
 }
 
-int idemnet_binary(int op, const float* a, const float* b, float* out, int64_t n) {
-  return idemnet::guarded("binary", [&] {
+int idemnet_binary(idemnet_context* ctx, int op, const float* a, const float* b, float* out,
+                   int64_t n) {
+  return idemnet::with_context(ctx, "binary", [&] {
     IDEMNET_REQUIRE(n >= 0, "binary", "negative size");
     IDEMNET_REQUIRE(n == 0 || (a && b && out), "binary", "null buffer");
     switch (op) {
@@ -139,8 +138,8 @@ int idemnet_binary(int op, const float* a, const float* b, float* out, int64_t n
   });
 }
 
-int idemnet_scale(const float* x, float alpha, float* out, int64_t n) {
-  return idemnet::guarded("scale", [&] {
+int idemnet_scale(idemnet_context* ctx, const float* x, float alpha, float* out, int64_t n) {
+  return idemnet::with_context(ctx, "scale", [&] {
     IDEMNET_REQUIRE(n >= 0, "scale", "negative size");
     IDEMNET_REQUIRE(n == 0 || (x && out), "scale", "null buffer");
     parallel_for(n, [&](int64_t s, int64_t e) { scale_chunk(x, alpha, out, s, e); });
@@ -148,8 +147,8 @@ int idemnet_scale(const float* x, float alpha, float* out, int64_t n) {
   });
 }
 
-int idemnet_axpy(float alpha, const float* x, float* y, int64_t n) {
-  return idemnet::guarded("axpy", [&] {
+int idemnet_axpy(idemnet_context* ctx, float alpha, const float* x, float* y, int64_t n) {
+  return idemnet::with_context(ctx, "axpy", [&] {
     IDEMNET_REQUIRE(n >= 0, "axpy", "negative size");
     IDEMNET_REQUIRE(n == 0 || (x && y), "axpy", "null buffer");
     parallel_for(n, [&](int64_t s, int64_t e) { axpy_chunk(alpha, x, y, s, e); });
@@ -157,8 +156,9 @@ int idemnet_axpy(float alpha, const float* x, float* y, int64_t n) {
   });
 }
 
-int idemnet_activation_forward(int act, float param, const float* x, float* y, int64_t n) {
-  return idemnet::guarded("activation_forward", [&] {
+int idemnet_activation_forward(idemnet_context* ctx, int act, float param, const float* x, float* y,
+                               int64_t n) {
+  return idemnet::with_context(ctx, "activation_forward", [&] {
     const char* op = "activation_forward";
     IDEMNET_REQUIRE(n >= 0, op, "negative size");
     IDEMNET_REQUIRE(n == 0 || (x && y), op, "null buffer");
@@ -180,9 +180,9 @@ int idemnet_activation_forward(int act, float param, const float* x, float* y, i
   });
 }
 
-int idemnet_activation_backward(int act, float param, const float* x, const float* y,
-                                const float* dy, float* dx, int64_t n) {
-  return idemnet::guarded("activation_backward", [&] {
+int idemnet_activation_backward(idemnet_context* ctx, int act, float param, const float* x,
+                                const float* y, const float* dy, float* dx, int64_t n) {
+  return idemnet::with_context(ctx, "activation_backward", [&] {
     const char* op = "activation_backward";
     IDEMNET_REQUIRE(n >= 0, op, "negative size");
     IDEMNET_REQUIRE(n == 0 || (dy && dx), op, "null gradient buffer");
@@ -208,9 +208,9 @@ int idemnet_activation_backward(int act, float param, const float* x, const floa
   });
 }
 
-int idemnet_corrector(const float* a, const float* b, const float* c, float s, float* out,
-                      int64_t n, double* sum_sq_diff) {
-  return idemnet::guarded("corrector", [&] {
+int idemnet_corrector(idemnet_context* ctx, const float* a, const float* b, const float* c, float s,
+                      float* out, int64_t n, double* sum_sq_diff) {
+  return idemnet::with_context(ctx, "corrector", [&] {
     IDEMNET_REQUIRE(n >= 0, "corrector", "negative size");
     IDEMNET_REQUIRE(n == 0 || (a && b && c && out), "corrector", "null buffer");
     if (sum_sq_diff == nullptr) {

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.idemnet.experiments.CompareExperiment.Paired;
+import io.idemnet.experiments.CompareResult.RunResult;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -68,26 +68,26 @@ class LocalSweepTest {
     assertTrue(s.err().contains("sweep: 4/4 runs done"), s.err());
     assertTrue(s.out().contains("4 computed now, 0 resumed, 0 failed"), s.out());
 
-    // compare's files, and the sweep's results/ besides.
-    List<String> compareFiles = names(compareDir), sweepFiles = new ArrayList<>(names(sweepDir));
-    assertTrue(sweepFiles.remove("results"));
+    // compare's files (paths/ included), and the sweep's results/ besides.
+    List<String> compareFiles = tree(compareDir), sweepFiles = new ArrayList<>(tree(sweepDir));
+    assertTrue(sweepFiles.removeIf(f -> f.startsWith("results/")));
     assertEquals(compareFiles, sweepFiles);
-    assertTrue(compareFiles.containsAll(List.of("runs.csv", "final.csv", "summary.json", "fig6_error_vs_lr.png",
-        "fig3_pca_lr0.05.png", "trajectory_lr0.5.csv")), compareFiles.toString());
-    assertEquals(SweepTestSupport.withoutColumn(compareDir.resolve("runs.csv"), "seconds"),
-        SweepTestSupport.withoutColumn(sweepDir.resolve("runs.csv"), "seconds"));
-    assertEquals(SweepTestSupport.withoutColumn(compareDir.resolve("final.csv"), "mean_seconds_per_epoch"),
-        SweepTestSupport.withoutColumn(sweepDir.resolve("final.csv"), "mean_seconds_per_epoch"));
-    for (String csv : List.of("trajectory_lr0.05.csv", "surface_lr0.05.csv", "trajectory_lr0.5.csv", "surface_lr0.5.csv")) {
-      assertEquals(Files.readString(compareDir.resolve(csv)), Files.readString(sweepDir.resolve(csv)), csv);
+    assertTrue(compareFiles.containsAll(List.of("runs.csv", "final.csv", "summary.csv", "best.csv", "curves.csv",
+        "pca.csv", "trajectory.csv", "surface.csv", "settings.txt", "paths/MB_lr0.05_run0.f32")), compareFiles.toString());
+    for (String f : compareFiles) {
+      if (f.endsWith(".png") || f.equals("final.csv") || f.equals("summary.csv")) continue;
+      assertTrue(java.util.Arrays.equals(Files.readAllBytes(compareDir.resolve(f)), Files.readAllBytes(sweepDir.resolve(f))),
+          f + " the same");
     }
-    String timingsMasked = "\"mean_seconds_per_epoch\": [^}]*";
-    assertEquals(Files.readString(compareDir.resolve("summary.json")).replaceAll(timingsMasked, ""),
-        Files.readString(sweepDir.resolve("summary.json")).replaceAll(timingsMasked, ""));
+    assertEquals(SweepTestSupport.withoutColumns(compareDir.resolve("final.csv"), "seconds_per_epoch"),
+        SweepTestSupport.withoutColumns(sweepDir.resolve("final.csv"), "seconds_per_epoch"));
+    assertEquals(SweepTestSupport.withoutColumns(compareDir.resolve("summary.csv"), "seconds_per_epoch", "seconds_per_epoch_ci98"),
+        SweepTestSupport.withoutColumns(sweepDir.resolve("summary.csv"), "seconds_per_epoch", "seconds_per_epoch_ci98"));
 
     // The CSVs round to 6 digits; the saved results are the doubles themselves: equal to compare's loop bit for bit.
     SweepGroup g = SweepTestSupport.group(sweepDir, new float[] {0.05f, 0.5f}, 2, 3, 2);
-    List<Paired> reference = SweepTestSupport.compareReference(g), saved = SweepTestSupport.savedPairs(sweepDir.resolve("results"), g);
+    List<RunResult[]> reference = SweepTestSupport.compareReference(g, dir.resolve("reference-paths"));
+    List<SweepPair> saved = SweepTestSupport.savedPairs(sweepDir.resolve("results"), g);
     for (int i = 0; i < reference.size(); i++) SweepTestSupport.assertSamePair(reference.get(i), saved.get(i), g.pairs().get(i).label());
   }
 
@@ -131,7 +131,8 @@ class LocalSweepTest {
       assertTrue(java.util.Arrays.equals(e.getValue(), Files.readAllBytes(p)), e.getKey() + " untouched");
       assertEquals(times.get(e.getKey()), Files.getLastModifiedTime(p), e.getKey() + " not rewritten");
     }
-    List<Paired> reference = SweepTestSupport.compareReference(g), saved = SweepTestSupport.savedPairs(results, g);
+    List<RunResult[]> reference = SweepTestSupport.compareReference(g, dir.resolve("reference-paths"));
+    List<SweepPair> saved = SweepTestSupport.savedPairs(results, g);
     for (int i = 0; i < reference.size(); i++) SweepTestSupport.assertSamePair(reference.get(i), saved.get(i), g.pairs().get(i).label());
   }
 
@@ -192,7 +193,8 @@ class LocalSweepTest {
     assertEquals(16, rows.size());
     assertTrue(rows.values().stream().allMatch(c -> c == 1), rows.toString());
     SweepGroup g = SweepTestSupport.group(out, new float[] {0.05f}, 8, 60, 20, false);
-    List<Paired> reference = SweepTestSupport.compareReference(g), all = SweepTestSupport.savedPairs(results, g);
+    List<RunResult[]> reference = SweepTestSupport.compareReference(g, null);
+    List<SweepPair> all = SweepTestSupport.savedPairs(results, g);
     for (int i = 0; i < reference.size(); i++) SweepTestSupport.assertSamePair(reference.get(i), all.get(i), g.pairs().get(i).label());
   }
 
@@ -226,7 +228,12 @@ class LocalSweepTest {
     }
   }
 
-  private static List<String> names(Path dir) {
-    return list(dir).stream().map(p -> p.getFileName().toString()).toList();
+  /** Every file under dir, as relative paths, sorted. */
+  private static List<String> tree(Path dir) {
+    try (Stream<Path> files = Files.walk(dir)) {
+      return files.filter(Files::isRegularFile).map(p -> dir.relativize(p).toString()).sorted().toList();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 }

@@ -1,13 +1,12 @@
 package io.idemnet.sweep;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.idemnet.backend.cpu.CpuBackend;
-import io.idemnet.experiments.CompareExperiment;
-import io.idemnet.experiments.CompareExperiment.Paired;
+import io.idemnet.experiments.CompareResult.RunResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -22,8 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Result files, run identities and the small pieces of the driver; no Spark job here. */
 class PairedRunFileTest {
-  private static Paired pair(SweepRun r) {
-    return new CompareExperiment(new CpuBackend(), r.group().config()).runPair(r.lrIndex(), r.run());
+  private static SweepPair pair(SweepRun r) {
+    return PairRunner.COMPARE.run(r, 1);
   }
 
   @Test
@@ -31,13 +30,15 @@ class PairedRunFileTest {
     SweepGroup g = SweepTestSupport.group(dir, new float[] {0.05f, 0.5f}, 2, 2, 2);
     SweepRun withTrajectory = g.pairs().get(0), without = g.pairs().get(1);
     for (SweepRun r : List.of(withTrajectory, without)) {
-      Paired p = pair(r);
-      assertEquals(r.run() == 0, p.trajectory() != null);
+      SweepPair p = pair(r);
+      assertEquals(r.run() == 0 ? Set.of("MB_lr0.05_run0.f32", "OB_lr0.05_run0.f32") : Set.of(), p.paths().keySet(),
+          "run 0 keeps its parameter paths for the PCA figure");
       Path file = dir.resolve("results").resolve(r.fileName());
       PairedRunFile.write(file, PairedRunFile.encode(r.canonical(), p));
-      Paired back = PairedRunFile.read(file, r.canonical(), why -> {}).orElseThrow();
-      SweepTestSupport.assertSamePair(p, back, r.label());
-      assertEquals(p.mb().secondsPerEpoch()[1], back.mb().secondsPerEpoch()[1], "timings kept too");
+      SweepPair back = PairedRunFile.read(file, r.canonical(), why -> {}).orElseThrow();
+      SweepTestSupport.assertSamePair(new RunResult[] {p.mb(), p.ob()}, back, r.label());
+      assertEquals(p.mb().secondsPerEpoch(), back.mb().secondsPerEpoch(), "timings kept too");
+      for (String name : p.paths().keySet()) assertArrayEquals(p.paths().get(name), back.paths().get(name), name);
     }
     try (Stream<Path> files = Files.list(dir.resolve("results"))) {
       assertEquals(2, files.count(), "no temporary files left behind");
@@ -79,21 +80,20 @@ class PairedRunFileTest {
     assertEquals(6, canonicals.size());
     SweepRun first = g.pairs().get(0);
     assertEquals("4x6x4-lr0.05-run0-", first.fileName().substring(0, 18));
-    assertTrue(first.canonical().contains("init_seed=3 ") && first.canonical().contains("trajectory=true pca_grid=3"),
+    assertTrue(first.canonical().contains(" run=0 seed=3 ") && first.canonical().contains("parameter_paths=true"),
         first.canonical());
 
     // The output folder and the group's name are not part of a run's identity; the settings are.
     SweepGroup moved = new SweepGroup("other", "custom", new int[] {4, 6, 4}, 0.2f, new float[] {0.05f, 0.5f}, 3, 2, 2, 64,
-        "normal", 3, 64, true, true, 3, "cpu", dir.resolve("elsewhere").toString());
+        "normal", 3, 64, 1, true, true, 3, 0.5, "cpu", dir.resolve("elsewhere").toString());
     assertEquals(first.fileName(), moved.pairs().get(0).fileName());
     SweepGroup moreEpochs = new SweepGroup("4x6x4", "custom", new int[] {4, 6, 4}, 0.2f, new float[] {0.05f, 0.5f}, 3, 3, 2,
-        64, "normal", 3, 64, true, true, 3, "cpu", dir.toString());
+        64, "normal", 3, 64, 1, true, true, 3, 0.5, "cpu", dir.toString());
     assertNotEquals(first.fileName(), moreEpochs.pairs().get(0).fileName());
-    // A different run count shifts the seeds of the second learning rate (seed + 1000 (l runs + r)).
-    SweepGroup fourRuns = SweepTestSupport.group(dir, new float[] {0.05f, 0.5f}, 4, 2, 2);
-    assertEquals(first.canonical(), fourRuns.pairs().get(0).canonical());
-    assertNotEquals(g.pairs().get(3).canonical(), fourRuns.pairs().get(4).canonical());
-    assertTrue(g.pairs().get(3).canonical().contains("init_seed=3003 "), g.pairs().get(3).canonical());
+    // A pair's seeds follow from (seed, run) alone: more runs or another learning-rate list leave it the same run.
+    SweepGroup fourRuns = SweepTestSupport.group(dir, new float[] {0.5f}, 4, 2, 2);
+    assertEquals(g.pairs().get(3).canonical(), fourRuns.pairs().get(0).canonical(), "lr 0.5 run 0 in both");
+    assertEquals(g.pairs().get(3).fileName(), fourRuns.pairs().get(0).fileName());
   }
 
   @Test

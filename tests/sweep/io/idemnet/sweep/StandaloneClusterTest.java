@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.idemnet.experiments.CompareExperiment.Paired;
 import io.idemnet.experiments.CompareOutputs;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -165,9 +164,14 @@ class StandaloneClusterTest {
       try (Stream<Path> files = Files.list(results)) {
         assertEquals(6, files.count(), "6 result files and nothing else");
       }
-      List<Paired> saved = SweepTestSupport.savedPairs(results, g), reference = SweepTestSupport.compareReference(g);
+      List<SweepPair> saved = SweepTestSupport.savedPairs(results, g);
+      List<io.idemnet.experiments.CompareResult.RunResult[]> reference = SweepTestSupport.compareReference(g, null);
       for (int i = 0; i < saved.size(); i++) SweepTestSupport.assertSamePair(reference.get(i), saved.get(i), g.pairs().get(i).label());
-      CompareOutputs.write(CompareOutputs.merge(g.config(), SparkSweep.load(results, g.pairs()), false));
+      List<io.idemnet.experiments.CompareResult.RunResult[]> pairs = new ArrayList<>();
+      for (SweepPair p : SparkSweep.load(results, g.pairs())) pairs.add(new io.idemnet.experiments.CompareResult.RunResult[] {p.mb(), p.ob()});
+      try (io.idemnet.backend.Backend cpu = new io.idemnet.backend.cpu.CpuBackend()) {
+        CompareOutputs.writeAll(cpu, g.config(), pairs, false);
+      }
       Map<String, Integer> rows = SweepTestSupport.finalRowCounts(dir.resolve("out").resolve("final.csv"));
       assertEquals(12, rows.size(), rows.toString());
       assertTrue(rows.values().stream().allMatch(c -> c == 1), rows.toString());

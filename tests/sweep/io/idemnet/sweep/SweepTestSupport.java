@@ -3,13 +3,12 @@ package io.idemnet.sweep;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.idemnet.backend.cpu.CpuBackend;
 import io.idemnet.experiments.CompareExperiment;
-import io.idemnet.experiments.CompareExperiment.Paired;
 import io.idemnet.experiments.CompareResult;
 import io.idemnet.experiments.CompareResult.RunResult;
-import io.idemnet.experiments.CompareResult.Trajectory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,6 +16,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.BooleanSupplier;
 import org.apache.spark.SparkConf;
 
@@ -30,8 +30,8 @@ final class SweepTestSupport {
   }
 
   static SweepGroup group(Path out, float[] lrs, int runs, int epochs, int steps, boolean pca) {
-    return new SweepGroup("4x6x4", "custom", new int[] {4, 6, 4}, 0.2f, lrs, runs, epochs, steps, 64, "normal", 3, 64, true,
-        pca, 3, "cpu", out.toString());
+    return new SweepGroup("4x6x4", "custom", new int[] {4, 6, 4}, 0.2f, lrs, runs, epochs, steps, 64, "normal", 3, 64, 1,
+        true, pca, 3, 0.5, "cpu", out.toString());
   }
 
   /** Local mode on loopback, without the web UI. */
@@ -43,56 +43,44 @@ final class SweepTestSupport {
   /**
    * compare's own loop ({@link CompareExperiment#run}) over the group, on one native thread as the
    * sweep's tasks run with spark.task.cpus = 1: the reference that sweep results must equal bit
-   * for bit. As pairs, in compare's order.
+   * for bit. As {MB, OB} pairs in compare's order; run 0's parameter paths go to {@code pathsDir}.
    */
-  static List<Paired> compareReference(SweepGroup g) {
+  static List<RunResult[]> compareReference(SweepGroup g, Path pathsDir) {
     CpuBackend cpu = new CpuBackend();
     cpu.setNumThreads(1);
-    CompareResult r = new CompareExperiment(cpu, g.config()).run(CompareExperiment.quiet(), () -> false);
-    List<Paired> out = new ArrayList<>();
-    int t = 0;
-    for (int i = 0; i < r.runs().size(); i += 2) {
-      RunResult mb = r.runs().get(i), ob = r.runs().get(i + 1);
-      Trajectory tr = g.pca() && mb.run() == 0 ? r.trajectories().get(t++) : null;
-      out.add(new Paired(mb, ob, tr));
-    }
+    CompareResult r = new CompareExperiment(cpu, g.config()).run(CompareExperiment.quiet(), () -> false, Set.of(), pathsDir);
+    List<RunResult[]> out = new ArrayList<>();
+    for (int i = 0; i < r.runs().size(); i += 2) out.add(new RunResult[] {r.runs().get(i), r.runs().get(i + 1)});
     return out;
   }
 
   /** Every number of a pair except the timings, exactly (assertArrayEquals on doubles compares bits, no tolerance). */
-  static void assertSamePair(Paired expected, Paired actual, String what) {
-    assertSameRun(expected.mb(), actual.mb(), what + " MB");
-    assertSameRun(expected.ob(), actual.ob(), what + " OB");
-    assertEquals(expected.trajectory() == null, actual.trajectory() == null, what + " trajectory");
-    if (expected.trajectory() != null) {
-      Trajectory a = expected.trajectory(), b = actual.trajectory();
-      assertEquals(a.learningRate(), b.learningRate());
-      assertArrayEquals(a.mb(), b.mb(), what);
-      assertArrayEquals(a.ob(), b.ob(), what);
-      assertArrayEquals(a.gridX(), b.gridX(), what);
-      assertArrayEquals(a.gridY(), b.gridY(), what);
-      assertArrayEquals(a.surface(), b.surface(), what);
-      assertArrayEquals(a.explainedVariance(), b.explainedVariance(), what);
-    }
+  static void assertSamePair(RunResult[] expected, SweepPair actual, String what) {
+    assertSameRun(expected[0], actual.mb(), what + " MB");
+    assertSameRun(expected[1], actual.ob(), what + " OB");
   }
 
   private static void assertSameRun(RunResult a, RunResult b, String what) {
     assertEquals(a.algorithm(), b.algorithm(), what);
     assertEquals(a.learningRate(), b.learningRate(), what);
     assertEquals(a.run(), b.run(), what);
-    assertArrayEquals(a.errorPerEpoch(), b.errorPerEpoch(), what);
+    assertArrayEquals(a.epochs(), b.epochs(), what);
+    assertArrayEquals(a.error(), b.error(), what);
     assertArrayEquals(a.gradNormMb(), b.gradNormMb(), what);
     assertArrayEquals(a.gradNormOb(), b.gradNormOb(), what);
     assertArrayEquals(a.cosAlong(), b.cosAlong(), what);
     assertArrayEquals(a.cosSeparate(), b.cosSeparate(), what);
     assertEquals(a.fIdentityFrobenius(), b.fIdentityFrobenius(), what);
     assertEquals(a.fIdentityTrace(), b.fIdentityTrace(), what);
-    assertEquals(a.errorPerEpoch().length, b.secondsPerEpoch().length, what + " timings recorded");
+    assertEquals(a.fIdentityRowSpread(), b.fIdentityRowSpread(), what);
+    assertEquals(a.outputSpread(), b.outputSpread(), what);
+    assertEquals(a.imageJacobian(), b.imageJacobian(), what);
+    assertTrue(b.secondsPerEpoch() > 0, what + " timing recorded");
   }
 
   /** The sweep's saved results of a group, in compare's order; fails if any is missing or invalid. */
-  static List<Paired> savedPairs(Path resultsDir, SweepGroup g) throws Exception {
-    List<Paired> out = new ArrayList<>();
+  static List<SweepPair> savedPairs(Path resultsDir, SweepGroup g) throws Exception {
+    List<SweepPair> out = new ArrayList<>();
     for (SweepRun r : g.pairs()) {
       out.add(PairedRunFile.decode(Files.readAllBytes(resultsDir.resolve(r.fileName())), r.canonical()));
     }
@@ -111,15 +99,20 @@ final class SweepTestSupport {
     return counts;
   }
 
-  /** The CSV's lines without the named column (timings, which differ from run to run). */
-  static List<String> withoutColumn(Path csv, String name) throws Exception {
+  /** The CSV's lines without the named columns (timings, which differ from run to run). */
+  static List<String> withoutColumns(Path csv, String... names) throws Exception {
     List<String> lines = Files.readAllLines(csv);
-    int column = List.of(lines.get(0).split(",")).indexOf(name);
-    assertNotEquals(-1, column, name + " in " + csv);
+    List<String> header = List.of(lines.get(0).split(","));
+    List<Integer> drop = new ArrayList<>();
+    for (String n : names) {
+      assertNotEquals(-1, header.indexOf(n), n + " in " + csv);
+      drop.add(header.indexOf(n));
+    }
     return lines.stream().map(line -> {
-      List<String> cells = new ArrayList<>(List.of(line.split(",", -1)));
-      cells.remove(column);
-      return String.join(",", cells);
+      String[] cells = line.split(",", -1);
+      List<String> kept = new ArrayList<>();
+      for (int i = 0; i < cells.length; i++) if (!drop.contains(i)) kept.add(cells[i]);
+      return String.join(",", kept);
     }).toList();
   }
 

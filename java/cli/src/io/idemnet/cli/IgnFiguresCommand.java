@@ -1,7 +1,6 @@
 package io.idemnet.cli;
 
 import io.idemnet.backend.Backend;
-import io.idemnet.backend.Backends;
 import io.idemnet.data.Dataset;
 import io.idemnet.ign.IgnExperiment;
 import io.idemnet.ign.IgnFigures;
@@ -16,6 +15,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -23,8 +23,8 @@ import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "ign-figures", mixinStandardHelpOptions = true,
     description = "Load an 'idemnet ign' checkpoint and write the interpolation figure (x_alpha, f, f(f), and the "
-        + "encoder-latent interpolation) and the out-of-distribution figures (Gaussian noise 0.15, greyscale, blur: "
-        + "x, degraded, f, f(f)) for real images of the data set.")
+        + "encoder-latent interpolation) and the out-of-distribution figures (Appendix F's noise, greyscale and "
+        + "21-wide blur ratio: x, degraded, f, f(f)) for real images of the data set.")
 final class IgnFiguresCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
@@ -45,7 +45,7 @@ final class IgnFiguresCommand implements Callable<Integer> {
   @Option(names = "--max-images", defaultValue = "0", description = "load the first N images only (0: all)")
   int maxImages;
 
-  @Option(names = "--net", description = "mnist or celeba64 (default: the checkpoint's)")
+  @Option(names = "--net", description = "mnist, paper or celeba64 (default: the checkpoint's)")
   String net;
 
   @Option(names = "--width", description = "channel-count multiplier (default: the checkpoint's)")
@@ -63,24 +63,23 @@ final class IgnFiguresCommand implements Callable<Integer> {
   @Option(names = "--steps", defaultValue = "8", description = "interpolation steps, alpha = 0..1 (default: ${DEFAULT-VALUE})")
   int steps;
 
-  @Option(names = "--blur-sigma", description = "blur standard deviation in pixels (default: max(1, side/32))")
-  Double blurSigma;
-
   @Option(names = "--seed", defaultValue = "1", description = "picks the images and draws the noise (default: ${DEFAULT-VALUE})")
   long seed;
 
   @Option(names = "--out", description = "output folder (default: the checkpoint's folder)")
   Path out;
 
+  @Mixin BackendOptions backendOptions;
+
   @Override
   public Integer call() throws IOException {
     CommandLine cl = spec.commandLine();
     if (!Files.isRegularFile(checkpoint)) throw new ParameterException(cl, "no checkpoint at " + checkpoint);
     IgnNetworks.Net n = net == null ? null : IgnCommand.parseNet(cl, net);
-    if (count < 1 || pairs < 1 || steps < 2 || (blurSigma != null && !(blurSigma > 0)) || maxImages < 0) {
-      throw new ParameterException(cl, "need --count >= 1, --pairs >= 1, --steps >= 2, --blur-sigma > 0 and --max-images >= 0");
+    if (count < 1 || pairs < 1 || steps < 2 || maxImages < 0) {
+      throw new ParameterException(cl, "need --count >= 1, --pairs >= 1, --steps >= 2 and --max-images >= 0");
     }
-    Backend be = Backends.named("auto");
+    Backend be = backendOptions.open(cl);
     Path dir = out != null ? out : checkpoint.toAbsolutePath().getParent();
     try (IgnExperiment.Trained t = IgnExperiment.loadNetwork(be, checkpoint, n, width, channels)) {
       Dataset d = IgnCommand.loadData(cl, data, dataDir, grayscale, maxImages, t.net().imageSize());
@@ -89,8 +88,7 @@ final class IgnFiguresCommand implements Callable<Integer> {
         throw new IllegalArgumentException("the checkpoint's network takes " + t.channels() + "-channel images; the data has "
             + d.channels() + (d.channels() == 3 ? " (try --grayscale)" : ""));
       }
-      IgnFigures.Options o = new IgnFigures.Options(count, pairs, steps, seed,
-          blurSigma != null ? blurSigma : IgnFigures.defaultBlurSigma(d.height()));
+      IgnFigures.Options o = new IgnFigures.Options(count, pairs, steps, seed);
       // The samples use the checkpoint's training noise (FFT statistics from the first images, as in training by default).
       boolean fft = "fft".equals(io.idemnet.io.SafeTensors.readMetadata(checkpoint).get("noise"));
       IgnNoise noise = fft ? new FrequencyNoise(be, FrequencyNoise.Statistics.of(d, IgnExperiment.DEFAULT_FFT_IMAGES))

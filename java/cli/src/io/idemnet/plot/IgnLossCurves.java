@@ -8,8 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The loss curves of an IGN run: reads {@code losses.csv} (epoch,step,rec_l1,idem_l1,tight_l1)
- * and plots the three terms over the training steps (log y), each as the running mean over the
+ * The loss curves of an IGN run: reads {@code losses.csv} (epoch,step,rec_l1,idem_l1,tight_l1,
+ * optionally followed by idem_mse,tight_mse) and plots the L1 columns the three terms over the training steps (log y), each as the running mean over the
  * last {@code window} steps so that the trend is visible through the per-batch noise.
  */
 public final class IgnLossCurves {
@@ -23,7 +23,7 @@ public final class IgnLossCurves {
       String line = lines.get(i).trim();
       if (line.isEmpty()) continue;
       String[] f = line.split(",");
-      if (f.length != 5) throw new IOException(csv + " line " + (i + 1) + ": expected 5 fields, got " + f.length);
+      if (f.length != 5 && f.length != 7) throw new IOException(csv + " line " + (i + 1) + ": expected 5 or 7 fields, got " + f.length);
       try {
         rows.add(new double[] {Double.parseDouble(f[2]), Double.parseDouble(f[3]), Double.parseDouble(f[4])});
       } catch (NumberFormatException e) {
@@ -35,12 +35,25 @@ public final class IgnLossCurves {
     List<Series> series = new ArrayList<>();
     for (int term = 0; term < 3; term++) {
       double[] x = new double[rows.size()], y = new double[rows.size()];
+      // Running mean over the finite values in the window: a skipped step's NaN leaves a gap of one
+      // value, not a NaN that would run on through every later mean.
       double sum = 0;
+      int finite = 0;
       for (int k = 0; k < rows.size(); k++) {
-        sum += rows.get(k)[term];
-        if (k >= window) sum -= rows.get(k - window)[term];
+        double in = rows.get(k)[term];
+        if (Double.isFinite(in)) {
+          sum += in;
+          finite++;
+        }
+        if (k >= window) {
+          double out = rows.get(k - window)[term];
+          if (Double.isFinite(out)) {
+            sum -= out;
+            finite--;
+          }
+        }
         x[k] = k + 1;
-        y[k] = sum / Math.min(k + 1, window);
+        y[k] = finite == 0 ? Double.NaN : sum / finite;
       }
       series.add(new Series(names[term], x, y, Style.SOLID));
     }

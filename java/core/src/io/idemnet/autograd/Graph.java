@@ -25,24 +25,30 @@ public final class Graph implements AutoCloseable {
   private final Backend backend;
   private final Workspace workspace;
   private final List<Node> tape = new ArrayList<>();
+  private boolean closed;
   private int noGradDepth;
   private int detachDepth;
 
+  /** A graph whose tape and workspace live on {@code backend}. */
   public Graph(Backend backend) {
     this.backend = backend;
     this.workspace = new Workspace(backend);
   }
 
+  /** The backend every value of this graph lives on. */
   public Backend backend() {
     return backend;
   }
 
+  /** The buffers reused from step to step (see {@link #reset()}). */
   public Workspace workspace() {
+    checkOpen("workspace");
     return workspace;
   }
 
   /** Starts a new step: forgets the tape and recycles the workspace. */
   public void reset() {
+    checkOpen("reset");
     tape.clear();
     workspace.rewind();
   }
@@ -52,18 +58,21 @@ public final class Graph implements AutoCloseable {
     return tape.size();
   }
 
+  /** Whether operations are recorded now (false inside a {@link #noGrad()} scope). */
   public boolean isRecording() {
     return noGradDepth == 0;
   }
 
   /** A scope in which nothing is recorded: {@code try (var s = graph.noGrad()) { ... }}. */
   public Scope noGrad() {
+    checkOpen("noGrad");
     noGradDepth++;
     return () -> noGradDepth--;
   }
 
   /** A scope in which parameters act as constants (gradients still flow to inputs). */
   public Scope detachParameters() {
+    checkOpen("detachParameters");
     detachDepth++;
     return () -> detachDepth--;
   }
@@ -78,18 +87,21 @@ public final class Graph implements AutoCloseable {
 
   /** A value that needs no gradient (data). The graph does not take ownership. */
   public Var constant(Tensor t) {
+    checkOpen("constant");
     checkBackend(t);
     return new Var(t, false, null);
   }
 
   /** A leaf whose gradient is wanted (e.g. for a gradient check): backward allocates its grad. */
   public Var leaf(Tensor t) {
+    checkOpen("leaf");
     checkBackend(t);
     return new Var(t, true, null);
   }
 
   /** A parameter: gradients accumulate into {@link Parameter#grad()} unless parameters are detached. */
   public Var param(Parameter p) {
+    checkOpen("param");
     checkBackend(p.value());
     return detachDepth > 0 ? new Var(p.value(), false, null) : new Var(p.value(), true, p.grad());
   }
@@ -121,6 +133,7 @@ public final class Graph implements AutoCloseable {
 
   /** y = x W^T + b for x [N, in], W [out, in], b [out] (or null): PyTorch's Linear. */
   public Var linear(Var x, Var w, Var b) {
+    checkOpen("linear");
     if (x.value.rank() != 2 || w.value.rank() != 2 || x.dim(1) != w.dim(1)) {
       throw new IllegalArgumentException("linear: need x [N, in] and W [out, in], got x " + Arrays.toString(x.shape())
           + ", W " + Arrays.toString(w.shape()));
@@ -134,6 +147,7 @@ public final class Graph implements AutoCloseable {
 
   /** y = act(x). */
   public Var activation(Activation act, Var x) {
+    checkOpen("activation");
     Tensor y = workspace.take(x.shape());
     backend.activation(act, x.value, y);
     boolean rec = records(x);
@@ -142,6 +156,7 @@ public final class Graph implements AutoCloseable {
 
   /** a + b (same shapes). */
   public Var add(Var a, Var b) {
+    checkOpen("add");
     Tensor y = workspace.take(a.shape());
     backend.add(a.value, b.value, y);
     boolean rec = records(a, b);
@@ -150,6 +165,7 @@ public final class Graph implements AutoCloseable {
 
   /** a - b (same shapes). */
   public Var sub(Var a, Var b) {
+    checkOpen("sub");
     Tensor y = workspace.take(a.shape());
     backend.sub(a.value, b.value, y);
     boolean rec = records(a, b);
@@ -158,6 +174,7 @@ public final class Graph implements AutoCloseable {
 
   /** mean((a - b)^2) over all elements, as a [1] tensor. */
   public Var mseLoss(Var a, Var b) {
+    checkOpen("mseLoss");
     Tensor diff = workspace.take(a.shape());
     backend.sub(a.value, b.value, diff);
     double loss = backend.sumOfSquares(diff) / Math.max(1, diff.numel());
@@ -172,6 +189,7 @@ public final class Graph implements AutoCloseable {
    * tensor. Computed on the host (N x classes values), which is cheap next to the layers before it.
    */
   public Var crossEntropy(Var logits, int[] labels) {
+    checkOpen("crossEntropy");
     if (logits.value.rank() != 2 || logits.dim(0) != labels.length) {
       throw new IllegalArgumentException("crossEntropy: need logits [N, classes] and N labels, got "
           + Arrays.toString(logits.shape()) + " and " + labels.length + " labels");
@@ -208,6 +226,7 @@ public final class Graph implements AutoCloseable {
    * [N, O, (H + 2 padH - kh) / strideH + 1, (W + 2 padW - kw) / strideW + 1].
    */
   public Var conv2d(Var x, Var w, Var b, ConvSpec spec) {
+    checkOpen("conv2d");
     requireRank4("conv2d", x, w);
     Tensor y = workspace.take(x.dim(0), w.dim(0), Math.max(0, spec.convOutH(x.dim(2), w.dim(2))),
         Math.max(0, spec.convOutW(x.dim(3), w.dim(3))));
@@ -218,9 +237,10 @@ public final class Graph implements AutoCloseable {
 
   /**
    * PyTorch's conv_transpose2d: x [N, Cin, H, W], w [Cin, Cout, kh, kw], b [Cout] (or null) give
-   * [N, Cout, (H - 1) strideH - 2 padH + kh + outputPaddingH, likewise W], 0 <= outputPadding < stride.
+   * [N, Cout, (H - 1) strideH - 2 padH + kh + outputPaddingH, likewise W], 0 &lt;= outputPadding &lt; stride.
    */
   public Var convTranspose2d(Var x, Var w, Var b, ConvSpec spec, int outputPaddingH, int outputPaddingW) {
+    checkOpen("convTranspose2d");
     requireRank4("convTranspose2d", x, w);
     Tensor y = workspace.take(x.dim(0), w.dim(1), Math.max(0, spec.transposedOutH(x.dim(2), w.dim(2), outputPaddingH)),
         Math.max(0, spec.transposedOutW(x.dim(3), w.dim(3), outputPaddingW)));
@@ -244,6 +264,7 @@ public final class Graph implements AutoCloseable {
    */
   public Var batchNorm2d(Var x, Var gamma, Var beta, Tensor runningMean, Tensor runningVar, boolean training,
       float momentum, float eps) {
+    checkOpen("batchNorm2d");
     boolean rec = records(x, gamma, beta);
     Tensor y = workspace.take(x.shape());
     int c = x.value.rank() >= 2 ? x.dim(1) : 1;
@@ -258,6 +279,7 @@ public final class Graph implements AutoCloseable {
    * The backward pass recomputes the same mask from (seed, p). Callers pass a fresh seed per call.
    */
   public Var dropout(Var x, float p, long seed) {
+    checkOpen("dropout");
     Tensor y = workspace.take(x.shape());
     backend.dropout(x.value, p, seed, y);
     boolean rec = records(x);
@@ -266,6 +288,7 @@ public final class Graph implements AutoCloseable {
 
   /** The same elements in a new shape (a copy); one dimension may be -1 (inferred). */
   public Var reshape(Var x, int... shape) {
+    checkOpen("reshape");
     int[] target = shape.clone();
     int infer = -1;
     long known = 1;
@@ -298,6 +321,7 @@ public final class Graph implements AutoCloseable {
 
   /** [N, d1, d2, ...] -> [N, d1 * d2 * ...] (PyTorch's Flatten with its defaults). */
   public Var flatten(Var x) {
+    checkOpen("flatten");
     if (x.value.rank() < 1) throw new IllegalArgumentException("flatten: needs at least one dimension");
     long rest = 1;
     for (int i = 1; i < x.value.rank(); i++) rest *= x.dim(i);
@@ -306,6 +330,7 @@ public final class Graph implements AutoCloseable {
 
   /** Runs a custom function and records it with its hand-written backward. */
   public Var apply(CustomFunction fn, Var... inputs) {
+    checkOpen("apply");
     Tensor[] values = new Tensor[inputs.length];
     for (int i = 0; i < inputs.length; i++) values[i] = inputs[i].value;
     Tensor out;
@@ -320,6 +345,7 @@ public final class Graph implements AutoCloseable {
 
   /** Backpropagates from a scalar ([1]-shaped) output with dL/dL = 1. */
   public void backward(Var loss) {
+    checkOpen("backward");
     if (loss.value.numel() != 1) {
       throw new IllegalArgumentException("backward(loss) needs a one-element output, got " + Arrays.toString(loss.shape())
           + "; use backward(output, gradient)");
@@ -331,11 +357,13 @@ public final class Graph implements AutoCloseable {
 
   /** Backpropagates dL/d(output) = {@code gradient} (which is read, not kept). */
   public void backward(Var output, Tensor gradient) {
+    checkOpen("backward");
     backward(List.of(output), List.of(gradient));
   }
 
   /** Backpropagates several seeds at once (their contributions add up). */
   public void backward(List<Var> outputs, List<Tensor> gradients) {
+    checkOpen("backward");
     if (outputs.size() != gradients.size()) throw new IllegalArgumentException("backward: outputs and gradients differ in number");
     for (int i = 0; i < outputs.size(); i++) {
       Var v = outputs.get(i);
@@ -625,9 +653,20 @@ public final class Graph implements AutoCloseable {
     }
   }
 
+  /** Frees the workspace; any later use of the graph is refused. Idempotent. */
   @Override
   public void close() {
+    closed = true;
     tape.clear();
     workspace.close();
+  }
+
+  /** Whether {@link #close()} was called. */
+  public boolean isClosed() {
+    return closed;
+  }
+
+  private void checkOpen(String op) {
+    if (closed) throw new IllegalStateException("Graph." + op + ": the graph is closed");
   }
 }

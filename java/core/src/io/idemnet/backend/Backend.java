@@ -3,7 +3,9 @@ package io.idemnet.backend;
 import io.idemnet.tensor.Shape;
 import io.idemnet.tensor.Storage;
 import io.idemnet.tensor.Tensor;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * A place where tensors live and kernels run: {@code reference} (plain Java, the oracle),
@@ -12,16 +14,52 @@ import java.util.Arrays;
  * <p>Every public operation here validates its arguments (backend, open tensors, shapes) in Java
  * and then calls the backend's kernel; a bad call is an {@link IllegalArgumentException} or
  * {@link IllegalStateException} naming the operation and the shapes, never a crash. Tensors are
- * contiguous row-major float32. Outputs may alias inputs for the elementwise operations.
+ * contiguous row-major float32.
+ *
+ * <p>Aliasing (passing the same tensor twice): an output may be one of the inputs only where the
+ * kernel reads each element before writing it at the same place: the elementwise operations
+ * (add, sub, mul, scale, axpy, addBias, activation and its backward, dropout and its backward),
+ * batchNorm2d's y = x, batchNorm2dBackward's dx = dy or x, an optimizer's gradient that is also
+ * its weight or state, and copy onto itself (nothing to do). Everywhere else (gemm, sumRows, the
+ * corrector, convolutions, two outputs of one call) aliasing is refused with an
+ * {@link IllegalArgumentException} by this class, so every backend behaves the same.
  *
  * <p>NaN policy: nothing checks for NaN; NaN and Inf propagate through every operation as IEEE
  * arithmetic says (see {@link Activation} for the activations). Use {@link #isFinite(Tensor)} to
  * detect them where a caller wants a clear error.
  */
-public abstract class Backend {
+public abstract class Backend implements AutoCloseable {
+  private volatile boolean closed;
 
-  /** Short lower-case name: "reference", "cpu". */
+  /** Short lower-case name: "reference", "cpu", "cuda". */
   public abstract String name();
+
+  /**
+   * Releases what this backend holds (for cuda: its context, stream and all device memory, open
+   * tensors included). Afterwards every operation of this backend throws
+   * {@link IllegalStateException}. Idempotent. The process-wide {@link Backends#get()} backend may
+   * be closed too; the next {@code get()} then makes a new one.
+   */
+  @Override
+  public final void close() {
+    synchronized (this) {
+      if (closed) return;
+      closed = true;
+    }
+    releaseResources();
+  }
+
+  /** Whether {@link #close()} was called. */
+  public final boolean isClosed() {
+    return closed;
+  }
+
+  /** What {@link #close()} frees; nothing for backends whose tensors own all their memory. */
+  protected void releaseResources() {}
+
+  private void requireOpen(String op) {
+    if (closed) throw new IllegalStateException(op + ": backend " + name() + " used after close");
+  }
 
   // ------------------------------------------------------------------ kernels (implementations)
 
@@ -58,6 +96,17 @@ public abstract class Backend {
   protected abstract double sumKernel(Tensor x);
 
   protected abstract double sumSquaresKernel(Tensor x);
+
+  /**
+   * The sum of the squares of every element of every tensor. This default adds up
+   * {@link #sumSquaresKernel} per tensor; a device backend may override it to leave the partial
+   * sums on the device and read back only the total.
+   */
+  protected double sumSquaresOfAllKernel(List<Tensor> tensors) {
+    double total = 0;
+    for (Tensor t : tensors) total += sumSquaresKernel(t);
+    return total;
+  }
 
   protected abstract void sumRowsKernel(Tensor x, long rows, int cols, boolean accumulate, Tensor out);
 
@@ -100,8 +149,14 @@ public abstract class Backend {
 
   /** Elementwise binary operations; codes are those of {@code enum idemnet_binary_op}. */
   public enum BinaryOp {
-    ADD(0), SUB(1), MUL(2);
+    /** a + b. */
+    ADD(io.idemnet.nativelib.NativeAbi.ADD),
+    /** a - b. */
+    SUB(io.idemnet.nativelib.NativeAbi.SUB),
+    /** a * b. */
+    MUL(io.idemnet.nativelib.NativeAbi.MUL);
 
+    /** The code of {@code enum idemnet_binary_op}. */
     public final int code;
 
     BinaryOp(int code) {
@@ -111,9 +166,23 @@ public abstract class Backend {
 
   // ------------------------------------------------------------------ creation and copies
 
+  /** The most elements one tensor may hold: its bytes must be a positive long. */
+  public static final long MAX_ELEMENTS = Long.MAX_VALUE / Float.BYTES;
+
   /** A new zero-filled tensor. */
   public final Tensor zeros(int... shape) {
-    long numel = Shape.numel(shape);
+    requireOpen("zeros");
+    java.util.Objects.requireNonNull(shape, "zeros: null shape");
+    long numel;
+    try {
+      numel = Shape.numel(shape);
+    } catch (ArithmeticException e) {
+      numel = Long.MAX_VALUE;
+    }
+    if (numel > MAX_ELEMENTS) {
+      throw new IllegalArgumentException("zeros: shape " + Shape.toString(shape) + " holds more than " + MAX_ELEMENTS
+          + " elements; no tensor can be that large");
+    }
     return new Tensor(this, shape, allocate(numel));
   }
 
@@ -136,44 +205,54 @@ public abstract class Backend {
 
   /** A new tensor with the same shape and contents as {@code src} (which may be on another backend). */
   public final Tensor copyOf(Tensor src) {
-    Tensor t = zeros(src.shape());
-    if (src.backend() == this) copyKernel(src, t);
-    else uploadKernel(src.toArray(), t);
-    return t;
+    java.util.Objects.requireNonNull(src, "copyOf: null tensor");
+    if (src.backend() != this) return fromArray(src.toArray(), src.shape());
+    try (Use use = use("copyOf", src)) {
+      Tensor t = zeros(src.shape());
+      copyKernel(src, t);
+      return t;
+    }
   }
 
+  /** Copies {@code src} (exactly {@code dst.numel()} values) into {@code dst}. */
   public final void upload(float[] src, Tensor dst) {
-    own("upload", dst);
-    if (src.length != dst.numel()) {
-      throw new IllegalArgumentException("upload: " + src.length + " values into " + dst);
+    try (Use use = use("upload", dst)) {
+      if (src.length != dst.numel()) {
+        throw new IllegalArgumentException("upload: " + src.length + " values into " + dst);
+      }
+      uploadKernel(src, dst);
     }
-    uploadKernel(src, dst);
   }
 
+  /** The contents of {@code src} in a new Java array. */
   public final float[] download(Tensor src) {
-    own("download", src);
-    if (src.numel() > Integer.MAX_VALUE - 8) {
-      throw new IllegalArgumentException("download: " + src + " is too large for a Java array");
+    try (Use use = use("download", src)) {
+      if (src.numel() > Integer.MAX_VALUE - 8) {
+        throw new IllegalArgumentException("download: " + src + " is too large for a Java array");
+      }
+      float[] out = new float[(int) src.numel()];
+      downloadKernel(src, out);
+      return out;
     }
-    float[] out = new float[(int) src.numel()];
-    downloadKernel(src, out);
-    return out;
   }
 
   /** Copies src into dst, which must hold exactly src's element count (no allocation: for hot loops). */
   public final void download(Tensor src, float[] dst) {
-    own("download", src);
-    if (dst.length != src.numel()) {
-      throw new IllegalArgumentException("download: " + src + " into an array of " + dst.length + " values");
+    try (Use use = use("download", src)) {
+      if (dst.length != src.numel()) {
+        throw new IllegalArgumentException("download: " + src + " into an array of " + dst.length + " values");
+      }
+      downloadKernel(src, dst);
     }
-    downloadKernel(src, dst);
   }
 
   /** dst = src (same shape). */
   public final void copy(Tensor src, Tensor dst) {
-    own("copy", src, dst);
-    sameShape("copy", src, dst);
-    copyKernel(src, dst);
+    try (Use use = use("copy", src, dst)) {
+      sameShape("copy", src, dst);
+      if (sameMemory(src, dst)) return; // a copy onto itself changes nothing
+      copyKernel(src, dst);
+    }
   }
 
   /**
@@ -181,16 +260,20 @@ public abstract class Backend {
    * number of elements (a reshape).
    */
   public final void reshapeCopy(Tensor src, Tensor dst) {
-    own("reshapeCopy", src, dst);
-    if (src.numel() != dst.numel()) {
-      throw new IllegalArgumentException("reshapeCopy: " + src + " and " + dst + " hold different numbers of elements");
+    try (Use use = use("reshapeCopy", src, dst)) {
+      if (src.numel() != dst.numel()) {
+        throw new IllegalArgumentException("reshapeCopy: " + src + " and " + dst + " hold different numbers of elements");
+      }
+      if (sameMemory(src, dst)) return;
+      copyKernel(src, dst);
     }
-    copyKernel(src, dst);
   }
 
+  /** Sets every element of {@code x} to {@code value}. */
   public final void fill(Tensor x, float value) {
-    own("fill", x);
-    fillKernel(x, value);
+    try (Use use = use("fill", x)) {
+      fillKernel(x, value);
+    }
   }
 
   // ------------------------------------------------------------------ random numbers
@@ -200,48 +283,53 @@ public abstract class Backend {
    * (seed, i), so every backend gives the same values (to float rounding of the same formula).
    */
   public final void randomUniform(Tensor x, long seed, float low, float high) {
-    own("randomUniform", x);
-    if (!(low <= high) || !Float.isFinite(low) || !Float.isFinite(high)) {
-      throw new IllegalArgumentException("randomUniform: need finite low <= high, got [" + low + ", " + high + ")");
+    try (Use use = use("randomUniform", x)) {
+      if (!(low <= high) || !Float.isFinite(low) || !Float.isFinite(high)) {
+        throw new IllegalArgumentException("randomUniform: need finite low <= high, got [" + low + ", " + high + ")");
+      }
+      uniformKernel(x, seed, low, high);
     }
-    uniformKernel(x, seed, low, high);
   }
 
   /** Fills with N(mean, std^2) numbers (Box-Muller over the same counter-based stream). */
   public final void randomNormal(Tensor x, long seed, float mean, float std) {
-    own("randomNormal", x);
-    if (!(std >= 0) || !Float.isFinite(mean) || !Float.isFinite(std)) {
-      throw new IllegalArgumentException("randomNormal: need finite mean and std >= 0, got " + mean + ", " + std);
+    try (Use use = use("randomNormal", x)) {
+      if (!(std >= 0) || !Float.isFinite(mean) || !Float.isFinite(std)) {
+        throw new IllegalArgumentException("randomNormal: need finite mean and std >= 0, got " + mean + ", " + std);
+      }
+      normalKernel(x, seed, mean, std);
     }
-    normalKernel(x, seed, mean, std);
   }
 
   // ------------------------------------------------------------------ GEMM
 
   /**
    * C = alpha op(A) op(B) + beta C with 2-D tensors; op(A) is m x k and op(B) is k x n, C is m x n.
-   * With beta = 0, C's previous contents (even NaN) are ignored, as in BLAS.
+   * With beta = 0, C's previous contents (even NaN) are ignored, as in BLAS. C must not be A or B
+   * (BLAS overwrites C while it still reads A and B).
    */
   public final void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
-    own("gemm", a, b, c);
-    for (Tensor t : new Tensor[] {a, b, c}) {
-      if (t.rank() != 2) throw new IllegalArgumentException("gemm: expects 2-D tensors, got " + t);
+    try (Use use = use("gemm", a, b, c)) {
+      for (Tensor t : new Tensor[] {a, b, c}) {
+        if (t.rank() != 2) throw new IllegalArgumentException("gemm: expects 2-D tensors, got " + t);
+      }
+      gemmChecked("gemm", transA, transB, alpha, a, b, beta, c, 1, 0);
     }
-    gemmChecked("gemm", transA, transB, alpha, a, b, beta, c, 1, 0);
   }
 
   /**
    * Strided-batched GEMM over 3-D tensors [batch, rows, cols]: C[i] = alpha op(A[i]) op(B[i]) + beta C[i].
    */
   public final void gemmBatched(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
-    own("gemmBatched", a, b, c);
-    for (Tensor t : new Tensor[] {a, b, c}) {
-      if (t.rank() != 3) throw new IllegalArgumentException("gemmBatched: expects 3-D tensors, got " + t);
+    try (Use use = use("gemmBatched", a, b, c)) {
+      for (Tensor t : new Tensor[] {a, b, c}) {
+        if (t.rank() != 3) throw new IllegalArgumentException("gemmBatched: expects 3-D tensors, got " + t);
+      }
+      if (a.dim(0) != b.dim(0) || a.dim(0) != c.dim(0)) {
+        throw new IllegalArgumentException("gemmBatched: batch sizes differ: " + a + ", " + b + ", " + c);
+      }
+      gemmChecked("gemmBatched", transA, transB, alpha, a, b, beta, c, a.dim(0), 1);
     }
-    if (a.dim(0) != b.dim(0) || a.dim(0) != c.dim(0)) {
-      throw new IllegalArgumentException("gemmBatched: batch sizes differ: " + a + ", " + b + ", " + c);
-    }
-    gemmChecked("gemmBatched", transA, transB, alpha, a, b, beta, c, a.dim(0), 1);
   }
 
   private void gemmChecked(String op, boolean transA, boolean transB, float alpha, Tensor a, Tensor b,
@@ -258,6 +346,7 @@ public abstract class Backend {
     if (c.dim(first) != m || c.dim(first + 1) != n) {
       throw new IllegalArgumentException(op + ": C must be " + m + "x" + n + ", got " + c + "; A=" + a + ", B=" + b);
     }
+    distinct(op, c, a, b);
     gemmKernel(transA, transB, m, n, k, alpha, a, b, beta, c, batch);
   }
 
@@ -265,54 +354,62 @@ public abstract class Backend {
 
   /** out[r, c] = x[r, c] + bias[c]; x and out have the same shape, bias has x's last dimension. */
   public final void addBias(Tensor x, Tensor bias, Tensor out) {
-    own("addBias", x, bias, out);
-    sameShape("addBias", x, out);
-    if (x.rank() < 1 || bias.rank() != 1 || bias.dim(0) != x.dim(-1)) {
-      throw new IllegalArgumentException("addBias: bias must be 1-D of length x's last dimension; x=" + x + ", bias=" + bias);
+    try (Use use = use("addBias", x, bias, out)) {
+      sameShape("addBias", x, out);
+      if (x.rank() < 1 || bias.rank() != 1 || bias.dim(0) != x.dim(-1)) {
+        throw new IllegalArgumentException("addBias: bias must be 1-D of length x's last dimension; x=" + x + ", bias=" + bias);
+      }
+      int cols = x.dim(-1);
+      addBiasKernel(x, bias, out, cols == 0 ? 0 : x.numel() / cols, cols);
     }
-    int cols = x.dim(-1);
-    addBiasKernel(x, bias, out, cols == 0 ? 0 : x.numel() / cols, cols);
   }
 
+  /** out = a + b elementwise (same shapes; out may be a or b). */
   public final void add(Tensor a, Tensor b, Tensor out) {
     binary(BinaryOp.ADD, a, b, out);
   }
 
+  /** out = a - b elementwise (same shapes; out may be a or b). */
   public final void sub(Tensor a, Tensor b, Tensor out) {
     binary(BinaryOp.SUB, a, b, out);
   }
 
+  /** out = a * b elementwise (same shapes; out may be a or b). */
   public final void mul(Tensor a, Tensor b, Tensor out) {
     binary(BinaryOp.MUL, a, b, out);
   }
 
   private void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
     String name = op.name().toLowerCase(java.util.Locale.ROOT);
-    own(name, a, b, out);
-    sameShape(name, a, b);
-    sameShape(name, a, out);
-    binaryKernel(op, a, b, out);
+    try (Use use = use(name, a, b, out)) {
+      sameShape(name, a, b);
+      sameShape(name, a, out);
+      binaryKernel(op, a, b, out);
+    }
   }
 
   /** out = alpha x. */
   public final void scale(Tensor x, float alpha, Tensor out) {
-    own("scale", x, out);
-    sameShape("scale", x, out);
-    scaleKernel(x, alpha, out);
+    try (Use use = use("scale", x, out)) {
+      sameShape("scale", x, out);
+      scaleKernel(x, alpha, out);
+    }
   }
 
   /** y += alpha x. */
   public final void axpy(float alpha, Tensor x, Tensor y) {
-    own("axpy", x, y);
-    sameShape("axpy", x, y);
-    axpyKernel(alpha, x, y);
+    try (Use use = use("axpy", x, y)) {
+      sameShape("axpy", x, y);
+      axpyKernel(alpha, x, y);
+    }
   }
 
   /** y = act(x). */
   public final void activation(Activation act, Tensor x, Tensor y) {
-    own("activation", x, y);
-    sameShape("activation", x, y);
-    activationKernel(act, x, y);
+    try (Use use = use("activation", x, y)) {
+      sameShape("activation", x, y);
+      activationKernel(act, x, y);
+    }
   }
 
   /**
@@ -326,61 +423,87 @@ public abstract class Backend {
           + (act.backwardNeedsInput() ? "input x" : "output y"));
     }
     if (needed == null) needed = dy;
-    own("activationBackward", needed, dy, dx);
-    sameShape("activationBackward", needed, dy);
-    sameShape("activationBackward", dy, dx);
-    activationBackwardKernel(act, act.backwardNeedsInput() ? needed : null,
-        act.backwardNeedsInput() ? null : needed, dy, dx);
+    try (Use use = use("activationBackward", needed, dy, dx)) {
+      sameShape("activationBackward", needed, dy);
+      sameShape("activationBackward", dy, dx);
+      activationBackwardKernel(act, act.backwardNeedsInput() ? needed : null,
+          act.backwardNeedsInput() ? null : needed, dy, dx);
+    }
   }
 
   // ------------------------------------------------------------------ reductions (double accumulation)
 
+  /** Sum of all elements, accumulated in double. */
   public final double sum(Tensor x) {
-    own("sum", x);
-    return sumKernel(x);
+    try (Use use = use("sum", x)) {
+      return sumKernel(x);
+    }
   }
 
   /** Mean of all elements; NaN for an empty tensor. */
   public final double mean(Tensor x) {
-    own("mean", x);
-    return x.numel() == 0 ? Double.NaN : sumKernel(x) / x.numel();
+    try (Use use = use("mean", x)) {
+      return x.numel() == 0 ? Double.NaN : sumKernel(x) / x.numel();
+    }
   }
 
+  /** Sum of the squares of all elements, accumulated in double. */
   public final double sumOfSquares(Tensor x) {
-    own("sumOfSquares", x);
-    return sumSquaresKernel(x);
+    try (Use use = use("sumOfSquares", x)) {
+      return sumSquaresKernel(x);
+    }
   }
 
   /** True when no element is NaN or infinite (a float squared cannot overflow a double). */
   public final boolean isFinite(Tensor x) {
-    own("isFinite", x);
-    return Double.isFinite(sumSquaresKernel(x));
+    try (Use use = use("isFinite", x)) {
+      return Double.isFinite(sumSquaresKernel(x));
+    }
+  }
+
+  /**
+   * True when no element of any of the tensors is NaN or infinite: the sum of all their squares,
+   * reduced on the backend (finite exactly when every element is), so no element is copied to
+   * Java. Optimizers check their gradients with it before an update. The default adds one reduced
+   * number per tensor; see {@link #sumSquaresOfAllKernel} for a device backend.
+   */
+  public final boolean allFinite(java.util.Collection<Tensor> tensors) {
+    List<Tensor> list = new ArrayList<>(tensors);
+    try (Use use = use("allFinite", list.toArray(new Tensor[0]))) {
+      return Double.isFinite(sumSquaresOfAllKernel(list));
+    }
   }
 
   /**
    * Sums over every leading dimension: for x of shape [..., cols], out[c] = sum of x[..., c]
-   * (the bias gradient). With {@code accumulate} the sums are added to out's contents.
+   * (the bias gradient). With {@code accumulate} the sums are added to out's contents. out must
+   * not be x.
    */
   public final void sumRows(Tensor x, Tensor out, boolean accumulate) {
-    own("sumRows", x, out);
-    if (x.rank() < 1 || out.rank() != 1 || out.dim(0) != x.dim(-1)) {
-      throw new IllegalArgumentException("sumRows: out must be 1-D of length x's last dimension; x=" + x + ", out=" + out);
+    try (Use use = use("sumRows", x, out)) {
+      distinct("sumRows", out, x);
+      if (x.rank() < 1 || out.rank() != 1 || out.dim(0) != x.dim(-1)) {
+        throw new IllegalArgumentException("sumRows: out must be 1-D of length x's last dimension; x=" + x + ", out=" + out);
+      }
+      int cols = x.dim(-1);
+      sumRowsKernel(x, cols == 0 ? 0 : x.numel() / cols, cols, accumulate, out);
     }
-    int cols = x.dim(-1);
-    sumRowsKernel(x, cols == 0 ? 0 : x.numel() / cols, cols, accumulate, out);
   }
 
   /**
    * The fused corrector of Modified Backpropagation: out = s (3a - 2b - c). With {@code withLoss}
    * it also returns sum((a - c)^2) from the same pass (else NaN). With a = f(y), b = f(f(y)),
    * c = y and s = -1/N, out is the MB gradient and the return value / numel is the idempotent loss.
+   * out must not be a, b or c (the device kernel declares them non-overlapping).
    */
   public final double corrector(float s, Tensor a, Tensor b, Tensor c, Tensor out, boolean withLoss) {
-    own("corrector", a, b, c, out);
-    sameShape("corrector", a, b);
-    sameShape("corrector", a, c);
-    sameShape("corrector", a, out);
-    return correctorKernel(s, a, b, c, out, withLoss);
+    try (Use use = use("corrector", a, b, c, out)) {
+      distinct("corrector", out, a, b, c);
+      sameShape("corrector", a, b);
+      sameShape("corrector", a, c);
+      sameShape("corrector", a, out);
+      return correctorKernel(s, a, b, c, out, withLoss);
+    }
   }
 
   // ------------------------------------------------------------------ convolutions (NCHW)
@@ -391,11 +514,12 @@ public abstract class Backend {
    * (likewise Wo). y must not alias x.
    */
   public final void conv2d(Tensor x, Tensor weight, Tensor bias, ConvSpec spec, Tensor y) {
-    own("conv2d", x, weight, y);
-    checkConv("conv2d", x, weight, y, spec);
-    distinct("conv2d", y, x, weight, bias);
-    if (bias != null) checkBias("conv2d", bias, weight.dim(0), weight);
-    conv2dKernel(x, weight, bias, spec, y);
+    try (Use use = use("conv2d", x, weight, y)) {
+      checkConv("conv2d", x, weight, y, spec);
+      distinct("conv2d", y, x, weight, bias);
+      if (bias != null) checkBias(use, "conv2d", bias, weight.dim(0), weight);
+      conv2dKernel(x, weight, bias, spec, y);
+    }
   }
 
   /**
@@ -405,27 +529,29 @@ public abstract class Backend {
    */
   public final void conv2dBackward(Tensor x, Tensor weight, Tensor dy, ConvSpec spec, Tensor dx, Tensor dWeight,
       boolean accumulateWeight, Tensor dBias, boolean accumulateBias) {
-    own("conv2dBackward", x, weight, dy);
-    checkConv("conv2dBackward", x, weight, dy, spec);
-    checkGradients("conv2dBackward", x, weight, dy, dx, dWeight, dBias, weight.dim(0));
-    if (dWeight != null) conv2dWeightKernel(x, dy, spec, accumulateWeight, dWeight);
-    if (dBias != null) channelSumsKernel(dy, accumulateBias, dBias);
-    if (dx != null) conv2dDataKernel(dy, weight, null, spec, dx);
+    try (Use use = use("conv2dBackward", x, weight, dy)) {
+      checkConv("conv2dBackward", x, weight, dy, spec);
+      checkGradients(use, "conv2dBackward", x, weight, dy, dx, dWeight, dBias, weight.dim(0));
+      if (dWeight != null) conv2dWeightKernel(x, dy, spec, accumulateWeight, dWeight);
+      if (dBias != null) channelSumsKernel(dy, accumulateBias, dBias);
+      if (dx != null) conv2dDataKernel(dy, weight, null, spec, dx);
+    }
   }
 
   /**
    * PyTorch's conv_transpose2d (dilation 1, groups 1), the adjoint of {@link #conv2d}: x [N, Cin, H, W],
    * weight [Cin, Cout, kh, kw], bias [Cout] or null, y [N, Cout, Ho, Wo] with
-   * Ho = (H - 1) strideH - 2 padH + kh + outputPadding, 0 <= outputPadding < strideH (likewise Wo).
+   * Ho = (H - 1) strideH - 2 padH + kh + outputPadding, 0 &lt;= outputPadding &lt; strideH (likewise Wo).
    * The output padding is read from y's shape. y must not alias x.
    */
   public final void convTranspose2d(Tensor x, Tensor weight, Tensor bias, ConvSpec spec, Tensor y) {
-    own("convTranspose2d", x, weight, y);
-    checkConvTranspose("convTranspose2d", x, weight, y, spec);
-    distinct("convTranspose2d", y, x, weight, bias);
-    if (bias != null) checkBias("convTranspose2d", bias, weight.dim(1), weight);
-    // conv2d's input gradient with y as the image and x as the output gradient.
-    conv2dDataKernel(x, weight, bias, spec, y);
+    try (Use use = use("convTranspose2d", x, weight, y)) {
+      checkConvTranspose("convTranspose2d", x, weight, y, spec);
+      distinct("convTranspose2d", y, x, weight, bias);
+      if (bias != null) checkBias(use, "convTranspose2d", bias, weight.dim(1), weight);
+      // conv2d's input gradient with y as the image and x as the output gradient.
+      conv2dDataKernel(x, weight, bias, spec, y);
+    }
   }
 
   /**
@@ -435,22 +561,24 @@ public abstract class Backend {
    */
   public final void convTranspose2dBackward(Tensor x, Tensor weight, Tensor dy, ConvSpec spec, Tensor dx,
       Tensor dWeight, boolean accumulateWeight, Tensor dBias, boolean accumulateBias) {
-    own("convTranspose2dBackward", x, weight, dy);
-    checkConvTranspose("convTranspose2dBackward", x, weight, dy, spec);
-    checkGradients("convTranspose2dBackward", x, weight, dy, dx, dWeight, dBias, weight.dim(1));
-    // In conv2d terms dy is the image and x the output: dW = conv2d weight gradient of (dy, x).
-    if (dWeight != null) conv2dWeightKernel(dy, x, spec, accumulateWeight, dWeight);
-    if (dBias != null) channelSumsKernel(dy, accumulateBias, dBias);
-    if (dx != null) conv2dKernel(dy, weight, null, spec, dx);
+    try (Use use = use("convTranspose2dBackward", x, weight, dy)) {
+      checkConvTranspose("convTranspose2dBackward", x, weight, dy, spec);
+      checkGradients(use, "convTranspose2dBackward", x, weight, dy, dx, dWeight, dBias, weight.dim(1));
+      // In conv2d terms dy is the image and x the output: dW = conv2d weight gradient of (dy, x).
+      if (dWeight != null) conv2dWeightKernel(dy, x, spec, accumulateWeight, dWeight);
+      if (dBias != null) channelSumsKernel(dy, accumulateBias, dBias);
+      if (dx != null) conv2dKernel(dy, weight, null, spec, dx);
+    }
   }
 
   /** out[c] = sum of x[:, c, ...] over every other dimension of x [N, C, ...] (plus out's contents with accumulate). */
   public final void channelSums(Tensor x, Tensor out, boolean accumulate) {
-    own("channelSums", x, out);
-    if (x.rank() < 2 || out.rank() != 1 || out.dim(0) != x.dim(1)) {
-      throw new IllegalArgumentException("channelSums: need x [N, C, ...] and out [C]; x=" + x + ", out=" + out);
+    try (Use use = use("channelSums", x, out)) {
+      if (x.rank() < 2 || out.rank() != 1 || out.dim(0) != x.dim(1)) {
+        throw new IllegalArgumentException("channelSums: need x [N, C, ...] and out [C]; x=" + x + ", out=" + out);
+      }
+      channelSumsKernel(x, accumulate, out);
     }
-    channelSumsKernel(x, accumulate, out);
   }
 
   /** x [N, C, H, W], weight [O, C, kh, kw], y [N, O, Ho, Wo]: conv2d's shapes. */
@@ -506,40 +634,52 @@ public abstract class Backend {
     }
   }
 
-  private void checkGradients(String op, Tensor x, Tensor weight, Tensor dy, Tensor dx, Tensor dWeight,
+  private void checkGradients(Use use, String op, Tensor x, Tensor weight, Tensor dy, Tensor dx, Tensor dWeight,
       Tensor dBias, int biasLength) {
-    if (dx != null) distinct(op, dx, x, weight, dy);
-    if (dWeight != null) distinct(op, dWeight, x, weight, dy, dx);
-    if (dBias != null) distinct(op, dBias, dy, dWeight, dx);
+    if (dx != null) use.add(dx);
+    if (dWeight != null) use.add(dWeight);
+    if (dBias != null) use.add(dBias);
+    distinct(op, dx, x, weight, dy);
+    distinct(op, dWeight, x, weight, dy, dx);
+    distinct(op, dBias, dy, dWeight, dx);
     if (dx != null) {
-      own(op, dx);
       if (!dx.sameShape(x)) throw new IllegalArgumentException(op + ": dx must have x's shape; x=" + x + ", dx=" + dx);
     }
     if (dWeight != null) {
-      own(op, dWeight);
       if (!dWeight.sameShape(weight)) {
         throw new IllegalArgumentException(op + ": dWeight must have weight's shape; weight=" + weight + ", dWeight="
             + dWeight);
       }
     }
     if (dBias != null) {
-      own(op, dBias);
-      checkBias(op, dBias, biasLength, weight);
+      checkBias(use, op, dBias, biasLength, weight);
     }
   }
 
-  private void checkBias(String op, Tensor bias, int length, Tensor weight) {
-    own(op, bias);
+  private void checkBias(Use use, String op, Tensor bias, int length, Tensor weight) {
+    use.add(bias);
     if (bias.rank() != 1 || bias.dim(0) != length) {
       throw new IllegalArgumentException(op + ": bias must be [" + length + "] for weight=" + weight + ", got " + bias);
     }
   }
 
-  /** An output that the kernel writes while reading the others must be a different tensor. */
-  private static void distinct(String op, Tensor out, Tensor... inputs) {
-    for (Tensor t : inputs) {
-      if (t == out) throw new IllegalArgumentException(op + ": output " + out + " must not be one of the inputs");
+  /**
+   * An output that the kernel writes while it still reads the others must be a different tensor
+   * (null entries are skipped: optional arguments).
+   */
+  private static void distinct(String op, Tensor out, Tensor... others) {
+    if (out == null) return;
+    for (Tensor t : others) {
+      if (t != null && sameMemory(t, out)) {
+        throw new IllegalArgumentException(op + ": output " + out + " must not be one of the other arguments"
+            + " (aliasing); pass a separate tensor");
+      }
     }
+  }
+
+  /** Whether two tensors are backed by the same memory (the same tensor, or two over one storage). */
+  private static boolean sameMemory(Tensor a, Tensor b) {
+    return a == b || a.storage() == b.storage();
   }
 
   private static void rank4(String op, String what, Tensor t) {
@@ -564,23 +704,32 @@ public abstract class Backend {
   public final void batchNorm2d(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
       boolean training, float momentum, float eps, Tensor y, Tensor saveMean, Tensor saveInvstd) {
     String op = "batchNorm2d";
-    own(op, x, y);
-    sameShape(op, x, y);
-    int c = checkChannels(op, x);
-    checkPair(op, "gamma", gamma, "beta", beta, c, true);
-    checkPair(op, "runningMean", runningMean, "runningVar", runningVar, c, training);
-    checkPair(op, "saveMean", saveMean, "saveInvstd", saveInvstd, c, true);
-    if (!training && runningMean == null) {
-      throw new IllegalArgumentException(op + ": evaluation mode needs runningMean and runningVar");
+    try (Use use = use(op, x, y)) {
+      sameShape(op, x, y);
+      int c = checkChannels(op, x);
+      checkPair(use, op, "gamma", gamma, "beta", beta, c, true);
+      checkPair(use, op, "runningMean", runningMean, "runningVar", runningVar, c, training);
+      checkPair(use, op, "saveMean", saveMean, "saveInvstd", saveInvstd, c, true);
+      if (!training && runningMean == null) {
+        throw new IllegalArgumentException(op + ": evaluation mode needs runningMean and runningVar");
+      }
+      // y may be x (each element is read before it is written); the per-channel outputs are written
+      // while gamma, beta and the running statistics are still read.
+      distinct(op, saveMean, gamma, beta, runningMean, runningVar, saveInvstd);
+      distinct(op, saveInvstd, gamma, beta, runningMean, runningVar);
+      if (training) {
+        distinct(op, runningMean, gamma, beta, runningVar);
+        distinct(op, runningVar, gamma, beta);
+      }
+      if (training && x.numel() / Math.max(1, c) <= 1) {
+        throw new IllegalArgumentException(op + ": training needs more than one value per channel, got x=" + x);
+      }
+      if (!(eps > 0) || !Float.isFinite(eps) || !(momentum >= 0 && momentum <= 1)) {
+        throw new IllegalArgumentException(op + ": need eps > 0 and 0 <= momentum <= 1, got eps=" + eps + " momentum="
+            + momentum);
+      }
+      batchNormKernel(x, gamma, beta, runningMean, runningVar, training, momentum, eps, y, saveMean, saveInvstd);
     }
-    if (training && x.numel() / Math.max(1, c) <= 1) {
-      throw new IllegalArgumentException(op + ": training needs more than one value per channel, got x=" + x);
-    }
-    if (!(eps > 0) || !Float.isFinite(eps) || !(momentum >= 0 && momentum <= 1)) {
-      throw new IllegalArgumentException(op + ": need eps > 0 and 0 <= momentum <= 1, got eps=" + eps + " momentum="
-          + momentum);
-    }
-    batchNormKernel(x, gamma, beta, runningMean, runningVar, training, momentum, eps, y, saveMean, saveInvstd);
   }
 
   /**
@@ -593,19 +742,23 @@ public abstract class Backend {
   public final void batchNorm2dBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvstd,
       boolean training, Tensor dx, Tensor dGamma, boolean accumulateGamma, Tensor dBeta, boolean accumulateBeta) {
     String op = "batchNorm2dBackward";
-    own(op, x, dy, saveMean, saveInvstd);
-    sameShape(op, x, dy);
-    int c = checkChannels(op, x);
-    checkPair(op, "saveMean", saveMean, "saveInvstd", saveInvstd, c, false);
-    checkVector(op, "gamma", gamma, c);
-    checkVector(op, "dGamma", dGamma, c);
-    checkVector(op, "dBeta", dBeta, c);
-    if (dx != null) {
-      own(op, dx);
-      sameShape(op, x, dx);
+    try (Use use = use(op, x, dy, saveMean, saveInvstd)) {
+      sameShape(op, x, dy);
+      int c = checkChannels(op, x);
+      checkPair(use, op, "saveMean", saveMean, "saveInvstd", saveInvstd, c, false);
+      checkVector(use, op, "gamma", gamma, c);
+      checkVector(use, op, "dGamma", dGamma, c);
+      checkVector(use, op, "dBeta", dBeta, c);
+      if (dx != null) {
+        use.add(dx);
+        sameShape(op, x, dx);
+      }
+      // dx may be x or dy (each element is read before it is written, after the channel sums).
+      distinct(op, dGamma, gamma, saveMean, saveInvstd, dBeta);
+      distinct(op, dBeta, gamma, saveMean, saveInvstd);
+      batchNormBackwardKernel(x, dy, gamma, saveMean, saveInvstd, training, dx, dGamma, accumulateGamma, dBeta,
+          accumulateBeta);
     }
-    batchNormBackwardKernel(x, dy, gamma, saveMean, saveInvstd, training, dx, dGamma, accumulateGamma, dBeta,
-        accumulateBeta);
   }
 
   private static int checkChannels(String op, Tensor x) {
@@ -614,7 +767,7 @@ public abstract class Backend {
   }
 
   /** Two per-channel vectors [c], given together or (when optional) both null. */
-  private void checkPair(String op, String nameA, Tensor a, String nameB, Tensor b, int c, boolean optional) {
+  private void checkPair(Use use, String op, String nameA, Tensor a, String nameB, Tensor b, int c, boolean optional) {
     if (a == null || b == null) {
       if (a != b || !optional) {
         throw new IllegalArgumentException(op + ": " + nameA + " and " + nameB + (optional ? " must both be given or both null"
@@ -622,14 +775,14 @@ public abstract class Backend {
       }
       return;
     }
-    checkVector(op, nameA, a, c);
-    checkVector(op, nameB, b, c);
+    checkVector(use, op, nameA, a, c);
+    checkVector(use, op, nameB, b, c);
   }
 
   /** A per-channel vector [c], or null. */
-  private void checkVector(String op, String name, Tensor t, int c) {
+  private void checkVector(Use use, String op, String name, Tensor t, int c) {
     if (t == null) return;
-    own(op, t);
+    use.add(t);
     if (t.rank() != 1 || t.dim(0) != c) {
       throw new IllegalArgumentException(op + ": " + name + " must be [" + c + "] (x's channels), got " + t);
     }
@@ -637,21 +790,23 @@ public abstract class Backend {
 
   /**
    * Inverted dropout from the counter-based stream: y[i] = x[i] / (1 - p) where uniform(seed, i) >= p,
-   * else 0. The same (seed, p) gives the same mask on every backend. y may equal x. 0 <= p <= 1.
+   * else 0. The same (seed, p) gives the same mask on every backend. y may equal x. 0 &lt;= p &lt;= 1.
    */
   public final void dropout(Tensor x, float p, long seed, Tensor y) {
-    own("dropout", x, y);
-    sameShape("dropout", x, y);
-    checkP("dropout", p);
-    dropoutKernel(x, p, seed, y);
+    try (Use use = use("dropout", x, y)) {
+      sameShape("dropout", x, y);
+      checkP("dropout", p);
+      dropoutKernel(x, p, seed, y);
+    }
   }
 
   /** dx = dy masked and scaled exactly as {@link #dropout} with the same (p, seed) did. dx may equal dy. */
   public final void dropoutBackward(Tensor dy, float p, long seed, Tensor dx) {
-    own("dropoutBackward", dy, dx);
-    sameShape("dropoutBackward", dy, dx);
-    checkP("dropoutBackward", p);
-    dropoutKernel(dy, p, seed, dx);
+    try (Use use = use("dropoutBackward", dy, dx)) {
+      sameShape("dropoutBackward", dy, dx);
+      checkP("dropoutBackward", p);
+      dropoutKernel(dy, p, seed, dx);
+    }
   }
 
   private static void checkP(String op, float p) {
@@ -665,18 +820,20 @@ public abstract class Backend {
    * {@code velocity} may be null when momentum is 0.
    */
   public final void sgdUpdate(Tensor w, Tensor g, Tensor velocity, float lr, float momentum, float weightDecay) {
-    own("sgdUpdate", w, g);
-    sameShape("sgdUpdate", w, g);
-    if (momentum != 0f) {
-      if (velocity == null) throw new IllegalArgumentException("sgdUpdate: momentum " + momentum + " needs a velocity tensor");
-      own("sgdUpdate", velocity);
-      sameShape("sgdUpdate", w, velocity);
+    try (Use use = use("sgdUpdate", w, g)) {
+      sameShape("sgdUpdate", w, g);
+      if (momentum != 0f) {
+        if (velocity == null) throw new IllegalArgumentException("sgdUpdate: momentum " + momentum + " needs a velocity tensor");
+        use.add(velocity);
+        sameShape("sgdUpdate", w, velocity);
+        distinct("sgdUpdate", velocity, w);
+      }
+      if (!Float.isFinite(lr) || !Float.isFinite(momentum) || !Float.isFinite(weightDecay)) {
+        throw new IllegalArgumentException("sgdUpdate: non-finite hyper-parameter: lr=" + lr + " momentum=" + momentum
+            + " weightDecay=" + weightDecay);
+      }
+      sgdKernel(w, g, momentum == 0f ? null : velocity, lr, momentum, weightDecay);
     }
-    if (!Float.isFinite(lr) || !Float.isFinite(momentum) || !Float.isFinite(weightDecay)) {
-      throw new IllegalArgumentException("sgdUpdate: non-finite hyper-parameter: lr=" + lr + " momentum=" + momentum
-          + " weightDecay=" + weightDecay);
-    }
-    sgdKernel(w, g, momentum == 0f ? null : velocity, lr, momentum, weightDecay);
   }
 
   /**
@@ -685,28 +842,67 @@ public abstract class Backend {
    */
   public final void adamUpdate(Tensor w, Tensor g, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
       float weightDecay, long step) {
-    own("adamUpdate", w, g, m, v);
-    sameShape("adamUpdate", w, g);
-    sameShape("adamUpdate", w, m);
-    sameShape("adamUpdate", w, v);
-    if (step < 1) throw new IllegalArgumentException("adamUpdate: step must be >= 1, got " + step);
-    if (!(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1 && eps > 0) || !Float.isFinite(lr)) {
-      throw new IllegalArgumentException("adamUpdate: need 0 <= beta < 1, eps > 0, finite lr; got lr=" + lr
-          + " beta1=" + beta1 + " beta2=" + beta2 + " eps=" + eps);
+    try (Use use = use("adamUpdate", w, g, m, v)) {
+      sameShape("adamUpdate", w, g);
+      sameShape("adamUpdate", w, m);
+      sameShape("adamUpdate", w, v);
+      // The gradient may be any of them (read before the writes); the three outputs must differ.
+      distinct("adamUpdate", w, m, v);
+      distinct("adamUpdate", m, v);
+      if (step < 1) throw new IllegalArgumentException("adamUpdate: step must be >= 1, got " + step);
+      if (!(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1 && eps > 0) || !Float.isFinite(lr)) {
+        throw new IllegalArgumentException("adamUpdate: need 0 <= beta < 1, eps > 0, finite lr; got lr=" + lr
+            + " beta1=" + beta1 + " beta2=" + beta2 + " eps=" + eps);
+      }
+      adamKernel(w, g, m, v, lr, beta1, beta2, eps, weightDecay, step);
     }
-    adamKernel(w, g, m, v, lr, beta1, beta2, eps, weightDecay, step);
   }
 
   // ------------------------------------------------------------------ validation helpers
 
-  private void own(String op, Tensor... tensors) {
-    for (Tensor t : tensors) {
-      if (t == null) throw new NullPointerException(op + ": null tensor");
-      if (t.isClosed()) throw new IllegalStateException(op + ": tensor " + t + " used after close");
-      if (t.backend() != this) {
-        throw new IllegalArgumentException(op + ": tensor " + t + " belongs to backend " + t.backend().name()
-            + ", not " + name() + "; copy it with " + name() + ".copyOf(t)");
+  /** Checks the tensors (not null, on this backend, open) and holds them until the returned Use closes. */
+  private Use use(String op, Tensor... tensors) {
+    requireOpen(op);
+    Use use = new Use(op);
+    try {
+      use.add(tensors);
+    } catch (RuntimeException e) {
+      use.close();
+      throw e;
+    }
+    return use;
+  }
+
+  /**
+   * The tensors one operation works on, held ({@link Tensor#acquire}) from the checks until the
+   * kernel has returned, so that a close from another thread meanwhile frees them only afterwards.
+   */
+  private final class Use implements AutoCloseable {
+    private final String op;
+    private Tensor[] held = new Tensor[8];
+    private int count;
+
+    Use(String op) {
+      this.op = op;
+    }
+
+    void add(Tensor... tensors) {
+      for (Tensor t : tensors) {
+        if (t == null) throw new NullPointerException(op + ": null tensor");
+        if (t.backend() != Backend.this) {
+          throw new IllegalArgumentException(op + ": tensor " + t + " belongs to backend " + t.backend().name()
+              + ", not " + name() + "; copy it with " + name() + ".copyOf(t)");
+        }
+        t.acquire(op);
+        if (count == held.length) held = Arrays.copyOf(held, 2 * count);
+        held[count++] = t;
       }
+    }
+
+    @Override
+    public void close() {
+      for (int i = count - 1; i >= 0; i--) held[i].release();
+      count = 0;
     }
   }
 

@@ -29,6 +29,7 @@ import java.util.Map;
  * from u = 0, all recorded.
  */
 public final class FixedPointNetwork implements Module {
+  /** How the gradient reaches the parameters through the fixed point u*. */
   public enum BackwardMode {
     /** Jacobian-free backprop: through one application of T at u*. */
     JFB,
@@ -58,6 +59,7 @@ public final class FixedPointNetwork implements Module {
   private double lastResidual;
   private int lastVjps;
 
+  /** The network S(u*), u* = T(u*; Q(d)) with T given by the latent map {@code r}. */
   public FixedPointNetwork(Backend backend, Module q, Latent r, Module s) {
     this.q = q;
     this.r = r;
@@ -65,11 +67,23 @@ public final class FixedPointNetwork implements Module {
     this.solver = new Graph(backend);
   }
 
+  /** Sets the forward solver's stopping rule: the largest per-sample residual ||T(u) - u|| below {@code tol}, or {@code maxIter} iterations; returns this. */
   public FixedPointNetwork tolerance(double tol, int maxIter) {
     if (!(tol > 0) || maxIter < 1) throw new IllegalArgumentException("need tolerance > 0 and at least one iteration");
     this.tolerance = tol;
     this.maxIterations = maxIter;
     return this;
+  }
+
+  /**
+   * The Jacobian products that {@link BackwardMode#CG} may use for {@code iterations} conjugate
+   * gradient iterations: one M product for the initial residual and one M^T product for the first
+   * direction, then one M and one M^T product an iteration. Seed 004's baseline caps CG at 500
+   * iterations ("We set a maximum of 500 CG iterations"), i.e. {@code cgProducts(500)} = 1002.
+   */
+  public static int cgProducts(int iterations) {
+    if (iterations < 1) throw new IllegalArgumentException("need at least one CG iteration, got " + iterations);
+    return Math.addExact(2, Math.multiplyExact(2, iterations));
   }
 
   /** The backward mode; for the implicit ones, the most Jacobian products and the relative tolerance. */
@@ -99,6 +113,7 @@ public final class FixedPointNetwork implements Module {
     return this;
   }
 
+  /** The latent map R of T. */
   public Latent latentMap() {
     return r;
   }
@@ -117,6 +132,7 @@ public final class FixedPointNetwork implements Module {
         + (long) (hostImage.length + hostIterate.length) * Float.BYTES;
   }
 
+  /** Statistics of the last forward solve (iterations, residual). */
   public Stats lastStats() {
     return new Stats(lastIterations, lastResidual, lastResidual < tolerance, lastVjps);
   }
@@ -185,7 +201,7 @@ public final class FixedPointNetwork implements Module {
         lastResidual = anderson.record(hostIterate, hostImage); // hostIterate holds u
       }
       if (!Double.isFinite(lastResidual)) {
-        throw new IllegalStateException("fixed-point iteration diverged (non-finite residual at iteration " + (k + 1)
+        throw new FixedPointDivergedException("fixed-point iteration diverged (non-finite residual at iteration " + (k + 1)
             + "); is T a contraction? gamma = " + r.gamma());
       }
       boolean converged = lastResidual < tolerance;

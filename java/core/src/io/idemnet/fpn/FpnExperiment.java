@@ -13,6 +13,8 @@ import io.idemnet.nn.Sequential;
 import io.idemnet.nn.Module;
 import io.idemnet.optim.Adam;
 import io.idemnet.optim.LearningRateSchedule;
+import io.idemnet.optim.NonFiniteStepException;
+import io.idemnet.optim.Optimizer;
 import io.idemnet.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,7 +31,14 @@ public final class FpnExperiment {
    * on the normal equations), or the explicit twin.
    */
   public enum Variant {
-    JFB("jfb"), IMPLICIT("implicit"), IMPLICIT_CG("implicit-cg"), EXPLICIT("explicit");
+    /** Jacobian-free backprop: through one application of T at u*. */
+    JFB("jfb"),
+    /** The implicit gradient by a Neumann series of vector-Jacobian products. */
+    IMPLICIT("implicit"),
+    /** The implicit gradient by conjugate gradients on the normal equations (the paper's baseline). */
+    IMPLICIT_CG("implicit-cg"),
+    /** The explicit twin: T applied a fixed number of times (explicitDepth), backpropagated through every application. */
+    EXPLICIT("explicit");
 
     private final String cliName;
 
@@ -37,10 +46,12 @@ public final class FpnExperiment {
       this.cliName = cliName;
     }
 
+    /** The variant's name on the command line. */
     public String cliName() {
       return cliName;
     }
 
+    /** The variant with this command-line name. */
     public static Variant parse(String name) {
       for (Variant v : values()) if (v.cliName.equals(name)) return v;
       throw new IllegalArgumentException("variant must be jfb, implicit, implicit-cg or explicit, got '" + name + "'");
@@ -77,6 +88,7 @@ public final class FpnExperiment {
 
   /** Builds Q for this data: a module mapping a batch of images to [N, latent]. */
   public interface QFactory {
+    /** A new Q for {@code data} with output size {@code latent}, weights from {@code seed}. */
     Module create(Backend backend, Dataset data, int latent, long seed);
   }
 
@@ -99,10 +111,14 @@ public final class FpnExperiment {
     return ((side + 1) / 2 + 1) / 2;
   }
 
+  /** Steps in a row that may be skipped for a non-finite loss or gradient before a run stops, unless told otherwise. */
+  public static final int DEFAULT_MAX_CONSECUTIVE_SKIPS = 10;
+
   private final Backend backend;
   private final Config config;
   private final QFactory qFactory;
   private final boolean imagesAsNchw;
+  private int maxConsecutiveSkips = DEFAULT_MAX_CONSECUTIVE_SKIPS;
 
   /**
    * @param imagesAsNchw feed images as [N, C, H, W] (for convolutional Q) instead of [N, C*H*W]
@@ -112,6 +128,17 @@ public final class FpnExperiment {
     this.config = config;
     this.qFactory = qFactory;
     this.imagesAsNchw = imagesAsNchw;
+  }
+
+  /**
+   * A step whose loss or gradients are NaN or infinite (or whose fixed-point iteration diverged)
+   * updates nothing and is skipped; after {@code n} such steps in a row the run stops with a
+   * {@link NonFiniteStepException}. With 0 the first such step stops it. Returns this.
+   */
+  public FpnExperiment maxConsecutiveSkips(int n) {
+    if (n < 0) throw new IllegalArgumentException("the number of skipped steps allowed must be >= 0, got " + n);
+    this.maxConsecutiveSkips = n;
+    return this;
   }
 
   /**
@@ -141,7 +168,12 @@ public final class FpnExperiment {
     };
   }
 
-  /** Trains and evaluates after every epoch; {@code afterEpoch} sees each epoch's result as it ends. */
+  /**
+   * Trains and evaluates after every epoch; {@code afterEpoch} sees each epoch's result as it ends.
+   * An epoch's training loss is the mean over its applied (not skipped) steps.
+   *
+   * @throws NonFiniteStepException after too many skipped steps in a row ({@link #maxConsecutiveSkips})
+   */
   public List<EpochResult> run(Dataset train, Dataset test, int classes, java.util.function.Consumer<EpochResult> afterEpoch,
       IntConsumer batchDone) {
     List<EpochResult> results = new ArrayList<>();
@@ -152,25 +184,40 @@ public final class FpnExperiment {
       LearningRateSchedule schedule = config.cosineLr()
           ? LearningRateSchedule.cosine(config.learningRate(), 0f, (long) config.epochs() * (train.size() / config.batch()))
           : step -> config.learningRate();
+      adam.nonFinitePolicy(maxConsecutiveSkips == 0 ? Optimizer.NonFinitePolicy.FAIL : Optimizer.NonFinitePolicy.SKIP);
       for (int epoch = 1; epoch <= config.epochs(); epoch++) {
         long t0 = System.nanoTime();
         double lossSum = 0, iterSum = 0, vjpSum = 0;
-        int batches = 0;
+        int batches = 0, applied = 0;
         for (Dataset.Batch b : train.batches(config.batch(), config.seed() + epoch, true)) {
           x.copyFrom(b.images());
           System.arraycopy(b.labels(), 0, labels, 0, config.batch());
           schedule.apply(adam, adam.steps());
-          lossSum += trainStep(f, graph, adam, x, labels);
+          long skippedBefore = adam.skippedSteps();
+          double loss;
+          try {
+            loss = trainStep(f, graph, adam, x, labels);
+          } catch (NonFiniteStepException e) {
+            throw new NonFiniteStepException("stopped at epoch " + epoch + " batch " + (batches + 1) + ": " + e.getMessage());
+          }
+          batches++;
+          if (adam.skippedSteps() == skippedBefore) {
+            lossSum += loss;
+            applied++;
+          } else if (adam.consecutiveSkips() >= maxConsecutiveSkips) {
+            throw new NonFiniteStepException("stopped at epoch " + epoch + " batch " + batches + ": "
+                + adam.consecutiveSkips() + " steps in a row had a non-finite loss or gradient, or a diverged fixed-point"
+                + " iteration, and were skipped (the training diverged, or the data holds NaN or infinite values)");
+          }
           FixedPointNetwork.Stats st = f.lastStats();
           iterSum += st.iterations();
           vjpSum += st.vjpProducts();
-          batches++;
           batchDone.accept(batches);
         }
         double trainSeconds = (System.nanoTime() - t0) / 1e9;
         double workspaceMiB = (graph.workspace().bytes() + f.solverBytes()) / (1024.0 * 1024.0);
         double accuracy = accuracy(f, graph, test);
-        EpochResult r = new EpochResult(epoch, lossSum / batches, trainSeconds, iterSum / batches, vjpSum / batches,
+        EpochResult r = new EpochResult(epoch, applied == 0 ? Double.NaN : lossSum / applied, trainSeconds, iterSum / batches, vjpSum / batches,
             accuracy, (System.nanoTime() - t0) / 1e9, workspaceMiB);
         results.add(r);
         afterEpoch.accept(r);
@@ -182,16 +229,26 @@ public final class FpnExperiment {
   /**
    * One training step on a batch: cross-entropy of f(x), its backward (JFB, implicit or through
    * the explicit twin, as f was built), an Adam step, and the contraction rescaling of R's weight.
-   * Returns the loss; {@link FixedPointNetwork#lastStats} has the solver's counts.
+   * Returns the loss; {@link FixedPointNetwork#lastStats} has the solver's counts. A step whose
+   * loss or gradients are NaN or infinite, or whose fixed-point iteration diverged, updates
+   * nothing: it is skipped (and NaN returned) or refused with a {@link NonFiniteStepException}, as
+   * the optimizer's {@link Optimizer#nonFinitePolicy()} says.
    */
   public static double trainStep(FixedPointNetwork f, Graph graph, Adam adam, Tensor x, int[] labels) {
+    if (x.rank() == 0 || x.dim(0) == 0) throw new IllegalArgumentException("trainStep: the batch " + x + " is empty");
     graph.reset();
     adam.zeroGrad();
-    Var loss = graph.crossEntropy(f.forward(graph, graph.constant(x)), labels);
+    Var loss;
+    try {
+      loss = graph.crossEntropy(f.forward(graph, graph.constant(x)), labels);
+    } catch (FixedPointDivergedException e) {
+      adam.skipStep(e.getMessage());
+      return Double.NaN;
+    }
     graph.backward(loss);
-    adam.step();
-    f.latentMap().enforceContraction(2);
-    return loss.value().toArray()[0];
+    double value = loss.value().toArray()[0];
+    if (adam.stepIfFinite(value)) f.latentMap().enforceContraction(2);
+    return value;
   }
 
   private int[] shape(Dataset d, int rows) {

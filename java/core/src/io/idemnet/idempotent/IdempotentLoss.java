@@ -4,6 +4,7 @@ import io.idemnet.autograd.CustomFunction;
 import io.idemnet.autograd.Graph;
 import io.idemnet.autograd.Var;
 import io.idemnet.backend.Backend;
+import io.idemnet.nn.BufferSnapshot;
 import io.idemnet.nn.Module;
 import io.idemnet.optim.Optimizer;
 import io.idemnet.tensor.Tensor;
@@ -13,7 +14,7 @@ import io.idemnet.tensor.Tensor;
  * module f: R^n -> R^n, trained by one of two algorithms:
  *
  * <ul>
- *   <li>{@link Mode#MODIFIED} (Modified Backpropagation, Jensen & Vicary, Algorithm 1): y = f(x)
+ *   <li>{@link Mode#MODIFIED} (Modified Backpropagation, Jensen &amp; Vicary, Algorithm 1): y = f(x)
  *       is recorded; f(y) and f(f(y)) are evaluated without a tape; dL/dy is replaced by
  *       -(3 f(y) - 2 f(f(y)) - y) / N (N = batch rows) and backpropagated through y = f(x) only.
  *       The gradient and the loss come from one fused pass ({@link Backend#corrector}) that reuses
@@ -25,8 +26,12 @@ import io.idemnet.tensor.Tensor;
 public final class IdempotentLoss {
   private IdempotentLoss() {}
 
+  /** How the gradient of the idempotent loss is computed. */
   public enum Mode {
-    MODIFIED, ORDINARY
+    /** Modified Backpropagation (the paper's Algorithm 1). */
+    MODIFIED,
+    /** Ordinary Backpropagation: the true gradient through both applications of f. */
+    ORDINARY
   }
 
   /**
@@ -46,14 +51,32 @@ public final class IdempotentLoss {
 
   /**
    * One training step: reset the graph, zero gradients, backward, optimizer step. Returns L_idem
-   * before the update.
+   * before the update. When the loss or a gradient is NaN or infinite (e.g. a NaN in the batch, or
+   * a diverging run) the update is skipped and f's buffers are put back as they were, or a
+   * {@link io.idemnet.optim.NonFiniteStepException} is thrown, as the optimizer's
+   * {@link Optimizer#nonFinitePolicy()} says; {@link Optimizer#skippedSteps()} counts the skips.
+   *
+   * @throws IllegalArgumentException for a batch without rows (its loss would be undefined)
    */
   public static double trainStep(Graph graph, Module f, Optimizer optimizer, Tensor x, Mode mode) {
+    if (x.rank() == 0 || x.dim(0) == 0 || x.numel() == 0) {
+      throw new IllegalArgumentException("trainStep: the batch " + x + " is empty; the loss of no rows is undefined");
+    }
     graph.reset();
     optimizer.zeroGrad();
-    double loss = backward(graph, f, x, mode);
-    optimizer.step();
-    return loss;
+    BufferSnapshot buffers = f.namedBuffers().isEmpty() ? null : new BufferSnapshot(f);
+    boolean applied = false;
+    try {
+      if (buffers != null) buffers.save();
+      double loss = backward(graph, f, x, mode);
+      applied = optimizer.stepIfFinite(loss);
+      return loss;
+    } finally {
+      if (buffers != null) {
+        if (!applied) buffers.restore(); // a skipped, refused or failed step leaves no trace
+        buffers.close();
+      }
+    }
   }
 
   /** The idempotent error mean((f(f(x)) - f(x))^2) without recording anything. */

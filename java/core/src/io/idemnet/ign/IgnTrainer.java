@@ -3,6 +3,7 @@ package io.idemnet.ign;
 import io.idemnet.autograd.Graph;
 import io.idemnet.autograd.Var;
 import io.idemnet.backend.Backend;
+import io.idemnet.nn.BufferSnapshot;
 import io.idemnet.nn.Module;
 import io.idemnet.optim.Adam;
 import io.idemnet.tensor.Tensor;
@@ -10,20 +11,49 @@ import java.util.List;
 
 /**
  * One Idempotent Generative Network training step (Shocher et al.), with the idempotence and
- * tightness terms either as in IGN's original or with Modified Backpropagation (Jensen &
+ * tightness terms either as in IGN's original or with Modified Backpropagation (Jensen &amp;
  * Vicary, Section 3.4); the exact formulas are in docs/ign.md. f' is the same module with its
  * parameters detached (no copy of the weights); "noGrad" evaluations of f are f' too.
  */
 public final class IgnTrainer implements AutoCloseable {
+  /** How the idempotence and tightness terms are computed and backpropagated. */
   public enum Mode {
     /** IGN's losses and their ordinary gradients (tightness through the outer application only). */
     ORIGINAL,
     /**
-     * MB: idem gradient -(3 f'(y) - 2 f'(f'(y)) - y)/N at y = f(z); tight +(3 f'(w) - 2 f'(f'(w)) - w)/N at
-     * w = f(f'(z)). N is the element count (batch x pixels), the normalisation of IGN's mean-L1 terms, so
-     * the paper's lambdas keep their balance against the reconstruction term (see docs/ign.md).
+     * MB (Jensen &amp; Vicary, Section 3.4 and Algorithm 1): idem gradient -(3 f'(y) - 2 f'(f'(y)) - y)/N at
+     * y = f(z); tight +(3 f'(w) - 2 f'(f'(w)) - w)/N at w = f(f'(z)); N by {@link MbNormalisation}.
+     * idem and tight are evaluated (reported) as mean squared errors, as the paper says.
      */
     MODIFIED
+  }
+
+  /** The N that divides the MB gradients. */
+  public enum MbNormalisation {
+    /** N = the batch rows, Algorithm 1's {@code e.shape[0]}: the paper read literally. */
+    ROWS,
+    /**
+     * N = the element count (rows x channels x pixels): the normalisation of a mean over all
+     * elements, as IGN's mean-L1 terms and the reconstruction term have (784x weaker than ROWS on
+     * 28x28 grey images).
+     */
+    ELEMENTS;
+
+    /** rows or elements. */
+    public String cliName() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /** By {@link #cliName()} (any case). */
+    public static MbNormalisation parse(String name) {
+      for (MbNormalisation n : values()) if (n.cliName().equalsIgnoreCase(name)) return n;
+      throw new IllegalArgumentException("unknown MB normalisation '" + name + "' (rows or elements)");
+    }
+
+    /** N for a batch of {@code rows} samples of {@code numel} elements in all. */
+    public float divisor(int rows, long numel) {
+      return this == ROWS ? rows : numel;
+    }
   }
 
   /**
@@ -39,6 +69,7 @@ public final class IgnTrainer implements AutoCloseable {
       }
     }
 
+    /** The weights of reconstruction, idempotence and tightness. */
     public Lambdas(float rec, float idem, float tight) {
       this(rec, idem, tight, 0f);
     }
@@ -65,21 +96,34 @@ public final class IgnTrainer implements AutoCloseable {
   }
 
   /**
-   * Per-term losses of a step as mean absolute differences, the same in both modes:
-   * rec = |f(x) - x|, idem = |f'(f(z)) - f(z)|, tight = |f(f'(z)) - f'(z)|.
+   * Per-term losses of a step, the same measures in both modes: rec = mean |f(x) - x|; idem =
+   * mean |f'(f(z)) - f(z)| and idemMse = mean (f'(f(z)) - f(z))^2; tight = mean |f(f'(z)) - f'(z)|
+   * and tightMse = mean (f(f'(z)) - f'(z))^2. The original mode optimises the L1 forms, MB the MSE
+   * forms (whose MB gradients replace their analytic ones).
    */
-  public record Losses(double rec, double idem, double tight) {}
+  public record Losses(double rec, double idem, double tight, double idemMse, double tightMse) {}
 
   private final Backend backend;
   private final Module f;
   private final Adam optimizer;
   private final Mode mode;
   private final Lambdas lambdas;
+  private final MbNormalisation mbNorm;
   private final Graph graph;
   private final List<Tensor> buffers;
   private final Tensor[] savedBuffers;
+  /** The running statistics at the start of a step, put back when the step is skipped. */
+  private final BufferSnapshot stepStart;
+  private boolean lastStepApplied;
 
+  /** MB gradients normalised by the element count ({@link MbNormalisation#ELEMENTS}). */
   public IgnTrainer(Backend backend, Module f, Adam optimizer, Mode mode, Lambdas lambdas) {
+    this(backend, f, optimizer, mode, lambdas, MbNormalisation.ELEMENTS);
+  }
+
+  /** A trainer of {@code f} with {@code optimizer} and the given MB normalisation; owns the graph it records on. */
+  public IgnTrainer(Backend backend, Module f, Adam optimizer, Mode mode, Lambdas lambdas, MbNormalisation mbNorm) {
+    this.mbNorm = java.util.Objects.requireNonNull(mbNorm, "MB normalisation");
     this.backend = backend;
     this.f = f;
     this.optimizer = optimizer;
@@ -89,18 +133,39 @@ public final class IgnTrainer implements AutoCloseable {
     this.buffers = List.copyOf(f.namedBuffers().values());
     this.savedBuffers = new Tensor[buffers.size()];
     for (int i = 0; i < savedBuffers.length; i++) savedBuffers[i] = backend.zeros(buffers.get(i).shape());
+    this.stepStart = new BufferSnapshot(f);
   }
 
+  /** The graph the steps record on. */
   public Graph graph() {
     return graph;
   }
 
   /**
    * One step on real images x and noise z (same shape); returns the losses before the update.
-   * {@code stepIndex} fixes the dropout masks of the step, so equal indices give equal steps.
+   * {@code stepIndex} fixes the dropout masks of the step, so equal indices give equal steps. A
+   * step whose losses or gradients are NaN or infinite updates nothing (not even the running
+   * statistics): it is skipped or refused as the optimizer's
+   * {@link io.idemnet.optim.Optimizer#nonFinitePolicy()} says; {@link #lastStepApplied()} tells.
    */
   public Losses step(Tensor x, Tensor z, long stepIndex) {
     if (!x.sameShape(z)) throw new IllegalArgumentException("IGN step: x " + x + " and z " + z + " must have the same shape");
+    if (x.rank() == 0 || x.dim(0) == 0) throw new IllegalArgumentException("IGN step: the batch " + x + " is empty");
+    lastStepApplied = false;
+    stepStart.save();
+    try {
+      return guardedStep(x, z, stepIndex);
+    } finally {
+      if (!lastStepApplied) stepStart.restore();
+    }
+  }
+
+  /** Whether the last {@link #step} updated the network (false when it was skipped as non-finite). */
+  public boolean lastStepApplied() {
+    return lastStepApplied;
+  }
+
+  private Losses guardedStep(Tensor x, Tensor z, long stepIndex) {
     f.train(true);
     f.setRandomCounter(stepIndex << 4); // each step's (at most 8) applications of f get their own masks
     graph.reset();
@@ -119,7 +184,7 @@ public final class IgnTrainer implements AutoCloseable {
     }
     Var w = f.forward(graph, graph.constant(c)); // f_theta(f'(z)): the tightness path through the outer application
 
-    double idem, tight;
+    double idem, tight, idemMse, tightMse;
     float[] gY, gW;
     List<Var> outs;
     List<float[]> grads;
@@ -129,16 +194,15 @@ public final class IgnTrainer implements AutoCloseable {
       float[] yv = y.value().toArray(), wv = w.value().toArray(), cv = c.toArray();
       gY = new float[yv.length];
       gW = new float[wv.length];
-      idem = 0;
-      tight = 0;
+      float n = mbNorm.divisor(x.dim(0), x.numel());
       for (int i = 0; i < yv.length; i++) {
-        gY[i] = lambdas.idem() * -(3 * fy[i] - 2 * ffy[i] - yv[i]) / numel;
-        gW[i] = (3 * fw[i] - 2 * ffw[i] - wv[i]) / numel; // weighted below
-        idem += Math.abs(fy[i] - yv[i]);
-        tight += Math.abs(wv[i] - cv[i]);
+        gY[i] = lambdas.idem() * -(3 * fy[i] - 2 * ffy[i] - yv[i]) / n;
+        gW[i] = (3 * fw[i] - 2 * ffw[i] - wv[i]) / n; // weighted below
       }
-      idem /= yv.length;
-      tight /= wv.length;
+      idem = meanAbs(fy, yv);
+      idemMse = meanSquare(fy, yv);
+      tight = meanAbs(wv, cv);
+      tightMse = meanSquare(wv, cv);
       outs = List.of(fx, y, w);
       grads = List.of(gRec, gY, gW);
     } else {
@@ -148,12 +212,16 @@ public final class IgnTrainer implements AutoCloseable {
         ffz = asCopy(() -> f.forward(graph, y));
       }
       float[] gFfz = new float[(int) y.value().numel()];
-      idem = l1AndSign(ffz.value().toArray(), y.value().toArray(), gFfz, lambdas.idem() / numel);
+      float[] ffzv = ffz.value().toArray(), yv = y.value().toArray();
+      idem = l1AndSign(ffzv, yv, gFfz, lambdas.idem() / numel);
+      idemMse = meanSquare(ffzv, yv);
       gY = new float[gFfz.length];
       for (int i = 0; i < gY.length; i++) gY[i] = -gFfz[i];
       // tight: -mean |f(f'(z)) - f'(z)|, through the outer application only (f'(z) is a constant).
       gW = new float[(int) w.value().numel()];
-      tight = l1AndSign(w.value().toArray(), c.toArray(), gW, -1f / numel); // weighted below
+      float[] wv = w.value().toArray(), cv = c.toArray();
+      tight = l1AndSign(wv, cv, gW, -1f / numel); // weighted below
+      tightMse = meanSquare(wv, cv);
       outs = List.of(fx, ffz, y, w);
       grads = List.of(gRec, gFfz, gY, gW);
     }
@@ -166,8 +234,8 @@ public final class IgnTrainer implements AutoCloseable {
       seeds[i].copyFrom(grads.get(i));
     }
     graph.backward(outs, List.of(seeds));
-    optimizer.step();
-    return new Losses(rec, idem, tight);
+    lastStepApplied = optimizer.stepIfFinite(rec + idem + tight + idemMse + tightMse); // NaN or infinite if any term is
+    return new Losses(rec, idem, tight, idemMse, tightMse);
   }
 
   /**
@@ -203,6 +271,21 @@ public final class IgnTrainer implements AutoCloseable {
     for (int i = 0; i < a.length; i++) a[i] = (float) (a[i] * factor);
   }
 
+  private static double meanAbs(float[] a, float[] b) {
+    double sum = 0;
+    for (int i = 0; i < a.length; i++) sum += Math.abs((double) a[i] - b[i]);
+    return sum / Math.max(1, a.length);
+  }
+
+  private static double meanSquare(float[] a, float[] b) {
+    double sum = 0;
+    for (int i = 0; i < a.length; i++) {
+      double d = (double) a[i] - b[i];
+      sum += d * d;
+    }
+    return sum / Math.max(1, a.length);
+  }
+
   /** mean |a - b|, and grad[i] = scale * sign(a_i - b_i). */
   private static double l1AndSign(float[] a, float[] b, float[] grad, float scale) {
     double sum = 0;
@@ -219,5 +302,6 @@ public final class IgnTrainer implements AutoCloseable {
   public void close() {
     graph.close();
     for (Tensor t : savedBuffers) t.close();
+    stepStart.close();
   }
 }

@@ -11,7 +11,6 @@ import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -26,7 +25,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Reads and writes float32 tensors in the
@@ -144,7 +142,7 @@ public final class SafeTensors {
     Path target = file.toAbsolutePath();
     Path dir = target.getParent();
     if (dir == null) throw new IOException(file + ": cannot write a file at the root of the file system");
-    Path tmp = createTemporary(dir, target.getFileName().toString());
+    Path tmp = AtomicFiles.createTemporary(target);
     try {
       try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
         ByteBuffer head = ByteBuffer.allocate(8 + header.length).order(ByteOrder.LITTLE_ENDIAN);
@@ -162,7 +160,7 @@ public final class SafeTensors {
       }
       throw failure;
     }
-    syncDirectory(dir);
+    AtomicFiles.syncDirectory(dir);
   }
 
   private static void checkEncodable(String what, String s) {
@@ -215,28 +213,6 @@ public final class SafeTensors {
     return out;
   }
 
-  /** A new empty file ".NAME.RANDOM.tmp" next to the target, created with the default permissions. */
-  private static Path createTemporary(Path dir, String name) throws IOException {
-    for (int attempt = 0; ; attempt++) {
-      Path tmp = dir.resolve("." + name + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
-      try {
-        Files.newByteChannel(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
-        return tmp;
-      } catch (FileAlreadyExistsException e) {
-        if (attempt >= 10) throw e;
-      }
-    }
-  }
-
-  /** Makes the rename durable where the platform allows fsync on a folder; best effort elsewhere. */
-  private static void syncDirectory(Path dir) {
-    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-      d.force(true);
-    } catch (IOException | UnsupportedOperationException ignored) {
-      // Not supported on every platform and file system; the file itself is already on disk.
-    }
-  }
-
   private static void writeFloats(FileChannel ch, float[] data) throws IOException {
     ByteBuffer buf = ByteBuffer.allocate((int) Math.min(CHUNK_BYTES, Math.max(4L, data.length * 4L)))
         .order(ByteOrder.LITTLE_ENDIAN);
@@ -263,6 +239,26 @@ public final class SafeTensors {
       Map<String, Entry> out = new LinkedHashMap<>();
       for (TensorInfo t : h.tensors) out.put(t.name, new Entry(t.shape, readFloats(file, ch, h, t)));
       return out;
+    }
+  }
+
+  /**
+   * One tensor of the file by name, with its values on the host (the whole header is validated;
+   * only that tensor's bytes are read).
+   *
+   * @throws CheckpointException when the file has no tensor of that name (the message lists the
+   *     names it has) or cannot be read
+   */
+  public static Entry readTensor(Path file, String name) throws IOException {
+    Objects.requireNonNull(name, "name");
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      Header h = parseHeader(file, ch);
+      List<String> names = new ArrayList<>();
+      for (TensorInfo t : h.tensors) {
+        if (t.name.equals(name)) return new Entry(t.shape, readFloats(file, ch, h, t));
+        names.add(t.name);
+      }
+      throw new CheckpointException(file, "no tensor named '" + name + "'; the file has " + names);
     }
   }
 

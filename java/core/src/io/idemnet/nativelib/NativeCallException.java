@@ -4,12 +4,13 @@ package io.idemnet.nativelib;
 public final class NativeCallException extends RuntimeException {
   private final int status;
 
+  /** A failed call of {@code operation} with the library's status code and message. */
   public NativeCallException(String operation, int status, String nativeMessage) {
     super(operation + " failed (status " + status + "): " + nativeMessage);
     this.status = status;
   }
 
-  /** The {@code IDEMNET_ERR_*} code from {@code native/include/idemnet.h}. */
+  /** The status code: one of the {@code ERR_*} constants of {@link NativeAbi} ({@code idemnet_common.h}). */
   public int status() {
     return status;
   }

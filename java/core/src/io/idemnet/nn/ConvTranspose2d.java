@@ -51,18 +51,42 @@ public final class ConvTranspose2d implements Module {
     this.bias = withBias ? Parameter.uniform(backend, bound, seed + 1, out) : null;
   }
 
+  /** Input channels. */
   public int inChannels() {
     return in;
   }
 
+  /** Output channels. */
   public int outChannels() {
     return out;
   }
 
+  /** Kernel height. */
+  public int kernelH() {
+    return kh;
+  }
+
+  /** Kernel width. */
+  public int kernelW() {
+    return kw;
+  }
+
+  /** Output padding in height. */
+  public int outputPaddingH() {
+    return outPadH;
+  }
+
+  /** Output padding in width. */
+  public int outputPaddingW() {
+    return outPadW;
+  }
+
+  /** Stride and padding. */
   public ConvSpec spec() {
     return spec;
   }
 
+  /** The weight, [in, out, kh, kw] as in PyTorch. */
   public Parameter weight() {
     return weight;
   }

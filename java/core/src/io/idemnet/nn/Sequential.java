@@ -15,10 +15,12 @@ import java.util.Map;
 public final class Sequential implements Module {
   private final List<Module> children;
 
+  /** The modules applied in the given order. */
   public Sequential(Module... children) {
     this.children = List.of(children);
   }
 
+  /** The modules applied in the list's order. */
   public Sequential(List<Module> children) {
     this.children = List.copyOf(children);
   }
@@ -38,6 +40,17 @@ public final class Sequential implements Module {
     return new Sequential(layers);
   }
 
+  /**
+   * Linear(d0, d1) + act, ..., Linear(d_{k-1}, d_k) with no activation after the last layer (the
+   * usual regression or logits head). Layer i draws its weights from seed + 2i, as in
+   * {@link #mlp}.
+   */
+  public static Sequential mlpLinearOutput(Backend backend, long seed, Activation activation, int... dims) {
+    Sequential withLast = mlp(backend, seed, activation, dims);
+    return new Sequential(withLast.children.subList(0, withLast.children.size() - 1));
+  }
+
+  /** The modules, in order. */
   public List<Module> children() {
     return children;
   }

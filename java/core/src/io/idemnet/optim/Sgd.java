@@ -10,6 +10,7 @@ public final class Sgd extends Optimizer {
   private final float momentum, weightDecay;
   private final Map<String, Tensor> velocity = new LinkedHashMap<>();
 
+  /** SGD with PyTorch's formulas for momentum and weight decay. */
   public Sgd(Map<String, Parameter> params, float learningRate, float momentum, float weightDecay) {
     super(params, learningRate);
     if (!(momentum >= 0 && momentum < 1)) throw new IllegalArgumentException("momentum must be in [0, 1), got " + momentum);
@@ -21,6 +22,7 @@ public final class Sgd extends Optimizer {
     }
   }
 
+  /** Plain SGD: no momentum, no weight decay. */
   public Sgd(Map<String, Parameter> params, float learningRate) {
     this(params, learningRate, 0f, 0f);
   }

@@ -1,8 +1,6 @@
 package io.idemnet.sweep;
 
-import io.idemnet.experiments.CompareExperiment.Paired;
 import io.idemnet.experiments.CompareResult.RunResult;
-import io.idemnet.experiments.CompareResult.Trajectory;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -22,8 +20,9 @@ import java.util.zip.CRC32;
 /**
  * A finished pair as bytes (what a task sends back to the driver) and as a file (what the driver
  * keeps, one per run, for resuming). Layout, big-endian ({@link DataOutputStream}):
- * magic "IDMP", version 1, the run's {@link SweepRun#canonical} string, the MB result, the OB
- * result, the trajectory (flag, then fields), and last the CRC-32 of all bytes before it as a long.
+ * magic "IDMP", version 2, the run's {@link SweepRun#canonical} string, the MB result, the OB
+ * result, the parameter-path files (count, then name and bytes each), and last the CRC-32 of all
+ * bytes before it as a long.
  * Doubles are stored as their bits, so a decoded result equals the computed one exactly.
  *
  * <p>Files are written to a temporary name beside the target, forced to disk and renamed
@@ -32,7 +31,7 @@ import java.util.zip.CRC32;
  */
 public final class PairedRunFile {
   private static final int MAGIC = 0x49444D50; // "IDMP"
-  private static final int VERSION = 1;
+  private static final int VERSION = 2;
 
   private PairedRunFile() {}
 
@@ -45,7 +44,7 @@ public final class PairedRunFile {
     }
   }
 
-  public static byte[] encode(String canonical, Paired pair) {
+  public static byte[] encode(String canonical, SweepPair pair) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (DataOutputStream out = new DataOutputStream(bytes)) {
       out.writeInt(MAGIC);
@@ -53,16 +52,11 @@ public final class PairedRunFile {
       out.writeUTF(canonical);
       writeRun(out, pair.mb());
       writeRun(out, pair.ob());
-      Trajectory t = pair.trajectory();
-      out.writeBoolean(t != null);
-      if (t != null) {
-        out.writeFloat(t.learningRate());
-        writeMatrix(out, t.mb());
-        writeMatrix(out, t.ob());
-        writeArray(out, t.gridX());
-        writeArray(out, t.gridY());
-        writeMatrix(out, t.surface());
-        writeArray(out, t.explainedVariance());
+      out.writeInt(pair.paths().size());
+      for (var e : new java.util.TreeMap<>(pair.paths()).entrySet()) {
+        out.writeUTF(e.getKey());
+        out.writeInt(e.getValue().length);
+        out.write(e.getValue());
       }
       out.flush();
       CRC32 crc = new CRC32();
@@ -80,7 +74,7 @@ public final class PairedRunFile {
    * @throws InvalidResultException when the bytes are truncated, damaged, of another format
    *     version or of another run (the message says which)
    */
-  public static Paired decode(byte[] data, String expectedCanonical) throws InvalidResultException {
+  public static SweepPair decode(byte[] data, String expectedCanonical) throws InvalidResultException {
     if (data.length < 16) throw new InvalidResultException("too short (" + data.length + " bytes)");
     CRC32 crc = new CRC32();
     crc.update(data, 0, data.length - 8);
@@ -96,13 +90,17 @@ public final class PairedRunFile {
         throw new InvalidResultException("result of another run: '" + canonical + "', expected '" + expectedCanonical + "'");
       }
       RunResult mb = readRun(in), ob = readRun(in);
-      Trajectory t = null;
-      if (in.readBoolean()) {
-        t = new Trajectory(in.readFloat(), readMatrix(in), readMatrix(in), readArray(in), readArray(in), readMatrix(in),
-            readArray(in));
+      int files = in.readInt();
+      if (files < 0 || files > 16) throw new InvalidResultException("bad count of path files " + files);
+      java.util.Map<String, byte[]> paths = new java.util.HashMap<>();
+      for (int i = 0; i < files; i++) {
+        String name = in.readUTF();
+        int n = in.readInt();
+        if (n < 0 || n > in.available()) throw new InvalidResultException("bad length " + n + " of path file " + name);
+        paths.put(name, in.readNBytes(n));
       }
       if (bytes.available() != 0) throw new InvalidResultException(bytes.available() + " unexpected bytes after the result");
-      return new Paired(mb, ob, t);
+      return new SweepPair(mb, ob, paths);
     } catch (InvalidResultException e) {
       throw e;
     } catch (IOException | RuntimeException e) {
@@ -137,7 +135,7 @@ public final class PairedRunFile {
    * The run's result from {@code file}, or empty when there is none or it is not valid for the
    * run (then {@code whyNot} gets the reason, unless the file is simply absent).
    */
-  public static Optional<Paired> read(Path file, String expectedCanonical, java.util.function.Consumer<String> whyNot) {
+  public static Optional<SweepPair> read(Path file, String expectedCanonical, java.util.function.Consumer<String> whyNot) {
     try {
       return Optional.of(decode(Files.readAllBytes(file), expectedCanonical));
     } catch (NoSuchFileException e) {
@@ -152,19 +150,30 @@ public final class PairedRunFile {
     out.writeUTF(r.algorithm());
     out.writeFloat(r.learningRate());
     out.writeInt(r.run());
-    writeArray(out, r.errorPerEpoch());
-    writeArray(out, r.secondsPerEpoch());
+    out.writeInt(r.epochs().length);
+    for (int e : r.epochs()) out.writeInt(e);
+    writeArray(out, r.error());
     writeArray(out, r.gradNormMb());
     writeArray(out, r.gradNormOb());
     writeArray(out, r.cosAlong());
     writeArray(out, r.cosSeparate());
+    out.writeDouble(r.secondsPerEpoch());
     out.writeDouble(r.fIdentityFrobenius());
     out.writeDouble(r.fIdentityTrace());
+    out.writeDouble(r.fIdentityRowSpread());
+    out.writeDouble(r.outputSpread());
+    out.writeDouble(r.imageJacobian());
   }
 
   private static RunResult readRun(DataInputStream in) throws IOException {
-    return new RunResult(in.readUTF(), in.readFloat(), in.readInt(), readArray(in), readArray(in), readArray(in),
-        readArray(in), readArray(in), readArray(in), in.readDouble(), in.readDouble());
+    String algorithm = in.readUTF();
+    float lr = in.readFloat();
+    int run = in.readInt(), n = in.readInt();
+    if (n < 0 || (long) n * 4 > in.available()) throw new InvalidResultException("bad epoch count " + n);
+    int[] epochs = new int[n];
+    for (int i = 0; i < n; i++) epochs[i] = in.readInt();
+    return new RunResult(algorithm, lr, run, epochs, readArray(in), readArray(in), readArray(in), readArray(in),
+        readArray(in), in.readDouble(), in.readDouble(), in.readDouble(), in.readDouble(), in.readDouble(), in.readDouble());
   }
 
   private static void writeArray(DataOutputStream out, double[] a) throws IOException {
@@ -179,18 +188,5 @@ public final class PairedRunFile {
     double[] a = new double[n];
     for (int i = 0; i < n; i++) a[i] = in.readDouble();
     return a;
-  }
-
-  private static void writeMatrix(DataOutputStream out, double[][] m) throws IOException {
-    out.writeInt(m.length);
-    for (double[] row : m) writeArray(out, row);
-  }
-
-  private static double[][] readMatrix(DataInputStream in) throws IOException {
-    int n = in.readInt();
-    if (n < 0 || (long) n * 4 > in.available()) throw new InvalidResultException("bad matrix length " + n);
-    double[][] m = new double[n][];
-    for (int i = 0; i < n; i++) m[i] = readArray(in);
-    return m;
   }
 }

@@ -1,6 +1,5 @@
 package io.idemnet.sweep;
 
-import io.idemnet.experiments.CompareExperiment.Paired;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
@@ -126,8 +125,8 @@ public final class SparkSweep {
   }
 
   /** Reads the results of {@code runs} that are on disk and valid, in the order given. */
-  public static List<Paired> load(Path resultsDir, List<SweepRun> runs) {
-    List<Paired> out = new ArrayList<>();
+  public static List<SweepPair> load(Path resultsDir, List<SweepRun> runs) {
+    List<SweepPair> out = new ArrayList<>();
     for (SweepRun r : runs) PairedRunFile.read(resultsDir.resolve(r.fileName()), r.canonical(), why -> {}).ifPresent(out::add);
     return out;
   }

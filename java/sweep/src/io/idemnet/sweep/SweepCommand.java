@@ -1,10 +1,10 @@
 package io.idemnet.sweep;
 
 import io.idemnet.experiments.CompareConfig;
-import io.idemnet.experiments.CompareExperiment.Paired;
+import io.idemnet.backend.Backend;
+import io.idemnet.backend.Backends;
+import io.idemnet.experiments.CompareResult.RunResult;
 import io.idemnet.experiments.CompareOutputs;
-import io.idemnet.experiments.CompareReport;
-import io.idemnet.experiments.CompareResult;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -57,8 +57,17 @@ final class SweepCommand implements Callable<Integer> {
       + "(default: ${DEFAULT-VALUE})", defaultValue = "10")
   List<Integer> epochs;
 
-  @Option(names = "--steps", split = ",", description = "SGD steps per epoch (default: ${DEFAULT-VALUE})", defaultValue = "10")
+  @Option(names = "--steps", split = ",", description = "SGD steps per epoch, each on a fresh batch "
+      + "(default: ${DEFAULT-VALUE})", defaultValue = "1")
   List<Integer> steps;
+
+  @Option(names = "--eval-every", description = "record the error (and run 0's gradients and parameters) every N epochs, "
+      + "and at the last (default: ${DEFAULT-VALUE})", defaultValue = "1")
+  int evalEvery;
+
+  @Option(names = "--trivial-threshold", description = "trivial-run threshold on the Jacobian of f on its image, as for "
+      + "compare (default: ${DEFAULT-VALUE})", defaultValue = "0.5")
+  double trivialThreshold;
 
   @Option(names = "--batch", description = "batch size (default: ${DEFAULT-VALUE})", defaultValue = "1000")
   int batch;
@@ -169,18 +178,31 @@ final class SweepCommand implements Callable<Integer> {
     return outcome.failures().isEmpty() ? 0 : 1;
   }
 
-  /** Compare's files for one comparison, from the results on disk (all of them, old and new). */
+  /**
+   * Compare's files for one comparison, from the results on disk (all of them, old and new): run
+   * 0's parameter paths into its paths/ folder, then runs.csv, final.csv, the summaries, the
+   * trajectory and the figures as {@code compare} writes them.
+   */
   private static void writeGroup(SweepGroup g, Path resultsDir, PrintWriter out) {
-    List<Paired> pairs = SparkSweep.load(resultsDir, g.pairs());
+    List<SweepPair> pairs = SparkSweep.load(resultsDir, g.pairs());
     CompareConfig config = g.config();
-    out.printf(Locale.ROOT, "%n%s %s: %d of %d runs -> %s%n", g.name(), java.util.Arrays.toString(g.dims()), pairs.size(),
-        g.pairs().size(), config.outputDir());
+    out.printf(Locale.ROOT, "%n%s %s: %d of %d pairs of runs -> %s%n", g.name(), java.util.Arrays.toString(g.dims()),
+        pairs.size(), g.pairs().size(), config.outputDir());
     if (pairs.isEmpty()) return;
-    CompareResult result = CompareOutputs.merge(config, pairs, pairs.size() < g.pairs().size());
-    List<Path> figures = CompareOutputs.write(result);
-    out.print(CompareReport.table(result.runs()));
-    out.println("numbers: " + config.outputDir().resolve("runs.csv") + ", final.csv, summary.json");
-    out.println("figures: " + figures.stream().map(p -> p.getFileName().toString()).toList());
+    List<RunResult[]> runs = new ArrayList<>();
+    Path paths = CompareOutputs.pathsDir(config);
+    for (SweepPair p : pairs) {
+      runs.add(new RunResult[] {p.mb(), p.ob()});
+      for (var f : p.paths().entrySet()) PairedRunFile.write(paths.resolve(f.getKey()), f.getValue());
+    }
+    // The trajectory's loss surface is evaluated here, on the driver, on the comparison's backend.
+    try (Backend backend = Backends.named(g.backend())) {
+      CompareOutputs.Written w = CompareOutputs.writeAll(backend, config, runs, pairs.size() < g.pairs().size());
+      out.print(w.table());
+      out.println("numbers: " + config.outputDir().resolve("final.csv") + ", runs.csv, summary.csv, best.csv, curves.csv"
+          + (w.trajectory() != null ? ", pca.csv, trajectory.csv, surface.csv" : ""));
+      out.println("figures: " + w.figures().stream().map(p -> p.getFileName().toString()).toList());
+    }
   }
 
   /** failures.txt beside the results: each failed run's configuration and error (removed when none failed). */
@@ -296,7 +318,7 @@ final class SweepCommand implements Callable<Integer> {
                     + (steps.size() > 1 ? "-s" + s : "");
                 Path dir = count == 1 ? root : root.resolve(name);
                 SweepGroup g = new SweepGroup(name, network, net.getValue(), slope, lrs, runs, e, s, batch, d.trim(), seed, probe,
-                    !noGradients, withPca, pcaGrid, backendName, dir.toString());
+                    evalEvery, !noGradients, withPca, pcaGrid, trivialThreshold, backendName, dir.toString());
                 g.config(); // refuses what compare refuses, here rather than on an executor
                 groups.add(g);
               }

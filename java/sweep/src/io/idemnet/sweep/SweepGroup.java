@@ -19,8 +19,8 @@ import java.util.List;
  * @param backend auto, cpu, reference or cuda, resolved on the executor
  */
 public record SweepGroup(String name, String network, int[] dims, float slope, float[] learningRates, int runs,
-    int epochs, int steps, int batch, String data, long seed, int probeRows, boolean gradients, boolean pca, int pcaGrid,
-    String backend, String outputDir) implements Serializable {
+    int epochs, int steps, int batch, String data, long seed, int probeRows, int evalEvery, boolean gradients, boolean pca,
+    int pcaGrid, double trivialThreshold, String backend, String outputDir) implements Serializable {
   private static final long serialVersionUID = 1L;
 
   public SweepGroup {
@@ -37,7 +37,7 @@ public record SweepGroup(String name, String network, int[] dims, float slope, f
     List<Float> lrs = new ArrayList<>();
     for (float lr : learningRates) lrs.add(lr);
     return new CompareConfig(network, dims, slope, lrs, runs, epochs, steps, batch, DataSpec.parse(data), seed, probeRows,
-        gradients, pca, pcaGrid, Path.of(outputDir));
+        evalEvery, gradients, pca, pcaGrid, trivialThreshold, Path.of(outputDir));
   }
 
   /** Its paired runs, in {@code compare}'s order: by learning rate, then run. */

@@ -28,20 +28,21 @@ public record SweepRun(SweepGroup group, int lrIndex, int run) implements Serial
   /**
    * Everything that determines the run's numbers, in a fixed order and spelling: two runs with the
    * same string compute the same result, so a result file is reused only when its string matches.
-   * The seeds are the ones the run actually uses (so a changed run count or learning-rate list,
-   * which shifts them, is a different run); the output folder and the group's name are not part of it.
+   * A pair's seeds follow from the master seed and the run index alone (seed + 1000 run, see
+   * {@link CompareExperiment}), so neither the learning-rate list nor the run count is part of
+   * it; nor are the output folder, the group's name or the trivial-run threshold (applied when
+   * the files are written).
    */
   public String canonical() {
     CompareConfig c = group.config();
-    boolean trajectory = c.pca() && run == 0;
     StringBuilder dims = new StringBuilder();
     for (int d : c.dims()) dims.append(dims.isEmpty() ? "" : "x").append(d);
-    return "idemnet compare pair v1: backend=" + group.backend().trim().toLowerCase(java.util.Locale.ROOT)
+    boolean analysis = run == 0 && c.gradients(), paths = run == 0 && c.pca();
+    return "idemnet compare pair v2: backend=" + group.backend().trim().toLowerCase(java.util.Locale.ROOT)
         + " dims=" + dims + " slope=" + Float.toString(c.slope()) + " lr=" + Float.toString(learningRate()) + " run=" + run
-        + " init_seed=" + CompareExperiment.initSeed(c, lrIndex, run) + " epochs=" + c.epochs()
-        + " steps=" + c.stepsPerEpoch() + " batch=" + c.batch() + " data=" + canonicalData(c.data())
-        + " probe_rows=" + c.probeRows() + " probe_seed=" + CompareExperiment.probeSeed(c)
-        + " gradients=" + c.gradients() + " trajectory=" + trajectory + (trajectory ? " pca_grid=" + c.pcaGrid() : "");
+        + " seed=" + c.seed() + " epochs=" + c.epochs() + " steps=" + c.stepsPerEpoch() + " batch=" + c.batch()
+        + " data=" + canonicalData(c.data()) + " probe_rows=" + c.probeRows() + " eval_every=" + c.evalEvery()
+        + " gradient_analysis=" + analysis + " parameter_paths=" + paths;
   }
 
   private static String canonicalData(DataSpec d) {

@@ -3,18 +3,20 @@ package io.idemnet.backend.cuda;
 import io.idemnet.backend.Activation;
 import io.idemnet.backend.Backend;
 import io.idemnet.backend.ConvSpec;
+import io.idemnet.nativelib.NativeAbi;
 import io.idemnet.nativelib.NativeCallException;
 import io.idemnet.tensor.Storage;
 import io.idemnet.tensor.Tensor;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Tensors in GPU memory with kernels from {@code libidemnet_cuda} (own CUDA kernels; GEMM and
- * convolutions through cuBLAS, opened at run time, or a builtin GEMM kernel without it), called
- * through FFM. Argument checking happens in {@link Backend}.
+ * Tensors in GPU memory with kernels from {@code libidemnet_cuda} (own CUDA kernels; GEMM
+ * through cuBLAS and convolutions through cuDNN, both opened at run time; convolutions fall back
+ * to im2col + GEMM without cuDNN), called through FFM. Argument checking happens in {@link Backend}.
  *
  * <p>Each instance owns a CUDA context of the library: one device, one stream on which every
  * operation is queued in call order, a caching allocator (tensors are carved from cached blocks;
@@ -42,8 +44,6 @@ public final class CudaBackend extends Backend implements AutoCloseable {
   private final int device;
   private final String deviceName;
   private long ctx;
-  private final long stream;
-  private final long reduceWorkspace;
   private final long scalarDevice;
   private final MemorySegment scalarHost;
   private final Object hostLock = new Object();
@@ -60,7 +60,9 @@ public final class CudaBackend extends Backend implements AutoCloseable {
   /**
    * A backend on the given device.
    *
-   * @throws CudaUnavailableException naming the reason when CUDA cannot be used here
+   * @throws CudaUnavailableException naming the reason when CUDA cannot be used here, including
+   *     when no cuBLAS can be used and the builtin GEMM kernel was not asked for
+   *     ({@code -Didemnet.cuda.gemm=builtin})
    */
   public CudaBackend(int device) {
     Availability a = availability();
@@ -70,16 +72,86 @@ public final class CudaBackend extends Backend implements AutoCloseable {
     }
     this.device = device;
     try {
-      this.ctx = CudaNative.contextCreate(device);
+      MemorySegment out = out();
+      CudaNative.contextCreate(device, out.address());
+      this.ctx = out.get(ValueLayout.JAVA_LONG, 0);
     } catch (NativeCallException e) {
       throw new CudaUnavailableException("cannot create a CUDA context on device " + device + ": " + e.getMessage(), e);
     }
-    this.stream = CudaNative.contextStream(ctx);
-    this.reduceWorkspace = CudaNative.reduceWorkspace(ctx);
-    this.scalarDevice = CudaNative.malloc(ctx, 16);
-    this.scalarHost = CudaNative.hostAlloc(16);
-    this.staging = CudaNative.hostAlloc(STAGING_MIN);
-    this.deviceName = CudaNative.deviceName(device);
+    if (!usesCublas() && !builtinGemmRequested()) {
+      String detail = gemmEngine();
+      CudaNative.contextDestroy(ctx);
+      ctx = 0;
+      throw new CudaUnavailableException("cuBLAS is not in use on device " + device + ": " + detail
+          + ". The builtin GEMM kernel is many times slower, so it runs only when asked for with"
+          + " -Didemnet.cuda.gemm=builtin; for cuBLAS put libcublas.so.13 (or .12) on LD_LIBRARY_PATH or name it"
+          + " with -Didemnet.cublas.library=/path/to/libcublas.so.13");
+    }
+    this.scalarDevice = deviceMalloc(ctx, 16);
+    this.scalarHost = hostAlloc(ctx, 16);
+    this.staging = hostAlloc(ctx, STAGING_MIN);
+    this.deviceName = deviceName(device);
+  }
+
+  /** Out-parameters of the library calls: a per-thread 64-byte slot, zeroed, so calls allocate nothing. */
+  private static final ThreadLocal<MemorySegment> OUT = ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(64, 8));
+
+  private static MemorySegment out() {
+    MemorySegment out = OUT.get();
+    out.fill((byte) 0);
+    return out;
+  }
+
+  private static long deviceMalloc(long context, long bytes) {
+    MemorySegment out = out();
+    CudaNative.malloc(context, bytes, out.address());
+    return out.get(ValueLayout.JAVA_LONG, 0);
+  }
+
+  /** Page-locked host memory of {@code bytes}, freed with CudaNative.hostFree(context, address). */
+  @SuppressWarnings("restricted")
+  private static MemorySegment hostAlloc(long context, long bytes) {
+    MemorySegment out = out();
+    CudaNative.hostAlloc(context, bytes, out.address());
+    return MemorySegment.ofAddress(out.get(ValueLayout.JAVA_LONG, 0)).reinterpret(bytes);
+  }
+
+  private static String deviceName(int device) {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment buf = arena.allocate(256);
+      CudaNative.deviceName(device, buf.address(), 256);
+      return buf.getString(0);
+    }
+  }
+
+  /** The device count, or the failed query's status and message (status 0: it worked). */
+  record DeviceCount(int status, int count, String message) {}
+
+  static DeviceCount deviceCount() {
+    MemorySegment out = out();
+    try {
+      CudaNative.deviceCount(out.address());
+      return new DeviceCount(0, out.get(ValueLayout.JAVA_INT, 0), "");
+    } catch (NativeCallException e) {
+      return new DeviceCount(e.status(), 0, e.getMessage());
+    }
+  }
+
+  /** {CUDA runtime version the library was built with, driver version (0 without a driver)}. */
+  static int[] versions() {
+    MemorySegment out = out();
+    try {
+      CudaNative.versions(out.address(), out.address() + 4);
+    } catch (NativeCallException e) {
+      // No driver: the runtime version is still set and the driver's stays 0.
+    }
+    return new int[] {out.get(ValueLayout.JAVA_INT, 0), out.get(ValueLayout.JAVA_INT, 4)};
+  }
+
+  /** Whether the builtin GEMM kernel was asked for (property idemnet.cuda.gemm or IDEMNET_CUDA_GEMM). */
+  private static boolean builtinGemmRequested() {
+    String value = System.getProperty("idemnet.cuda.gemm", System.getenv("IDEMNET_CUDA_GEMM"));
+    return "builtin".equals(value == null ? null : value.trim());
   }
 
   /**
@@ -98,8 +170,8 @@ public final class CudaBackend extends Backend implements AutoCloseable {
     }
     try {
       CudaNative.ensureLoaded();
-      CudaNative.DeviceCount dc = CudaNative.deviceCount();
-      if (dc.status() == CudaNative.ERR_NO_DEVICE) {
+      DeviceCount dc = deviceCount();
+      if (dc.status() == NativeAbi.ERR_NO_DEVICE) {
         return new Availability(false, 0, "no usable NVIDIA driver or GPU (" + dc.message() + ")");
       }
       if (dc.status() != 0) return new Availability(false, 0, "the CUDA device query failed: " + dc.message());
@@ -121,18 +193,59 @@ public final class CudaBackend extends Backend implements AutoCloseable {
     return deviceName;
   }
 
+  /** The CUDA device index this backend runs on. */
   public int device() {
     return device;
   }
 
-  /** "cuBLAS from libcublas.so.13", or why the builtin GEMM kernel is used. */
+  /**
+   * "cuBLAS 13.0.2 from libcublas.so.13 (cublasGetVersion 130002)", or why the builtin GEMM kernel
+   * is used.
+   */
+  @SuppressWarnings("restricted")
   public String gemmEngine() {
-    return CudaNative.gemmEngine(live()).detail();
+    MemorySegment out = out();
+    CudaNative.gemmEngine(live(), 0L, out.address());
+    return MemorySegment.ofAddress(out.get(ValueLayout.JAVA_LONG, 0)).reinterpret(Long.MAX_VALUE).getString(0);
   }
 
   /** Whether GEMMs and convolutions go through cuBLAS (else the builtin kernel). */
   public boolean usesCublas() {
-    return CudaNative.gemmEngine(live()).cublas();
+    MemorySegment out = out();
+    CudaNative.gemmEngine(live(), out.address(), 0L);
+    return out.get(ValueLayout.JAVA_INT, 0) != 0;
+  }
+
+  /**
+   * "cuDNN 9.x.y (cudnnGetVersion ...) from libcudnn.so.9, deterministic algorithms", or
+   * "im2col + GEMM (...)" saying why cuDNN is not used ({@code -Didemnet.cuda.conv=im2col}, no
+   * libcudnn.so.9 found, ...).
+   */
+  @SuppressWarnings("restricted")
+  public String convEngine() {
+    MemorySegment out = out();
+    CudaNative.convEngine(live(), 0L, out.address());
+    return MemorySegment.ofAddress(out.get(ValueLayout.JAVA_LONG, 0)).reinterpret(Long.MAX_VALUE).getString(0);
+  }
+
+  /**
+   * Whether convolutions go through cuDNN (else im2col + GEMM). Even with cuDNN, a shape for
+   * which cuDNN offers no deterministic algorithm runs as im2col + GEMM.
+   */
+  public boolean usesCudnn() {
+    MemorySegment out = out();
+    CudaNative.convEngine(live(), out.address(), 0L);
+    return out.get(ValueLayout.JAVA_INT, 0) != 0;
+  }
+
+  /**
+   * Switches this backend's convolutions to im2col + GEMM ({@code false}) or back to cuDNN
+   * ({@code true}), for comparisons and A/B timings. Both paths are deterministic.
+   *
+   * @throws io.idemnet.nativelib.NativeCallException when cuDNN is asked for but not available
+   */
+  public void setCudnn(boolean enabled) {
+    CudaNative.setConvEngine(live(), enabled ? 1 : 0);
   }
 
   /**
@@ -144,6 +257,7 @@ public final class CudaBackend extends Backend implements AutoCloseable {
     tf32 = enabled;
   }
 
+  /** Whether GEMMs and convolutions may use TF32 tensor-core math. */
   public boolean tf32() {
     return tf32;
   }
@@ -156,8 +270,11 @@ public final class CudaBackend extends Backend implements AutoCloseable {
   /** The caching allocator's counters. */
   public record AllocatorStats(long bytesInUse, long bytesCached, long deviceMallocs, long cacheHits, long blocksInUse) {}
 
+  /** The caching allocator's counters (bytes in use and cached, cudaMalloc calls, cache hits). */
   public AllocatorStats allocatorStats() {
-    long[] s = CudaNative.allocatorStats(live());
+    MemorySegment out = out();
+    CudaNative.allocatorStats(live(), out.address());
+    long[] s = out.asSlice(0, 5 * Long.BYTES).toArray(ValueLayout.JAVA_LONG);
     return new AllocatorStats(s[0], s[1], s[2], s[3], s[4]);
   }
 
@@ -199,7 +316,9 @@ public final class CudaBackend extends Backend implements AutoCloseable {
       failure = e;
     } finally {
       try {
-        exec = CudaNative.graphEnd(context);
+        MemorySegment out = out();
+        CudaNative.graphEnd(context, out.address());
+        exec = out.get(ValueLayout.JAVA_LONG, 0);
       } catch (RuntimeException e) {
         if (failure == null) failure = e;
         else failure.addSuppressed(e);
@@ -211,7 +330,7 @@ public final class CudaBackend extends Backend implements AutoCloseable {
       deferredFrees = null;
     }
     if (failure != null) {
-      if (exec != 0) CudaNative.graphDestroy(exec);
+      if (exec != 0) CudaNative.graphDestroy(context, exec);
       CudaNative.synchronize(context);
       for (long p : held) CudaNative.free(context, p);
       if (failure instanceof RuntimeException r) throw r;
@@ -228,7 +347,7 @@ public final class CudaBackend extends Backend implements AutoCloseable {
   void destroyGraph(long exec, List<Long> heldBlocks) {
     if (ctx == 0) return; // the context (and its graphs' memory) is gone already
     CudaNative.synchronize(ctx);
-    CudaNative.graphDestroy(exec);
+    CudaNative.graphDestroy(ctx, exec);
     for (long p : heldBlocks) release(p);
   }
 
@@ -247,12 +366,12 @@ public final class CudaBackend extends Backend implements AutoCloseable {
 
   /** Frees the context: its stream, cuBLAS handle and all device memory, open tensors included. */
   @Override
-  public synchronized void close() {
+  protected synchronized void releaseResources() {
     if (ctx == 0) return;
     long c = ctx;
     ctx = 0;
-    CudaNative.hostFree(scalarHost.address());
-    CudaNative.hostFree(staging.address());
+    CudaNative.hostFree(c, scalarHost.address());
+    CudaNative.hostFree(c, staging.address());
     CudaNative.contextDestroy(c);
   }
 
@@ -281,7 +400,7 @@ public final class CudaBackend extends Backend implements AutoCloseable {
   protected Storage allocate(long numel) {
     long c = live();
     long bytes = Math.max(1, numel) * Float.BYTES;
-    long address = CudaNative.malloc(c, bytes);
+    long address = deviceMalloc(c, bytes);
     CudaNative.memsetZero(c, address, numel * Float.BYTES);
     return new DeviceStorage(this, address, bytes);
   }
@@ -291,8 +410,8 @@ public final class CudaBackend extends Backend implements AutoCloseable {
     long want = Math.min(Math.max(bytes, STAGING_MIN), STAGING_MAX);
     if (staging.byteSize() < want) {
       long grown = Math.min(STAGING_MAX, Math.max(want, 2 * staging.byteSize()));
-      MemorySegment next = CudaNative.hostAlloc(grown);
-      CudaNative.hostFree(staging.address());
+      MemorySegment next = hostAlloc(live(), grown);
+      CudaNative.hostFree(live(), staging.address());
       staging = next;
     }
     return staging;
@@ -308,7 +427,7 @@ public final class CudaBackend extends Backend implements AutoCloseable {
       for (int off = 0; off < src.length; off += chunk) {
         int len = Math.min(chunk, src.length - off);
         MemorySegment.copy(src, off, buf, ValueLayout.JAVA_FLOAT, 0, len);
-        CudaNative.copyH2D(c, base + (long) off * Float.BYTES, buf.address(), (long) len * Float.BYTES);
+        CudaNative.copyH2d(c, base + (long) off * Float.BYTES, buf.address(), (long) len * Float.BYTES);
       }
     }
   }
@@ -322,7 +441,7 @@ public final class CudaBackend extends Backend implements AutoCloseable {
       int chunk = (int) (buf.byteSize() / Float.BYTES);
       for (int off = 0; off < dst.length; off += chunk) {
         int len = Math.min(chunk, dst.length - off);
-        CudaNative.copyD2H(c, buf.address(), base + (long) off * Float.BYTES, (long) len * Float.BYTES);
+        CudaNative.copyD2h(c, buf.address(), base + (long) off * Float.BYTES, (long) len * Float.BYTES);
         MemorySegment.copy(buf, ValueLayout.JAVA_FLOAT, 0, dst, off, len);
       }
     }
@@ -332,29 +451,29 @@ public final class CudaBackend extends Backend implements AutoCloseable {
   private double readScalar(String what) {
     refuseWhileCapturing(what);
     synchronized (hostLock) {
-      CudaNative.copyD2H(live(), scalarHost.address(), scalarDevice, Double.BYTES);
+      CudaNative.copyD2h(live(), scalarHost.address(), scalarDevice, Double.BYTES);
       return scalarHost.get(ValueLayout.JAVA_DOUBLE, 0);
     }
   }
 
   @Override
   protected void copyKernel(Tensor src, Tensor dst) {
-    CudaNative.copyD2D(live(), ptr(dst), ptr(src), src.numel() * Float.BYTES);
+    CudaNative.copyD2d(live(), ptr(dst), ptr(src), src.numel() * Float.BYTES);
   }
 
   @Override
   protected void fillKernel(Tensor x, float value) {
-    CudaNative.fill(ptr(x), x.numel(), value, stream);
+    CudaNative.fill(live(), ptr(x), x.numel(), value);
   }
 
   @Override
   protected void uniformKernel(Tensor x, long seed, float low, float high) {
-    CudaNative.uniform(ptr(x), x.numel(), seed, low, high, stream);
+    CudaNative.randUniform(live(), ptr(x), x.numel(), seed, low, high);
   }
 
   @Override
   protected void normalKernel(Tensor x, long seed, float mean, float std) {
-    CudaNative.normal(ptr(x), x.numel(), seed, mean, std, stream);
+    CudaNative.randNormal(live(), ptr(x), x.numel(), seed, mean, std);
   }
 
   // ------------------------------------------------------------------ kernels
@@ -367,129 +486,131 @@ public final class CudaBackend extends Backend implements AutoCloseable {
       CudaNative.sgemm(live(), transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, ptr(a), lda, ptr(b), ldb, beta, ptr(c),
           ldc);
     } else {
-      CudaNative.sgemmBatched(live(), transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, ptr(a), lda, (long) m * k, ptr(b),
-          ldb, (long) k * n, beta, ptr(c), ldc, (long) m * n, batch);
+      CudaNative.sgemmStridedBatched(live(), transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, ptr(a), lda,
+          (long) m * k, ptr(b), ldb, (long) k * n, beta, ptr(c), ldc, (long) m * n, batch);
     }
   }
 
   @Override
   protected void addBiasKernel(Tensor x, Tensor bias, Tensor out, long rows, int cols) {
-    CudaNative.addBias(ptr(x), ptr(bias), ptr(out), rows, cols, stream);
+    CudaNative.addBias(live(), ptr(x), ptr(bias), ptr(out), rows, cols);
   }
 
   @Override
   protected void binaryKernel(BinaryOp op, Tensor a, Tensor b, Tensor out) {
-    CudaNative.binary(op.code, ptr(a), ptr(b), ptr(out), a.numel(), stream);
+    CudaNative.binary(live(), op.code, ptr(a), ptr(b), ptr(out), a.numel());
   }
 
   @Override
   protected void scaleKernel(Tensor x, float alpha, Tensor out) {
-    CudaNative.scale(ptr(x), alpha, ptr(out), x.numel(), stream);
+    CudaNative.scale(live(), ptr(x), alpha, ptr(out), x.numel());
   }
 
   @Override
   protected void axpyKernel(float alpha, Tensor x, Tensor y) {
-    CudaNative.axpy(alpha, ptr(x), ptr(y), x.numel(), stream);
+    CudaNative.axpy(live(), alpha, ptr(x), ptr(y), x.numel());
   }
 
   @Override
   protected void activationKernel(Activation act, Tensor x, Tensor y) {
-    CudaNative.activationForward(act.kind().code, act.slope(), ptr(x), ptr(y), x.numel(), stream);
+    CudaNative.activationForward(live(), act.kind().code, act.slope(), ptr(x), ptr(y), x.numel());
   }
 
   @Override
   protected void activationBackwardKernel(Activation act, Tensor x, Tensor y, Tensor dy, Tensor dx) {
-    CudaNative.activationBackward(act.kind().code, act.slope(), ptrOrNull(x), ptrOrNull(y), ptr(dy), ptr(dx),
-        dy.numel(), stream);
+    CudaNative.activationBackward(live(), act.kind().code, act.slope(), ptrOrNull(x), ptrOrNull(y), ptr(dy), ptr(dx),
+        dy.numel());
   }
 
   @Override
   protected double sumKernel(Tensor x) {
     refuseWhileCapturing("sum");
-    CudaNative.sum(ptr(x), x.numel(), reduceWorkspace, scalarDevice, stream);
+    CudaNative.sum(live(), ptr(x), x.numel(), scalarDevice);
     return readScalar("sum");
   }
 
   @Override
   protected double sumSquaresKernel(Tensor x) {
     refuseWhileCapturing("sumOfSquares");
-    CudaNative.sumSquares(ptr(x), x.numel(), reduceWorkspace, scalarDevice, stream);
+    CudaNative.sumSquares(live(), ptr(x), x.numel(), scalarDevice);
     return readScalar("sumOfSquares");
   }
 
   @Override
   protected void sumRowsKernel(Tensor x, long rows, int cols, boolean accumulate, Tensor out) {
-    CudaNative.sumRows(ptr(x), rows, cols, accumulate ? 1f : 0f, ptr(out), stream);
+    CudaNative.sumRows(live(), ptr(x), rows, cols, accumulate ? 1f : 0f, ptr(out));
   }
 
   @Override
   protected double correctorKernel(float s, Tensor a, Tensor b, Tensor c, Tensor out, boolean withLoss) {
     if (!withLoss) {
-      CudaNative.corrector(ptr(a), ptr(b), ptr(c), s, ptr(out), a.numel(), 0L, 0L, stream);
+      CudaNative.corrector(live(), ptr(a), ptr(b), ptr(c), s, ptr(out), a.numel(), 0L);
       return Double.NaN;
     }
     refuseWhileCapturing("corrector with loss");
-    CudaNative.corrector(ptr(a), ptr(b), ptr(c), s, ptr(out), a.numel(), reduceWorkspace, scalarDevice, stream);
+    CudaNative.corrector(live(), ptr(a), ptr(b), ptr(c), s, ptr(out), a.numel(), scalarDevice);
     return readScalar("corrector with loss");
   }
 
   @Override
   protected void sgdKernel(Tensor w, Tensor g, Tensor velocity, float lr, float momentum, float weightDecay) {
-    CudaNative.sgd(ptr(w), ptr(g), ptrOrNull(velocity), w.numel(), lr, momentum, weightDecay, stream);
+    CudaNative.sgdUpdate(live(), ptr(w), ptr(g), ptrOrNull(velocity), w.numel(), lr, momentum, weightDecay);
   }
 
   @Override
   protected void adamKernel(Tensor w, Tensor g, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
       float weightDecay, long step) {
-    CudaNative.adam(ptr(w), ptr(g), ptr(m), ptr(v), w.numel(), lr, beta1, beta2, eps, weightDecay, step, stream);
+    CudaNative.adamUpdate(live(), ptr(w), ptr(g), ptr(m), ptr(v), w.numel(), lr, beta1, beta2, eps, weightDecay, step);
+  }
+
+  /** The geometry of a convolution of image [N, C, H, W] with weight [O, C, kh, kw] into output [N, O, Ho, Wo]. */
+  private static NativeAbi.ConvGeometry geometry(Tensor image, Tensor weight, Tensor output, ConvSpec s) {
+    return new NativeAbi.ConvGeometry(image.dim(0), image.dim(1), image.dim(2), image.dim(3), weight.dim(0),
+        weight.dim(2), weight.dim(3), s.strideH(), s.strideW(), s.padH(), s.padW(), output.dim(2), output.dim(3));
   }
 
   @Override
-  protected void conv2dKernel(Tensor x, Tensor w, Tensor bias, ConvSpec s, Tensor y) {
-    CudaNative.conv2dForward(live(), ptr(x), ptr(w), ptrOrNull(bias), ptr(y), x.dim(0), x.dim(1), x.dim(2), x.dim(3),
-        w.dim(0), w.dim(2), w.dim(3), s.strideH(), s.strideW(), s.padH(), s.padW(), y.dim(2), y.dim(3));
+  protected void conv2dKernel(Tensor x, Tensor w, Tensor bias, ConvSpec spec, Tensor y) {
+    CudaNative.conv2dForward(live(), ptr(x), ptr(w), ptrOrNull(bias), ptr(y), geometry(x, w, y, spec));
   }
 
   @Override
-  protected void conv2dDataKernel(Tensor dy, Tensor w, Tensor bias, ConvSpec s, Tensor dx) {
-    CudaNative.conv2dBackwardData(live(), ptr(dy), ptr(w), ptrOrNull(bias), ptr(dx), dx.dim(0), dx.dim(1), dx.dim(2),
-        dx.dim(3), w.dim(0), w.dim(2), w.dim(3), s.strideH(), s.strideW(), s.padH(), s.padW(), dy.dim(2), dy.dim(3));
+  protected void conv2dDataKernel(Tensor dy, Tensor w, Tensor bias, ConvSpec spec, Tensor dx) {
+    CudaNative.conv2dBackwardData(live(), ptr(dy), ptr(w), ptrOrNull(bias), ptr(dx), geometry(dx, w, dy, spec));
   }
 
   @Override
-  protected void conv2dWeightKernel(Tensor x, Tensor dy, ConvSpec s, boolean accumulate, Tensor dw) {
-    CudaNative.conv2dBackwardWeight(live(), ptr(x), ptr(dy), ptr(dw), accumulate ? 1f : 0f, x.dim(0), x.dim(1),
-        x.dim(2), x.dim(3), dw.dim(0), dw.dim(2), dw.dim(3), s.strideH(), s.strideW(), s.padH(), s.padW(), dy.dim(2),
-        dy.dim(3));
+  protected void conv2dWeightKernel(Tensor x, Tensor dy, ConvSpec spec, boolean accumulate, Tensor dw) {
+    CudaNative.conv2dBackwardWeight(live(), ptr(x), ptr(dy), ptr(dw), accumulate ? 1f : 0f,
+        geometry(x, dw, dy, spec));
   }
 
   @Override
   protected void channelSumsKernel(Tensor x, boolean accumulate, Tensor out) {
     long n = x.dim(0), c = x.dim(1);
-    CudaNative.channelSums(ptr(x), n, c, x.numel() / Math.max(1, n * c), accumulate ? 1f : 0f, ptr(out), stream);
+    CudaNative.channelSums(live(), ptr(x), n, c, x.numel() / Math.max(1, n * c), accumulate ? 1f : 0f, ptr(out));
   }
 
   @Override
   protected void batchNormKernel(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
       boolean training, float momentum, float eps, Tensor y, Tensor saveMean, Tensor saveInvstd) {
-    long n = x.dim(0), c = x.dim(1);
-    CudaNative.batchNormForward(ptr(x), ptrOrNull(gamma), ptrOrNull(beta), ptr(y), n, c, x.numel() / Math.max(1, n * c),
-        training ? 1 : 0, eps, momentum, ptrOrNull(runningMean), ptrOrNull(runningVar), ptrOrNull(saveMean),
-        ptrOrNull(saveInvstd), stream);
+    long n = x.dim(0), c = x.dim(1), hw = x.numel() / Math.max(1, n * c);
+    CudaNative.batchNorm2dForward(live(), ptr(x), ptrOrNull(gamma), ptrOrNull(beta), ptr(y), n, c, hw, training ? 1 : 0,
+        eps, momentum, ptrOrNull(runningMean), ptrOrNull(runningVar), ptrOrNull(saveMean), ptrOrNull(saveInvstd));
   }
 
   @Override
   protected void batchNormBackwardKernel(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvstd,
       boolean training, Tensor dx, Tensor dGamma, boolean accumulateGamma, Tensor dBeta, boolean accumulateBeta) {
-    long n = x.dim(0), c = x.dim(1);
-    CudaNative.batchNormBackward(ptr(x), ptr(dy), ptrOrNull(gamma), ptr(saveMean), ptr(saveInvstd), training ? 1 : 0,
-        ptrOrNull(dx), ptrOrNull(dGamma), accumulateGamma ? 1f : 0f, ptrOrNull(dBeta), accumulateBeta ? 1f : 0f, n, c,
-        x.numel() / Math.max(1, n * c), stream);
+    long n = x.dim(0), c = x.dim(1), hw = x.numel() / Math.max(1, n * c);
+    CudaNative.batchNorm2dBackward(live(), ptr(x), ptr(dy), ptrOrNull(gamma), ptr(saveMean), ptr(saveInvstd),
+        training ? 1 : 0, ptrOrNull(dx), ptrOrNull(dGamma), accumulateGamma ? 1f : 0f, ptrOrNull(dBeta),
+        accumulateBeta ? 1f : 0f, n, c, hw);
   }
 
   @Override
   protected void dropoutKernel(Tensor x, float p, long seed, Tensor y) {
-    CudaNative.dropout(ptr(x), ptr(y), x.numel(), seed, p, stream);
+    CudaNative.dropout(live(), ptr(x), ptr(y), x.numel(), seed, p);
   }
 
   @Override
