@@ -70,4 +70,18 @@ int idemnet_adam_update(float* w, const float* g, float* m, float* v, int64_t n,
   });
 }
 
+int idemnet_adam_update_scheduled(float* w, const float* g, float* m, float* v, int64_t n,
+                                  const float* coefficients, float beta1, float beta2, float eps,
+                                  float weight_decay) {
+  return idemnet::guarded("adam_update_scheduled", [&] {
+    IDEMNET_REQUIRE(n >= 0, "adam_update_scheduled", "negative size");
+    IDEMNET_REQUIRE(coefficients && (n == 0 || (w && g && m && v)), "adam_update_scheduled", "null buffer");
+    float step_size = coefficients[0], inv_sqrt_bc2 = coefficients[1];
+    idemnet::parallel_for(n, [&](int64_t b, int64_t e) {
+      adam_chunk(w, g, m, v, b, e, step_size, beta1, beta2, inv_sqrt_bc2, eps, weight_decay);
+    });
+    return IDEMNET_OK;
+  });
+}
+
 }  // extern "C"

@@ -198,6 +198,43 @@ IDEMNET_API int idemnet_batch_norm2d_backward(const float* x, const float* dy, c
  */
 IDEMNET_API int idemnet_dropout(const float* x, float* y, int64_t n, uint64_t seed, float p);
 
+/*
+ * Device-resident training steps (docs/architecture.md): scalars a step computes or consumes live
+ * in memory the kernels read and write, never in host arguments that change from step to step.
+ *   scale_by:        out = (alpha * factor[0]) x, the product rounded to float first; out may equal x
+ *   sum_squares_to:  out[0] = (float)(scale * sum x^2), accumulated in double
+ *   corrector_to:    idemnet_corrector's out, and loss[0] = (float)(loss_scale * sum (a - c)^2)
+ *   l1_loss:         grad = grad_scale * sign(a - b) (0 where a == b or NaN; grad may be NULL),
+ *                    loss[0] = (float)(loss_scale * sum |a - b|) (double)
+ *   softmax_cross_entropy: logits [rows, classes], labels [rows] (class indices as floats);
+ *                    loss[0] = mean over rows of logsumexp(z) - z[label], grad (may be NULL) =
+ *                    (softmax(z) - onehot(label)) / rows, in double per row; a label that is not
+ *                    an integer in [0, classes) gives NaN (the loss and that row's gradient)
+ *   max_row_norm:    out[0] = max over rows of sqrt(sum_c x[r, c]^2) (NaN if any row is NaN)
+ *   *_scheduled:     the optimizer updates with lr (SGD) or, for Adam, coefficients[0] =
+ *                    lr / (1 - b1^t) and coefficients[1] = 1 / sqrt(1 - b2^t), read from memory
+ *   dropout_counted: idemnet_dropout with seed bits(seed, counter[0] * 2^24 + counter[1] + offset)
+ *                    (bits: the counter-based stream above); counter holds two integers < 2^24
+ */
+IDEMNET_API int idemnet_scale_by(const float* x, const float* factor, float alpha, float* out,
+                                 int64_t n);
+IDEMNET_API int idemnet_sum_squares_to(const float* x, int64_t n, double scale, float* out);
+IDEMNET_API int idemnet_corrector_to(const float* a, const float* b, const float* c, float s,
+                                     float* out, int64_t n, double loss_scale, float* loss);
+IDEMNET_API int idemnet_l1_loss(const float* a, const float* b, int64_t n, float grad_scale,
+                                float* grad, double loss_scale, float* loss);
+IDEMNET_API int idemnet_softmax_cross_entropy(const float* logits, const float* labels,
+                                              int64_t rows, int64_t classes, float* loss,
+                                              float* grad);
+IDEMNET_API int idemnet_max_row_norm(const float* x, int64_t rows, int64_t cols, float* out);
+IDEMNET_API int idemnet_sgd_update_scheduled(float* w, const float* g, float* v, int64_t n,
+                                             const float* lr, float momentum, float weight_decay);
+IDEMNET_API int idemnet_adam_update_scheduled(float* w, const float* g, float* m, float* v,
+                                              int64_t n, const float* coefficients, float beta1,
+                                              float beta2, float eps, float weight_decay);
+IDEMNET_API int idemnet_dropout_counted(const float* x, float* y, int64_t n, uint64_t seed,
+                                        const float* counter, int64_t offset, float p);
+
 /* The CUDA library (libidemnet_cuda) has its own header: idemnet_cuda.h. */
 
 #ifdef __cplusplus

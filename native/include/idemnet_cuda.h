@@ -168,6 +168,35 @@ IDEMNET_API int idemnet_cuda_batch_norm2d_backward(const float* x, const float* 
 IDEMNET_API int idemnet_cuda_dropout(const float* x, float* y, int64_t n, uint64_t seed, float p,
                                      void* stream);
 
+/* Device-resident step operations: semantics of the idemnet_* functions of the same name in
+ * idemnet.h, with every pointer a device pointer (factor, lr, coefficients and counter included)
+ * and the reductions deterministic as above (they need the context's reduction workspace). */
+IDEMNET_API int idemnet_cuda_scale_by(const float* x, const float* factor, float alpha, float* out,
+                                      int64_t n, void* stream);
+IDEMNET_API int idemnet_cuda_sum_squares_to(const float* x, int64_t n, double scale, float* out,
+                                            double* workspace, void* stream);
+IDEMNET_API int idemnet_cuda_corrector_to(const float* a, const float* b, const float* c, float s,
+                                          float* out, int64_t n, double loss_scale, float* loss,
+                                          double* workspace, void* stream);
+IDEMNET_API int idemnet_cuda_l1_loss(const float* a, const float* b, int64_t n, float grad_scale,
+                                     float* grad, double loss_scale, float* loss, double* workspace,
+                                     void* stream);
+IDEMNET_API int idemnet_cuda_softmax_cross_entropy(const float* logits, const float* labels,
+                                                   int64_t rows, int64_t classes, float* loss,
+                                                   float* grad, double* workspace, void* stream);
+IDEMNET_API int idemnet_cuda_max_row_norm(const float* x, int64_t rows, int64_t cols, float* out,
+                                          double* workspace, void* stream);
+IDEMNET_API int idemnet_cuda_sgd_update_scheduled(float* w, const float* g, float* v, int64_t n,
+                                                  const float* lr, float momentum,
+                                                  float weight_decay, void* stream);
+IDEMNET_API int idemnet_cuda_adam_update_scheduled(float* w, const float* g, float* m, float* v,
+                                                   int64_t n, const float* coefficients,
+                                                   float beta1, float beta2, float eps,
+                                                   float weight_decay, void* stream);
+IDEMNET_API int idemnet_cuda_dropout_counted(const float* x, float* y, int64_t n, uint64_t seed,
+                                             const float* counter, int64_t offset, float p,
+                                             void* stream);
+
 /* im2col over samples [s0, s0 + nb) of x [n, c, h, w] into col [c kh kw, nb ho wo] (row-major;
  * column index = (sample - s0) * ho * wo + output position), zero where the kernel overlaps the
  * padding; and its adjoint col2im (a gather: every image element sums its kernel taps in a fixed

@@ -31,6 +31,11 @@ public final class HostStorage implements Storage {
   }
 
   @Override
+  public boolean isOpen() {
+    return arena.scope().isAlive();
+  }
+
+  @Override
   public void close() {
     if (arena.scope().isAlive()) arena.close();
   }

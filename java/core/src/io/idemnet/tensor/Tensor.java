@@ -58,9 +58,13 @@ public final class Tensor implements AutoCloseable {
     return closed;
   }
 
-  /** The backend's storage. Throws if the tensor is closed. */
+  /**
+   * The backend's storage, for kernels. Throws once the memory is freed; a closed tensor whose
+   * memory a recorded step still holds (see {@link Backend#record}) keeps it for that step's
+   * replays, while {@link Backend} refuses it to every new operation.
+   */
   public Storage storage() {
-    if (closed) throw new IllegalStateException("tensor " + this + " used after close");
+    if (!storage.isOpen()) throw new IllegalStateException("tensor " + this + " used after close");
     return storage;
   }
 
@@ -83,7 +87,7 @@ public final class Tensor implements AutoCloseable {
   public void close() {
     if (closed) return;
     closed = true;
-    storage.close();
+    backend.releaseStorage(storage);
   }
 
   @Override

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.idemnet.backend.Backend;
+import io.idemnet.backend.StepGraph;
 import io.idemnet.backend.cpu.CpuBackend;
 import io.idemnet.tensor.Tensor;
 import java.util.Random;
@@ -135,9 +136,9 @@ class CudaBackendTest {
       Runnable stepOnEager = () -> mbStep(gpu, we, x, y, fy, ffy, g, dw);
       Runnable stepOnGraph = () -> mbStep(gpu, wg, x, y, fy, ffy, g, dw);
       for (int i = 0; i < 4; i++) stepOnEager.run();
-      try (CudaGraph graph = gpu.capture(stepOnGraph)) {
+      try (StepGraph graph = gpu.record(stepOnGraph)) {
         assertArrayEquals(w0, wg.toArray(), "capturing does not run the step");
-        graph.replay(4);
+        for (int i = 0; i < 4; i++) graph.replay();
         assertArrayEquals(we.toArray(), wg.toArray(), "4 replays equal 4 eager steps, bit for bit");
       }
     }
@@ -156,9 +157,10 @@ class CudaBackendTest {
   void hostAccessInsideACaptureIsAClearErrorAndTheBackendRecovers() {
     CudaBackend gpu = GpuAvailable.shared();
     try (Tensor x = gpu.full(2f, 10)) {
-      IllegalStateException e = assertThrows(IllegalStateException.class, () -> gpu.capture(() -> gpu.sum(x)));
-      assertTrue(e.getMessage().contains("captured"), e.getMessage());
-      assertThrows(IllegalStateException.class, () -> gpu.capture(() -> x.toArray()));
+      IllegalStateException e = assertThrows(IllegalStateException.class, () -> gpu.record(() -> gpu.sum(x)));
+      assertTrue(e.getMessage().contains("recorded step"), e.getMessage());
+      assertThrows(IllegalStateException.class, () -> gpu.record(() -> x.toArray()));
+      assertTrue(!gpu.isRecording(), "the backend left the recording state");
       assertEquals(20.0, gpu.sum(x), "usable after an abandoned capture");
     }
   }

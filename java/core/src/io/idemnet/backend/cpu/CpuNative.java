@@ -107,6 +107,22 @@ final class CpuNative {
       status(PTR, PTR, PTR, PTR, PTR, I32, PTR, PTR, F32, PTR, F32, I64, I64, I64));
   private static final MethodHandle DROPOUT = handle("idemnet_dropout", status(PTR, PTR, I64, I64, F32));
 
+  private static final ValueLayout.OfDouble F64 = ValueLayout.JAVA_DOUBLE;
+  private static final MethodHandle SCALE_BY = handle("idemnet_scale_by", status(PTR, PTR, F32, PTR, I64));
+  private static final MethodHandle SUM_SQUARES_TO = handle("idemnet_sum_squares_to", status(PTR, I64, F64, PTR));
+  private static final MethodHandle CORRECTOR_TO = handle("idemnet_corrector_to",
+      status(PTR, PTR, PTR, F32, PTR, I64, F64, PTR));
+  private static final MethodHandle L1_LOSS = handle("idemnet_l1_loss", status(PTR, PTR, I64, F32, PTR, F64, PTR));
+  private static final MethodHandle CROSS_ENTROPY = handle("idemnet_softmax_cross_entropy",
+      status(PTR, PTR, I64, I64, PTR, PTR));
+  private static final MethodHandle MAX_ROW_NORM = handle("idemnet_max_row_norm", status(PTR, I64, I64, PTR));
+  private static final MethodHandle SGD_SCHEDULED = handle("idemnet_sgd_update_scheduled",
+      status(PTR, PTR, PTR, I64, PTR, F32, F32));
+  private static final MethodHandle ADAM_SCHEDULED = handle("idemnet_adam_update_scheduled",
+      status(PTR, PTR, PTR, PTR, I64, PTR, F32, F32, F32, F32));
+  private static final MethodHandle DROPOUT_COUNTED = handle("idemnet_dropout_counted",
+      status(PTR, PTR, I64, I64, PTR, I64, F32));
+
   static {
     int abi = (int) invoke(ABI);
     if (abi != ABI_VERSION) {
@@ -391,6 +407,87 @@ final class CpuNative {
   static void dropout(MemorySegment x, MemorySegment y, long n, long seed, float p) {
     try {
       check("dropout", (int) DROPOUT.invokeExact(x, y, n, seed, p));
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+  }
+
+  // ---- device-resident step operations (see idemnet.h)
+
+  static void scaleBy(MemorySegment x, MemorySegment factor, float alpha, MemorySegment out, long n) {
+    try {
+      check("scale_by", (int) SCALE_BY.invokeExact(x, factor, alpha, out, n));
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+  }
+
+  static void sumSquaresTo(MemorySegment x, long n, double scale, MemorySegment out) {
+    try {
+      check("sum_squares_to", (int) SUM_SQUARES_TO.invokeExact(x, n, scale, out));
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+  }
+
+  static void correctorTo(MemorySegment a, MemorySegment b, MemorySegment c, float s, MemorySegment out, long n,
+      double lossScale, MemorySegment loss) {
+    try {
+      check("corrector_to", (int) CORRECTOR_TO.invokeExact(a, b, c, s, out, n, lossScale, loss));
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+  }
+
+  static void l1Loss(MemorySegment a, MemorySegment b, long n, float gradScale, MemorySegment grad, double lossScale,
+      MemorySegment loss) {
+    try {
+      check("l1_loss", (int) L1_LOSS.invokeExact(a, b, n, gradScale, grad, lossScale, loss));
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+  }
+
+  static void softmaxCrossEntropy(MemorySegment logits, MemorySegment labels, long rows, long classes,
+      MemorySegment loss, MemorySegment grad) {
+    try {
+      check("softmax_cross_entropy", (int) CROSS_ENTROPY.invokeExact(logits, labels, rows, classes, loss, grad));
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+  }
+
+  static void maxRowNorm(MemorySegment x, long rows, long cols, MemorySegment out) {
+    try {
+      check("max_row_norm", (int) MAX_ROW_NORM.invokeExact(x, rows, cols, out));
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+  }
+
+  static void sgdScheduled(MemorySegment w, MemorySegment g, MemorySegment v, long n, MemorySegment lr, float momentum,
+      float wd) {
+    try {
+      check("sgd_update_scheduled", (int) SGD_SCHEDULED.invokeExact(w, g, v, n, lr, momentum, wd));
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+  }
+
+  static void adamScheduled(MemorySegment w, MemorySegment g, MemorySegment m, MemorySegment v, long n,
+      MemorySegment coefficients, float beta1, float beta2, float eps, float wd) {
+    try {
+      check("adam_update_scheduled",
+          (int) ADAM_SCHEDULED.invokeExact(w, g, m, v, n, coefficients, beta1, beta2, eps, wd));
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+  }
+
+  static void dropoutCounted(MemorySegment x, MemorySegment y, long n, long seed, MemorySegment counter, long offset,
+      float p) {
+    try {
+      check("dropout_counted", (int) DROPOUT_COUNTED.invokeExact(x, y, n, seed, counter, offset, p));
     } catch (Throwable e) {
       throw rethrow(e);
     }

@@ -70,6 +70,25 @@ final class CudaNative {
     return FunctionDescriptor.of(I32, args);
   }
 
+  private static final ValueLayout.OfDouble F64 = ValueLayout.JAVA_DOUBLE;
+  private static final MethodHandle SCALE_BY = handle("idemnet_cuda_scale_by", status(I64, I64, F32, I64, I64, I64));
+  private static final MethodHandle SUM_SQUARES_TO = handle("idemnet_cuda_sum_squares_to",
+      status(I64, I64, F64, I64, I64, I64));
+  private static final MethodHandle CORRECTOR_TO = handle("idemnet_cuda_corrector_to",
+      status(I64, I64, I64, F32, I64, I64, F64, I64, I64, I64));
+  private static final MethodHandle L1_LOSS = handle("idemnet_cuda_l1_loss",
+      status(I64, I64, I64, F32, I64, F64, I64, I64, I64));
+  private static final MethodHandle CROSS_ENTROPY = handle("idemnet_cuda_softmax_cross_entropy",
+      status(I64, I64, I64, I64, I64, I64, I64, I64));
+  private static final MethodHandle MAX_ROW_NORM = handle("idemnet_cuda_max_row_norm",
+      status(I64, I64, I64, I64, I64, I64));
+  private static final MethodHandle SGD_SCHEDULED = handle("idemnet_cuda_sgd_update_scheduled",
+      status(I64, I64, I64, I64, I64, F32, F32, I64));
+  private static final MethodHandle ADAM_SCHEDULED = handle("idemnet_cuda_adam_update_scheduled",
+      status(I64, I64, I64, I64, I64, I64, F32, F32, F32, F32, I64));
+  private static final MethodHandle DROPOUT_COUNTED = handle("idemnet_cuda_dropout_counted",
+      status(I64, I64, I64, I64, I64, I64, F32, I64));
+
   private static final MethodHandle LAST_ERROR = handle("idemnet_cuda_last_error", FunctionDescriptor.of(PTR));
   private static final MethodHandle ABI = handle("idemnet_cuda_abi_version", FunctionDescriptor.of(I32));
   private static final MethodHandle DEVICE_COUNT = handle("idemnet_cuda_device_count", status(PTR));
@@ -686,5 +705,101 @@ final class CudaNative {
       throw rethrow(e);
     }
     check("cuda_host_free", status);
+  }
+
+  // ---- device-resident step operations (idemnet_cuda.h)
+
+  static void scaleBy(long x, long factor, float alpha, long out, long n, long stream) {
+    int status;
+    try {
+      status = (int) SCALE_BY.invokeExact(x, factor, alpha, out, n, stream);
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+    check("cuda_scale_by", status);
+  }
+
+  static void sumSquaresTo(long x, long n, double scale, long out, long workspace, long stream) {
+    int status;
+    try {
+      status = (int) SUM_SQUARES_TO.invokeExact(x, n, scale, out, workspace, stream);
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+    check("cuda_sum_squares_to", status);
+  }
+
+  static void correctorTo(long a, long b, long c, float s, long out, long n, double lossScale, long loss,
+      long workspace, long stream) {
+    int status;
+    try {
+      status = (int) CORRECTOR_TO.invokeExact(a, b, c, s, out, n, lossScale, loss, workspace, stream);
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+    check("cuda_corrector_to", status);
+  }
+
+  static void l1Loss(long a, long b, long n, float gradScale, long grad, double lossScale, long loss, long workspace,
+      long stream) {
+    int status;
+    try {
+      status = (int) L1_LOSS.invokeExact(a, b, n, gradScale, grad, lossScale, loss, workspace, stream);
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+    check("cuda_l1_loss", status);
+  }
+
+  static void softmaxCrossEntropy(long logits, long labels, long rows, long classes, long loss, long grad,
+      long workspace, long stream) {
+    int status;
+    try {
+      status = (int) CROSS_ENTROPY.invokeExact(logits, labels, rows, classes, loss, grad, workspace, stream);
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+    check("cuda_softmax_cross_entropy", status);
+  }
+
+  static void maxRowNorm(long x, long rows, long cols, long out, long workspace, long stream) {
+    int status;
+    try {
+      status = (int) MAX_ROW_NORM.invokeExact(x, rows, cols, out, workspace, stream);
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+    check("cuda_max_row_norm", status);
+  }
+
+  static void sgdScheduled(long w, long g, long v, long n, long lr, float momentum, float wd, long stream) {
+    int status;
+    try {
+      status = (int) SGD_SCHEDULED.invokeExact(w, g, v, n, lr, momentum, wd, stream);
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+    check("cuda_sgd_update_scheduled", status);
+  }
+
+  static void adamScheduled(long w, long g, long m, long v, long n, long coefficients, float beta1, float beta2,
+      float eps, float wd, long stream) {
+    int status;
+    try {
+      status = (int) ADAM_SCHEDULED.invokeExact(w, g, m, v, n, coefficients, beta1, beta2, eps, wd, stream);
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+    check("cuda_adam_update_scheduled", status);
+  }
+
+  static void dropoutCounted(long x, long y, long n, long seed, long counter, long offset, float p, long stream) {
+    int status;
+    try {
+      status = (int) DROPOUT_COUNTED.invokeExact(x, y, n, seed, counter, offset, p, stream);
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+    check("cuda_dropout_counted", status);
   }
 }

@@ -1,0 +1,135 @@
+// Operations that keep a training step on the device: losses and norms written to one-element
+// tensors, scaling by a tensor-held factor, learning rates and random counters read from memory.
+// Where an operation is an existing kernel with a scalar moved into memory, it calls that kernel,
+// so both give the same bits.
+#include <cmath>
+#include <vector>
+
+#include "common.h"
+#include "parallel.h"
+
+namespace {
+
+// sign(a - b) * grad_scale into grad (when not null) and sum |a - b| over [i0, i1).
+IDEMNET_CLONES double l1_chunk(const float* a, const float* b, float grad_scale, float* grad, int64_t i0,
+                               int64_t i1) {
+  double acc = 0.0;
+  for (int64_t i = i0; i < i1; ++i) {
+    double d = (double)a[i] - (double)b[i];
+    acc += std::fabs(d);
+    if (grad) grad[i] = d > 0.0 ? grad_scale : (d < 0.0 ? -grad_scale : 0.0f);
+  }
+  return acc;
+}
+
+inline uint64_t rng_bits(uint64_t seed, uint64_t i) {
+  uint64_t z = seed + (i + 1) * 0x9E3779B97F4A7C15ULL;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+}  // namespace
+
+extern "C" {
+
+int idemnet_scale_by(const float* x, const float* factor, float alpha, float* out, int64_t n) {
+  if (factor == nullptr) return idemnet::guarded("scale_by", [] { return idemnet::invalid("scale_by", "null factor"); });
+  return idemnet_scale(x, alpha * factor[0], out, n);
+}
+
+int idemnet_sum_squares_to(const float* x, int64_t n, double scale, float* out) {
+  if (out == nullptr) return idemnet::guarded("sum_squares_to", [] { return idemnet::invalid("sum_squares_to", "null output"); });
+  double sum = 0.0;
+  int status = idemnet_sum_squares(x, n, &sum);
+  if (status == IDEMNET_OK) out[0] = (float)(scale * sum);
+  return status;
+}
+
+int idemnet_corrector_to(const float* a, const float* b, const float* c, float s, float* out, int64_t n,
+                         double loss_scale, float* loss) {
+  if (loss == nullptr) return idemnet::guarded("corrector_to", [] { return idemnet::invalid("corrector_to", "null loss"); });
+  double sum = 0.0;
+  int status = idemnet_corrector(a, b, c, s, out, n, &sum);
+  if (status == IDEMNET_OK) loss[0] = (float)(loss_scale * sum);
+  return status;
+}
+
+int idemnet_l1_loss(const float* a, const float* b, int64_t n, float grad_scale, float* grad, double loss_scale,
+                    float* loss) {
+  return idemnet::guarded("l1_loss", [&] {
+    IDEMNET_REQUIRE(n >= 0, "l1_loss", "negative size");
+    IDEMNET_REQUIRE(loss && (n == 0 || (a && b)), "l1_loss", "null buffer");
+    double sum = idemnet::parallel_sum(n, [&](int64_t i0, int64_t i1) { return l1_chunk(a, b, grad_scale, grad, i0, i1); });
+    loss[0] = (float)(loss_scale * sum);
+    return IDEMNET_OK;
+  });
+}
+
+int idemnet_softmax_cross_entropy(const float* logits, const float* labels, int64_t rows, int64_t classes,
+                                  float* loss, float* grad) {
+  return idemnet::guarded("softmax_cross_entropy", [&] {
+    const char* op = "softmax_cross_entropy";
+    IDEMNET_REQUIRE(rows >= 0 && classes >= 0, op, "negative size");
+    IDEMNET_REQUIRE(loss && (rows == 0 || (logits && labels)), op, "null buffer");
+    std::vector<double> row_loss(rows);
+    idemnet::parallel_items(rows, rows * classes, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const float* z = logits + r * classes;
+        double label = labels[r];
+        bool valid = label >= 0.0 && label < (double)classes && label == std::floor(label);
+        double max = -INFINITY;
+        for (int64_t j = 0; j < classes; ++j) max = std::fmax(max, (double)z[j]);
+        double sum = 0.0;
+        for (int64_t j = 0; j < classes; ++j) sum += std::exp((double)z[j] - max);
+        double log_sum = max + std::log(sum);
+        int64_t k = valid ? (int64_t)label : -1;
+        row_loss[r] = valid ? log_sum - (double)z[k] : NAN;
+        if (!grad) continue;
+        float* g = grad + r * classes;
+        for (int64_t j = 0; j < classes; ++j)
+          g[j] = valid ? (float)((std::exp((double)z[j] - log_sum) - (j == k ? 1.0 : 0.0)) / (double)rows) : NAN;
+      }
+    });
+    double total = 0.0;
+    for (double v : row_loss) total += v;  // row order: the same result for any thread count
+    loss[0] = rows == 0 ? NAN : (float)(total / (double)rows);
+    return IDEMNET_OK;
+  });
+}
+
+int idemnet_max_row_norm(const float* x, int64_t rows, int64_t cols, float* out) {
+  return idemnet::guarded("max_row_norm", [&] {
+    IDEMNET_REQUIRE(rows >= 0 && cols >= 0, "max_row_norm", "negative size");
+    IDEMNET_REQUIRE(out && (rows * cols == 0 || x), "max_row_norm", "null buffer");
+    std::vector<double> norms(rows);
+    idemnet::parallel_items(rows, rows * cols, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const float* xr = x + r * cols;
+        double sq = 0.0;
+        for (int64_t c = 0; c < cols; ++c) sq += (double)xr[c] * (double)xr[c];
+        norms[r] = std::sqrt(sq);
+      }
+    });
+    double max = 0.0;
+    for (double v : norms) max = (std::isnan(v) || std::isnan(max)) ? NAN : std::fmax(max, v);
+    out[0] = (float)max;
+    return IDEMNET_OK;
+  });
+}
+
+int idemnet_sgd_update_scheduled(float* w, const float* g, float* v, int64_t n, const float* lr, float momentum,
+                                 float weight_decay) {
+  if (lr == nullptr) return idemnet::guarded("sgd_update_scheduled", [] { return idemnet::invalid("sgd_update_scheduled", "null lr"); });
+  return idemnet_sgd_update(w, g, v, n, lr[0], momentum, weight_decay);
+}
+
+int idemnet_dropout_counted(const float* x, float* y, int64_t n, uint64_t seed, const float* counter, int64_t offset,
+                            float p) {
+  if (counter == nullptr || offset < 0)
+    return idemnet::guarded("dropout_counted", [] { return idemnet::invalid("dropout_counted", "null counter or negative offset"); });
+  uint64_t c = ((uint64_t)counter[0] << 24) + (uint64_t)counter[1];
+  return idemnet_dropout(x, y, n, rng_bits(seed, c + (uint64_t)offset), p);
+}
+
+}  // extern "C"

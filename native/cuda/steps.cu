@@ -1,0 +1,283 @@
+// Device-resident step operations (idemnet.h, "Device-resident training steps"): losses and norms
+// written to device memory, scaling by a device-held factor, scheduled optimizer updates and
+// dropout with a device-held counter. Formulas follow native/cpu/steps.cpp term by term;
+// reductions are deterministic as in reduce.cu (fixed grids, partials added in block order).
+#include <math_constants.h>
+
+#include <cmath>
+
+#include "common.cuh"
+
+using idemnet_cuda::as_stream;
+using idemnet_cuda::block_sum;
+using idemnet_cuda::finish_reduction_to;
+using idemnet_cuda::grid_for;
+using idemnet_cuda::invalid;
+using idemnet_cuda::kThreads;
+using idemnet_cuda::launched;
+using idemnet_cuda::reduce_grid_for;
+
+namespace {
+
+#define GRID_STRIDE(i, n) \
+  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < (n); i += (int64_t)gridDim.x * blockDim.x)
+
+__device__ inline uint64_t rng_bits(uint64_t seed, uint64_t i) {
+  uint64_t z = seed + (i + 1) * 0x9E3779B97F4A7C15ULL;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+__device__ inline double rng_uniform(uint64_t seed, uint64_t i) {
+  return (double)(rng_bits(seed, i) >> 40) * (1.0 / 16777216.0);
+}
+
+__global__ void scale_by_kernel(const float* x, const float* factor, float alpha, float* out, int64_t n) {
+  float f = __fmul_rn(alpha, factor[0]);
+  GRID_STRIDE(i, n) out[i] = __fmul_rn(f, x[i]);
+}
+
+__global__ void sum_squares_to_kernel(const float* __restrict__ x, int64_t n, double scale, float* out,
+                                      double* workspace) {
+  __shared__ double shared[kThreads];
+  double acc = 0.0;
+  for (int64_t i = blockIdx.x * (int64_t)kThreads + threadIdx.x; i < n; i += (int64_t)gridDim.x * kThreads) {
+    double v = (double)x[i];
+    acc += v * v;
+  }
+  finish_reduction_to(block_sum<kThreads>(acc, shared), workspace, out, scale);
+}
+
+__global__ void corrector_to_kernel(const float* __restrict__ a, const float* __restrict__ b,
+                                    const float* __restrict__ c, float s, float* out, int64_t n, double loss_scale,
+                                    float* loss, double* workspace) {
+  __shared__ double shared[kThreads];
+  double acc = 0.0;
+  for (int64_t i = blockIdx.x * (int64_t)kThreads + threadIdx.x; i < n; i += (int64_t)gridDim.x * kThreads) {
+    float ai = a[i], ci = c[i];
+    out[i] = s * (3.0f * ai - 2.0f * b[i] - ci);
+    double d = (double)ai - (double)ci;
+    acc += d * d;
+  }
+  finish_reduction_to(block_sum<kThreads>(acc, shared), workspace, loss, loss_scale);
+}
+
+__global__ void l1_kernel(const float* __restrict__ a, const float* __restrict__ b, int64_t n, float grad_scale,
+                          float* grad, double loss_scale, float* loss, double* workspace) {
+  __shared__ double shared[kThreads];
+  double acc = 0.0;
+  for (int64_t i = blockIdx.x * (int64_t)kThreads + threadIdx.x; i < n; i += (int64_t)gridDim.x * kThreads) {
+    double d = (double)a[i] - (double)b[i];
+    acc += fabs(d);
+    if (grad) grad[i] = d > 0.0 ? grad_scale : (d < 0.0 ? -grad_scale : 0.0f);
+  }
+  finish_reduction_to(block_sum<kThreads>(acc, shared), workspace, loss, loss_scale);
+}
+
+// One thread per row (classes are few: a classifier's outputs); the row losses are reduced like a sum.
+__global__ void cross_entropy_kernel(const float* __restrict__ logits, const float* __restrict__ labels, int64_t rows,
+                                     int64_t classes, float* loss, float* grad, double* workspace) {
+  __shared__ double shared[kThreads];
+  double acc = 0.0;
+  for (int64_t r = blockIdx.x * (int64_t)kThreads + threadIdx.x; r < rows; r += (int64_t)gridDim.x * kThreads) {
+    const float* z = logits + r * classes;
+    double label = labels[r];
+    bool valid = label >= 0.0 && label < (double)classes && label == floor(label);
+    double max = -INFINITY;
+    for (int64_t j = 0; j < classes; ++j) max = fmax(max, (double)z[j]);
+    double sum = 0.0;
+    for (int64_t j = 0; j < classes; ++j) sum += exp((double)z[j] - max);
+    double log_sum = max + log(sum);
+    int64_t k = valid ? (int64_t)label : -1;
+    acc += valid ? log_sum - (double)z[k] : CUDART_NAN;
+    if (grad) {
+      float* g = grad + r * classes;
+      for (int64_t j = 0; j < classes; ++j)
+        g[j] = valid ? (float)((exp((double)z[j] - log_sum) - (j == k ? 1.0 : 0.0)) / (double)rows) : CUDART_NAN_F;
+    }
+  }
+  finish_reduction_to(block_sum<kThreads>(acc, shared), workspace, loss, rows == 0 ? CUDART_NAN : 1.0 / (double)rows);
+}
+
+__device__ inline double nan_max(double a, double b) { return (isnan(a) || isnan(b)) ? CUDART_NAN : fmax(a, b); }
+
+// Block b takes rows b, b + grid, ...; each row's norm is a block sum. The largest norm of each
+// block goes to the workspace and the last block to finish takes the maximum in block order.
+__global__ void max_row_norm_kernel(const float* __restrict__ x, int64_t rows, int64_t cols, float* out,
+                                    double* workspace) {
+  __shared__ double shared[kThreads];
+  __shared__ bool last;
+  double block_max = 0.0;
+  for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
+    double acc = 0.0;
+    for (int64_t c = threadIdx.x; c < cols; c += kThreads) {
+      double v = (double)x[r * cols + c];
+      acc += v * v;
+    }
+    block_max = nan_max(block_max, sqrt(block_sum<kThreads>(acc, shared)));
+  }
+  unsigned int* counter = reinterpret_cast<unsigned int*>(workspace + IDEMNET_CUDA_REDUCE_BLOCKS);
+  if (threadIdx.x == 0) {
+    workspace[blockIdx.x] = block_max;
+    __threadfence();
+    last = atomicAdd(counter, 1u) == gridDim.x - 1;
+  }
+  __syncthreads();
+  if (!last || threadIdx.x != 0) return;
+  __threadfence();
+  double m = 0.0;
+  for (unsigned int b = 0; b < gridDim.x; ++b) m = nan_max(m, ((volatile double*)workspace)[b]);
+  *out = (float)m;
+  *counter = 0u;
+}
+
+__global__ void sgd_scheduled_kernel(float* w, const float* g, float* v, int64_t n, const float* lr_ptr,
+                                     float momentum, float wd) {
+  float lr = lr_ptr[0];
+  GRID_STRIDE(i, n) {
+    float d = g[i] + wd * w[i];
+    if (v) {
+      float vi = momentum * v[i] + d;
+      v[i] = vi;
+      d = vi;
+    }
+    w[i] -= lr * d;
+  }
+}
+
+__global__ void adam_scheduled_kernel(float* w, const float* g, float* m, float* v, int64_t n,
+                                      const float* coefficients, float beta1, float beta2, float eps, float wd) {
+  float step_size = coefficients[0], inv_sqrt_bc2 = coefficients[1];
+  GRID_STRIDE(i, n) {
+    float d = g[i] + wd * w[i];
+    float mi = beta1 * m[i] + (1.0f - beta1) * d;
+    float vi = beta2 * v[i] + (1.0f - beta2) * d * d;
+    m[i] = mi;
+    v[i] = vi;
+    w[i] -= step_size * mi / (sqrtf(vi) * inv_sqrt_bc2 + eps);
+  }
+}
+
+__global__ void dropout_counted_kernel(const float* x, float* y, int64_t n, uint64_t seed, const float* counter,
+                                       uint64_t offset, double threshold, double scale) {
+  uint64_t c = ((uint64_t)counter[0] << 24) + (uint64_t)counter[1];
+  uint64_t s = rng_bits(seed, c + offset);
+  GRID_STRIDE(i, n) {
+    y[i] = rng_uniform(s, (uint64_t)i) >= threshold ? (float)__dmul_rn((double)x[i], scale) : 0.0f;
+  }
+}
+
+}  // namespace
+
+extern "C" {
+
+int idemnet_cuda_scale_by(const float* x, const float* factor, float alpha, float* out, int64_t n, void* stream) {
+  idemnet_cuda::clear_error();
+  const char* op = "cuda_scale_by";
+  if (n < 0) return invalid(op, "negative size");
+  if (!factor) return invalid(op, "null factor");
+  if (n == 0) return IDEMNET_OK;
+  if (!x || !out) return invalid(op, "null buffer");
+  scale_by_kernel<<<grid_for(n), kThreads, 0, as_stream(stream)>>>(x, factor, alpha, out, n);
+  return launched(op);
+}
+
+int idemnet_cuda_sum_squares_to(const float* x, int64_t n, double scale, float* out, double* workspace,
+                                void* stream) {
+  idemnet_cuda::clear_error();
+  const char* op = "cuda_sum_squares_to";
+  if (n < 0) return invalid(op, "negative size");
+  if (!out || !workspace || (n > 0 && !x)) return invalid(op, "null buffer");
+  sum_squares_to_kernel<<<reduce_grid_for(n), kThreads, 0, as_stream(stream)>>>(x, n, scale, out, workspace);
+  return launched(op);
+}
+
+int idemnet_cuda_corrector_to(const float* a, const float* b, const float* c, float s, float* out, int64_t n,
+                              double loss_scale, float* loss, double* workspace, void* stream) {
+  idemnet_cuda::clear_error();
+  const char* op = "cuda_corrector_to";
+  if (n < 0) return invalid(op, "negative size");
+  if (!loss || !workspace || (n > 0 && (!a || !b || !c || !out))) return invalid(op, "null buffer");
+  corrector_to_kernel<<<reduce_grid_for(n), kThreads, 0, as_stream(stream)>>>(a, b, c, s, out, n, loss_scale, loss,
+                                                                              workspace);
+  return launched(op);
+}
+
+int idemnet_cuda_l1_loss(const float* a, const float* b, int64_t n, float grad_scale, float* grad, double loss_scale,
+                         float* loss, double* workspace, void* stream) {
+  idemnet_cuda::clear_error();
+  const char* op = "cuda_l1_loss";
+  if (n < 0) return invalid(op, "negative size");
+  if (!loss || !workspace || (n > 0 && (!a || !b))) return invalid(op, "null buffer");
+  l1_kernel<<<reduce_grid_for(n), kThreads, 0, as_stream(stream)>>>(a, b, n, grad_scale, grad, loss_scale, loss,
+                                                                    workspace);
+  return launched(op);
+}
+
+int idemnet_cuda_softmax_cross_entropy(const float* logits, const float* labels, int64_t rows, int64_t classes,
+                                       float* loss, float* grad, double* workspace, void* stream) {
+  idemnet_cuda::clear_error();
+  const char* op = "cuda_softmax_cross_entropy";
+  if (rows < 0 || classes < 0) return invalid(op, "negative size");
+  if (!loss || !workspace || (rows > 0 && (!logits || !labels))) return invalid(op, "null buffer");
+  cross_entropy_kernel<<<reduce_grid_for(rows), kThreads, 0, as_stream(stream)>>>(logits, labels, rows, classes, loss,
+                                                                                  grad, workspace);
+  return launched(op);
+}
+
+int idemnet_cuda_max_row_norm(const float* x, int64_t rows, int64_t cols, float* out, double* workspace,
+                              void* stream) {
+  idemnet_cuda::clear_error();
+  const char* op = "cuda_max_row_norm";
+  if (rows < 0 || cols < 0) return invalid(op, "negative size");
+  if (!out || !workspace || (rows * cols > 0 && !x)) return invalid(op, "null buffer");
+  int blocks = (int)(rows < IDEMNET_CUDA_REDUCE_BLOCKS ? (rows > 0 ? rows : 1) : IDEMNET_CUDA_REDUCE_BLOCKS);
+  max_row_norm_kernel<<<blocks, kThreads, 0, as_stream(stream)>>>(x, rows, cols, out, workspace);
+  return launched(op);
+}
+
+int idemnet_cuda_sgd_update_scheduled(float* w, const float* g, float* v, int64_t n, const float* lr, float momentum,
+                                      float weight_decay, void* stream) {
+  idemnet_cuda::clear_error();
+  const char* op = "cuda_sgd_update_scheduled";
+  if (n < 0) return invalid(op, "negative size");
+  if (!lr) return invalid(op, "null learning rate");
+  if (momentum != 0.0f && n > 0 && !v) return invalid(op, "momentum needs a velocity buffer");
+  if (n == 0) return IDEMNET_OK;
+  if (!w || !g) return invalid(op, "null buffer");
+  sgd_scheduled_kernel<<<grid_for(n), kThreads, 0, as_stream(stream)>>>(w, g, momentum == 0.0f ? nullptr : v, n, lr,
+                                                                        momentum, weight_decay);
+  return launched(op);
+}
+
+int idemnet_cuda_adam_update_scheduled(float* w, const float* g, float* m, float* v, int64_t n,
+                                       const float* coefficients, float beta1, float beta2, float eps,
+                                       float weight_decay, void* stream) {
+  idemnet_cuda::clear_error();
+  const char* op = "cuda_adam_update_scheduled";
+  if (n < 0) return invalid(op, "negative size");
+  if (!coefficients) return invalid(op, "null coefficients");
+  if (n == 0) return IDEMNET_OK;
+  if (!w || !g || !m || !v) return invalid(op, "null buffer");
+  adam_scheduled_kernel<<<grid_for(n), kThreads, 0, as_stream(stream)>>>(w, g, m, v, n, coefficients, beta1, beta2,
+                                                                         eps, weight_decay);
+  return launched(op);
+}
+
+int idemnet_cuda_dropout_counted(const float* x, float* y, int64_t n, uint64_t seed, const float* counter,
+                                 int64_t offset, float p, void* stream) {
+  idemnet_cuda::clear_error();
+  const char* op = "cuda_dropout_counted";
+  if (n < 0) return invalid(op, "negative size");
+  if (!(p >= 0.0f && p <= 1.0f)) return invalid(op, "p must lie in [0, 1]");
+  if (!counter || offset < 0) return invalid(op, "null counter or negative offset");
+  if (n == 0) return IDEMNET_OK;
+  if (!x || !y) return invalid(op, "null buffer");
+  double threshold = p, scale = p < 1.0f ? 1.0 / (1.0 - (double)p) : 0.0;
+  dropout_counted_kernel<<<grid_for(n), kThreads, 0, as_stream(stream)>>>(x, y, n, seed, counter, (uint64_t)offset,
+                                                                          threshold, scale);
+  return launched(op);
+}
+
+}  // extern "C"
