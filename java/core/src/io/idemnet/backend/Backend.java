@@ -24,10 +24,38 @@ import java.util.Set;
  * arithmetic says (see {@link Activation} for the activations). Use {@link #isFinite(Tensor)} to
  * detect them where a caller wants a clear error.
  */
-public abstract class Backend {
+public abstract class Backend implements AutoCloseable {
+  private volatile boolean closed;
 
-  /** Short lower-case name: "reference", "cpu". */
+  /** Short lower-case name: "reference", "cpu", "cuda". */
   public abstract String name();
+
+  /**
+   * Releases what this backend holds (for cuda: its context, stream and all device memory, open
+   * tensors included). Afterwards every operation of this backend throws
+   * {@link IllegalStateException}. Idempotent. The process-wide {@link Backends#get()} backend may
+   * be closed too; the next {@code get()} then makes a new one.
+   */
+  @Override
+  public final void close() {
+    synchronized (this) {
+      if (closed) return;
+      closed = true;
+    }
+    releaseResources();
+  }
+
+  /** Whether {@link #close()} was called. */
+  public final boolean isClosed() {
+    return closed;
+  }
+
+  /** What {@link #close()} frees; nothing for backends whose tensors own all their memory. */
+  protected void releaseResources() {}
+
+  private void requireOpen(String op) {
+    if (closed) throw new IllegalStateException(op + ": backend " + name() + " used after close");
+  }
 
   // ------------------------------------------------------------------ kernels (implementations)
 
@@ -156,6 +184,7 @@ public abstract class Backend {
    * the recorded step, so every replay starts it from zeros as the eager step did.
    */
   public final Tensor zeros(int... shape) {
+    requireOpen("zeros");
     long numel = Shape.numel(shape);
     Tensor t = new Tensor(this, shape, allocate(numel));
     if (recording != null) {
@@ -1201,6 +1230,7 @@ public abstract class Backend {
   // ------------------------------------------------------------------ validation helpers
 
   private void own(String op, Tensor... tensors) {
+    requireOpen(op);
     for (Tensor t : tensors) {
       if (t == null) throw new NullPointerException(op + ": null tensor");
       if (t.isClosed()) throw new IllegalStateException(op + ": tensor " + t + " used after close");

@@ -19,9 +19,9 @@ public final class Backends {
 
   private Backends() {}
 
-  /** The process-wide default backend (created on first use). */
+  /** The process-wide default backend (created on first use, and again after it was closed). */
   public static synchronized Backend get() {
-    if (chosen == null) {
+    if (chosen == null || chosen.isClosed()) {
       String name = System.getProperty("idemnet.backend", System.getenv("IDEMNET_BACKEND"));
       chosen = named(name == null || name.isBlank() ? "auto" : name);
     }
@@ -29,7 +29,7 @@ public final class Backends {
   }
 
   /**
-   * A new backend by name.
+   * A new backend by name; the caller owns it and closes it ({@link Backend#close()}).
    *
    * @throws IllegalArgumentException for an unknown name
    * @throws io.idemnet.nativelib.NativeLibraryException if {@code cpu} was asked for and cannot load

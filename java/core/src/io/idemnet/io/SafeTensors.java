@@ -266,6 +266,26 @@ public final class SafeTensors {
     }
   }
 
+  /**
+   * One tensor of the file by name, with its values on the host (the whole header is validated;
+   * only that tensor's bytes are read).
+   *
+   * @throws CheckpointException when the file has no tensor of that name (the message lists the
+   *     names it has) or cannot be read
+   */
+  public static Entry readTensor(Path file, String name) throws IOException {
+    Objects.requireNonNull(name, "name");
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      Header h = parseHeader(file, ch);
+      List<String> names = new ArrayList<>();
+      for (TensorInfo t : h.tensors) {
+        if (t.name.equals(name)) return new Entry(t.shape, readFloats(file, ch, h, t));
+        names.add(t.name);
+      }
+      throw new CheckpointException(file, "no tensor named '" + name + "'; the file has " + names);
+    }
+  }
+
   /** The file's {@code __metadata__} (empty when it has none); the whole header is validated. */
   public static Map<String, String> readMetadata(Path file) throws IOException {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {

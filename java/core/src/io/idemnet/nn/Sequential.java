@@ -38,6 +38,16 @@ public final class Sequential implements Module {
     return new Sequential(layers);
   }
 
+  /**
+   * Linear(d0, d1) + act, ..., Linear(d_{k-1}, d_k) with no activation after the last layer (the
+   * usual regression or logits head). Layer i draws its weights from seed + 2i, as in
+   * {@link #mlp}.
+   */
+  public static Sequential mlpLinearOutput(Backend backend, long seed, Activation activation, int... dims) {
+    Sequential withLast = mlp(backend, seed, activation, dims);
+    return new Sequential(withLast.children.subList(0, withLast.children.size() - 1));
+  }
+
   public List<Module> children() {
     return children;
   }

@@ -231,7 +231,7 @@ public final class CudaBackend extends Backend implements AutoCloseable {
 
   /** Frees the context: its stream, cuBLAS handle and all device memory, open tensors included. */
   @Override
-  public synchronized void close() {
+  protected synchronized void releaseResources() {
     if (ctx == 0) return;
     long c = ctx;
     ctx = 0;
