@@ -124,6 +124,23 @@ int idemnet_sgd_update_scheduled(float* w, const float* g, float* v, int64_t n, 
   return idemnet_sgd_update(w, g, v, n, lr[0], momentum, weight_decay);
 }
 
+int idemnet_tight_clamp_weights(const float* rec, const float* tight, float lambda_rec, float lambda_tight,
+                                float clamp, float* w_rec, float* w_tight) {
+  return idemnet::guarded("tight_clamp_weights", [&] {
+    IDEMNET_REQUIRE(rec && tight && w_rec && w_tight, "tight_clamp_weights", "null buffer");
+    double r = rec[0], t = tight[0];
+    if (clamp == 0.0f || !(r > 0.0)) {
+      w_rec[0] = lambda_rec;
+      w_tight[0] = lambda_tight;
+      return IDEMNET_OK;
+    }
+    double u = t / ((double)clamp * r), th = std::tanh(u), sech2 = 1.0 - th * th;
+    w_rec[0] = (float)((double)lambda_rec - (double)lambda_tight * clamp * (th - u * sech2));
+    w_tight[0] = (float)((double)lambda_tight * sech2);
+    return IDEMNET_OK;
+  });
+}
+
 int idemnet_dropout_counted(const float* x, float* y, int64_t n, uint64_t seed, const float* counter, int64_t offset,
                             float p) {
   if (counter == nullptr || offset < 0)

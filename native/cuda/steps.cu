@@ -159,6 +159,19 @@ __global__ void adam_scheduled_kernel(float* w, const float* g, float* m, float*
   }
 }
 
+__global__ void tight_clamp_kernel(const float* rec, const float* tight, float lambda_rec, float lambda_tight,
+                                   float clamp, float* w_rec, float* w_tight) {
+  double r = rec[0], t = tight[0];
+  if (clamp == 0.0f || !(r > 0.0)) {
+    w_rec[0] = lambda_rec;
+    w_tight[0] = lambda_tight;
+    return;
+  }
+  double u = t / ((double)clamp * r), th = tanh(u), sech2 = 1.0 - th * th;
+  w_rec[0] = (float)((double)lambda_rec - (double)lambda_tight * clamp * (th - u * sech2));
+  w_tight[0] = (float)((double)lambda_tight * sech2);
+}
+
 __global__ void dropout_counted_kernel(const float* x, float* y, int64_t n, uint64_t seed, const float* counter,
                                        uint64_t offset, double threshold, double scale) {
   uint64_t c = ((uint64_t)counter[0] << 24) + (uint64_t)counter[1];
@@ -262,6 +275,15 @@ int idemnet_cuda_adam_update_scheduled(float* w, const float* g, float* m, float
   if (!w || !g || !m || !v) return invalid(op, "null buffer");
   adam_scheduled_kernel<<<grid_for(n), kThreads, 0, as_stream(stream)>>>(w, g, m, v, n, coefficients, beta1, beta2,
                                                                          eps, weight_decay);
+  return launched(op);
+}
+
+int idemnet_cuda_tight_clamp_weights(const float* rec, const float* tight, float lambda_rec, float lambda_tight,
+                                     float clamp, float* w_rec, float* w_tight, void* stream) {
+  idemnet_cuda::clear_error();
+  const char* op = "cuda_tight_clamp_weights";
+  if (!rec || !tight || !w_rec || !w_tight) return invalid(op, "null buffer");
+  tight_clamp_kernel<<<1, 1, 0, as_stream(stream)>>>(rec, tight, lambda_rec, lambda_tight, clamp, w_rec, w_tight);
   return launched(op);
 }
 

@@ -213,6 +213,10 @@ IDEMNET_API int idemnet_dropout(const float* x, float* y, int64_t n, uint64_t se
  *   max_row_norm:    out[0] = max over rows of sqrt(sum_c x[r, c]^2) (NaN if any row is NaN)
  *   *_scheduled:     the optimizer updates with lr (SGD) or, for Adam, coefficients[0] =
  *                    lr / (1 - b1^t) and coefficients[1] = 1 / sqrt(1 - b2^t), read from memory
+ *   tight_clamp_weights: IGN's tightness clamp from the losses rec[0], tight[0]: in double,
+ *                    w_rec[0] = lambda_rec - lambda_tight a (tanh u - u sech^2 u), w_tight[0] =
+ *                    lambda_tight sech^2 u, u = tight / (a rec); {lambda_rec, lambda_tight} when
+ *                    a == 0 or !(rec > 0)
  *   dropout_counted: idemnet_dropout with seed bits(seed, counter[0] * 2^24 + counter[1] + offset)
  *                    (bits: the counter-based stream above); counter holds two integers < 2^24
  */
@@ -232,6 +236,9 @@ IDEMNET_API int idemnet_sgd_update_scheduled(float* w, const float* g, float* v,
 IDEMNET_API int idemnet_adam_update_scheduled(float* w, const float* g, float* m, float* v,
                                               int64_t n, const float* coefficients, float beta1,
                                               float beta2, float eps, float weight_decay);
+IDEMNET_API int idemnet_tight_clamp_weights(const float* rec, const float* tight, float lambda_rec,
+                                           float lambda_tight, float clamp, float* w_rec,
+                                           float* w_tight);
 IDEMNET_API int idemnet_dropout_counted(const float* x, float* y, int64_t n, uint64_t seed,
                                         const float* counter, int64_t offset, float p);
 

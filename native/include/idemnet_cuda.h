@@ -193,6 +193,9 @@ IDEMNET_API int idemnet_cuda_adam_update_scheduled(float* w, const float* g, flo
                                                    int64_t n, const float* coefficients,
                                                    float beta1, float beta2, float eps,
                                                    float weight_decay, void* stream);
+IDEMNET_API int idemnet_cuda_tight_clamp_weights(const float* rec, const float* tight,
+                                                float lambda_rec, float lambda_tight, float clamp,
+                                                float* w_rec, float* w_tight, void* stream);
 IDEMNET_API int idemnet_cuda_dropout_counted(const float* x, float* y, int64_t n, uint64_t seed,
                                              const float* counter, int64_t offset, float p,
                                              void* stream);

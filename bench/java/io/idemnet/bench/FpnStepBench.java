@@ -52,7 +52,7 @@ public class FpnStepBench {
   private Graph graph;
   private Adam adam;
   private final Tensor[] xs = new Tensor[4];
-  private final int[][] labels = new int[4][BATCH];
+  private final Tensor[] labels = new Tensor[4];
   private long steps, iterations, products;
 
   @Setup(Level.Trial)
@@ -71,7 +71,9 @@ public class FpnStepBench {
     for (int b = 0; b < xs.length; b++) {
       xs[b] = cpu.zeros(BATCH, 1, 28, 28);
       cpu.randomNormal(xs[b], 100 + b, 0f, 1f);
-      for (int i = 0; i < BATCH; i++) labels[b][i] = rnd.nextInt(10);
+      float[] l = new float[BATCH];
+      for (int i = 0; i < BATCH; i++) l[i] = rnd.nextInt(10);
+      labels[b] = cpu.fromArray(l, BATCH);
     }
   }
 
@@ -80,15 +82,16 @@ public class FpnStepBench {
     System.out.printf("%n%s, Anderson %d: %.1f forward iterations and %.1f Jacobian products per step (%d steps)%n", variant,
         anderson, (double) iterations / steps, (double) products / steps, steps);
     for (Tensor t : xs) t.close();
+    for (Tensor t : labels) t.close();
     adam.close();
     graph.close();
     f.close();
   }
 
   @Benchmark
-  public double step() {
+  public Tensor step() {
     int b = (int) (steps & 3);
-    double loss = FpnExperiment.trainStep(f, graph, adam, xs[b], labels[b]);
+    Tensor loss = FpnExperiment.trainStep(f, graph, adam, xs[b], labels[b]);
     FixedPointNetwork.Stats st = f.lastStats();
     steps++;
     iterations += st.iterations();

@@ -83,7 +83,7 @@ public class MbStepBench {
   }
 
   @Benchmark
-  public double step() {
+  public Tensor step() {
     Tensor x = inputs[next];
     next = (next + 1) & 3;
     return IdempotentLoss.trainStep(graph, f, sgd, x, lossMode);

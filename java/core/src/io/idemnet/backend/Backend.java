@@ -162,6 +162,10 @@ public abstract class Backend implements AutoCloseable {
   protected abstract void adamScheduledKernel(Tensor w, Tensor g, Tensor m, Tensor v, Tensor coefficients, float beta1,
       float beta2, float eps, float weightDecay);
 
+  /** See {@link #tightClampWeights}. */
+  protected abstract void tightClampKernel(Tensor rec, Tensor tight, float lambdaRec, float lambdaTight, float clamp,
+      Tensor weightRec, Tensor weightTight);
+
   /** {@link #dropoutKernel} with the seed bits(seed, counter + offset), counter read from the device. */
   protected abstract void dropoutCountedKernel(Tensor x, float p, long seed, Tensor counter, long offset, Tensor y);
 
@@ -624,6 +628,26 @@ public abstract class Backend implements AutoCloseable {
     if (x.rank() < 1) throw new IllegalArgumentException("maxRowNorm: x needs a batch dimension, got " + x);
     long rows = x.dim(0), cols = rows == 0 ? 0 : x.numel() / rows;
     launch(() -> maxRowNormKernel(x, rows, cols, out));
+  }
+
+  /**
+   * IGN's tightness clamp, evaluated where the losses are: from rec[0] and tight[0] it writes the
+   * weights of the reconstruction and tightness gradients, in double and rounded once,
+   * weightRec[0] = lambdaRec - lambdaTight a (tanh u - u sech^2 u) and weightTight[0] =
+   * lambdaTight sech^2 u with u = tight / (a rec); {lambdaRec, lambdaTight} when a = 0 or not
+   * rec > 0. The formula of {@code IgnTrainer.Lambdas.effectiveRecAndTight}.
+   */
+  public final void tightClampWeights(Tensor rec, Tensor tight, float lambdaRec, float lambdaTight, float clamp,
+      Tensor weightRec, Tensor weightTight) {
+    String op = "tightClampWeights";
+    own(op, rec, tight, weightRec, weightTight);
+    for (Tensor t : new Tensor[] {rec, tight, weightRec, weightTight}) scalarTensor(op, "each tensor", t);
+    if (weightRec == weightTight) throw new IllegalArgumentException(op + ": the two weights need two tensors");
+    if (!(clamp >= 0) || !Float.isFinite(lambdaRec) || !Float.isFinite(lambdaTight) || !Float.isFinite(clamp)) {
+      throw new IllegalArgumentException(op + ": need finite weights and clamp >= 0, got " + lambdaRec + ", "
+          + lambdaTight + ", " + clamp);
+    }
+    launch(() -> tightClampKernel(rec, tight, lambdaRec, lambdaTight, clamp, weightRec, weightTight));
   }
 
   private static void scalarTensor(String op, String what, Tensor t) {

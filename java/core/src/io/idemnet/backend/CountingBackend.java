@@ -281,4 +281,10 @@ public final class CountingBackend extends Backend {
   public String toString() {
     return "Backend(" + name() + ")";
   }
+
+  @Override
+  protected void tightClampKernel(Tensor rec, Tensor tight, float lambdaRec, float lambdaTight, float clamp,
+      Tensor weightRec, Tensor weightTight) {
+    inner.tightClampKernel(rec, tight, lambdaRec, lambdaTight, clamp, weightRec, weightTight);
+  }
 }

@@ -147,20 +147,21 @@ public final class FpnExperiment {
     List<EpochResult> results = new ArrayList<>();
     try (FixedPointNetwork f = build(train, classes); Graph graph = new Graph(backend);
         Adam adam = new Adam(f.namedParameters(), config.learningRate());
-        Tensor x = backend.zeros(shape(train, config.batch()))) {
-      int[] labels = new int[config.batch()];
+        Tensor x = backend.zeros(shape(train, config.batch())); Tensor labels = backend.zeros(config.batch());
+        Tensor lossSum = backend.zeros(1)) {
       LearningRateSchedule schedule = config.cosineLr()
           ? LearningRateSchedule.cosine(config.learningRate(), 0f, (long) config.epochs() * (train.size() / config.batch()))
           : step -> config.learningRate();
       for (int epoch = 1; epoch <= config.epochs(); epoch++) {
         long t0 = System.nanoTime();
-        double lossSum = 0, iterSum = 0, vjpSum = 0;
+        double iterSum = 0, vjpSum = 0;
         int batches = 0;
+        backend.fill(lossSum, 0f);
         for (Dataset.Batch b : train.batches(config.batch(), config.seed() + epoch, true)) {
-          x.copyFrom(b.images());
-          System.arraycopy(b.labels(), 0, labels, 0, config.batch());
+          x.copyFrom(b.images()); // the batch's data: the only uploads of a step
+          labels.copyFrom(Graph.labelValues(b.labels(), classes));
           schedule.apply(adam, adam.steps());
-          lossSum += trainStep(f, graph, adam, x, labels);
+          backend.add(lossSum, trainStep(f, graph, adam, x, labels), lossSum); // read once, at the epoch's end
           FixedPointNetwork.Stats st = f.lastStats();
           iterSum += st.iterations();
           vjpSum += st.vjpProducts();
@@ -170,7 +171,7 @@ public final class FpnExperiment {
         double trainSeconds = (System.nanoTime() - t0) / 1e9;
         double workspaceMiB = (graph.workspace().bytes() + f.solverBytes()) / (1024.0 * 1024.0);
         double accuracy = accuracy(f, graph, test);
-        EpochResult r = new EpochResult(epoch, lossSum / batches, trainSeconds, iterSum / batches, vjpSum / batches,
+        EpochResult r = new EpochResult(epoch, backend.readScalar(lossSum) / batches, trainSeconds, iterSum / batches, vjpSum / batches,
             accuracy, (System.nanoTime() - t0) / 1e9, workspaceMiB);
         results.add(r);
         afterEpoch.accept(r);
@@ -182,16 +183,19 @@ public final class FpnExperiment {
   /**
    * One training step on a batch: cross-entropy of f(x), its backward (JFB, implicit or through
    * the explicit twin, as f was built), an Adam step, and the contraction rescaling of R's weight.
-   * Returns the loss; {@link FixedPointNetwork#lastStats} has the solver's counts.
+   * Labels are class indices as floats (see {@link Graph#labelValues}). Returns the loss as a
+   * one-element device tensor (valid until the graph's next reset); {@link FixedPointNetwork#lastStats}
+   * has the solver's counts. Host traffic: the declared reads of the solver and of the contraction
+   * rescaling, Adam's declared write; nothing else (with Anderson acceleration, its copies).
    */
-  public static double trainStep(FixedPointNetwork f, Graph graph, Adam adam, Tensor x, int[] labels) {
+  public static Tensor trainStep(FixedPointNetwork f, Graph graph, Adam adam, Tensor x, Tensor labels) {
     graph.reset();
     adam.zeroGrad();
     Var loss = graph.crossEntropy(f.forward(graph, graph.constant(x)), labels);
     graph.backward(loss);
     adam.step();
     f.latentMap().enforceContraction(2);
-    return loss.value().toArray()[0];
+    return loss.value();
   }
 
   private int[] shape(Dataset d, int rows) {

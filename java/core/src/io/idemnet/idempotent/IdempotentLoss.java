@@ -31,9 +31,11 @@ public final class IdempotentLoss {
 
   /**
    * Records f on the batch {@code x} ([N, n]) and backpropagates the idempotent loss with the
-   * chosen algorithm; parameter gradients accumulate. Returns L_idem at the current parameters.
+   * chosen algorithm; parameter gradients accumulate. Returns L_idem at the current parameters as
+   * a one-element tensor on the device (valid until the graph's next reset; read it with
+   * {@link Backend#readScalar}). Nothing is copied to or from the host.
    */
-  public static double backward(Graph graph, Module f, Tensor x, Mode mode) {
+  public static Tensor backward(Graph graph, Module f, Tensor x, Mode mode) {
     Var y = f.forward(graph, graph.constant(x));
     checkSquare(x, y);
     Var loss = switch (mode) {
@@ -41,18 +43,30 @@ public final class IdempotentLoss {
       case ORDINARY -> graph.mseLoss(f.forward(graph, y), y);
     };
     graph.backward(loss);
-    return loss.value().toArray()[0];
+    return loss.value();
   }
 
   /**
-   * One training step: reset the graph, zero gradients, backward, optimizer step. Returns L_idem
-   * before the update.
+   * One training step: {@link Optimizer#prepareStep()} (the host half: one declared write of the
+   * optimizer's step scalars) and {@link #stepKernels}. Returns L_idem before the update, on the
+   * device.
    */
-  public static double trainStep(Graph graph, Module f, Optimizer optimizer, Tensor x, Mode mode) {
+  public static Tensor trainStep(Graph graph, Module f, Optimizer optimizer, Tensor x, Mode mode) {
+    optimizer.prepareStep();
+    return stepKernels(graph, f, optimizer, x, mode);
+  }
+
+  /**
+   * The device half of {@link #trainStep}: reset the graph, zero gradients, backward,
+   * {@link Optimizer#applyStep()}. It moves no data between host and device, so it can be
+   * {@linkplain Backend#record recorded} once and replayed after each {@code prepareStep()}; the
+   * returned loss tensor is the same buffer at every replay.
+   */
+  public static Tensor stepKernels(Graph graph, Module f, Optimizer optimizer, Tensor x, Mode mode) {
     graph.reset();
     optimizer.zeroGrad();
-    double loss = backward(graph, f, x, mode);
-    optimizer.step();
+    Tensor loss = backward(graph, f, x, mode);
+    optimizer.applyStep();
     return loss;
   }
 
@@ -95,18 +109,16 @@ public final class IdempotentLoss {
       Tensor ffy = f.forward(graph, graph.constant(fy)).value();
       gradient = graph.workspace().take(y.shape());
       int rows = y.rank() == 0 ? 1 : y.dim(0);
-      double sumSq = be.corrector(-1f / rows, fy, ffy, y, gradient, true);
       Tensor loss = graph.workspace().take(1);
-      be.fill(loss, (float) (sumSq / Math.max(1, y.numel())));
+      be.corrector(-1f / rows, fy, ffy, y, gradient, 1.0 / Math.max(1, y.numel()), loss);
       return loss;
     }
 
     @Override
     public void backward(Graph graph, Tensor gradOutput, Tensor[] gradInputs) {
       if (gradInputs[0] == null) return;
-      float upstream = gradOutput.toArray()[0];
-      if (upstream == 1f) graph.backend().copy(gradient, gradInputs[0]);
-      else graph.backend().scale(gradient, upstream, gradInputs[0]);
+      // The upstream gradient stays on the device (1 in a plain backward: then this is a copy, bit for bit).
+      graph.backend().scale(gradient, gradOutput, 1f, gradInputs[0]);
     }
   }
 }

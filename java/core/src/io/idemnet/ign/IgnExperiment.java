@@ -113,7 +113,8 @@ public final class IgnExperiment {
           x.copyFrom(b.images());
           // Noise depends only on (seed, epoch, step): a resumed run draws what the uninterrupted one would.
           noise.sample(z, config.seed() * 1_000_003L + epoch * 100_003L + step);
-          IgnTrainer.Losses l = trainer.step(x, z, epoch * 1_000_000L + step);
+          trainer.step(x, z, epoch * 1_000_000L + step);
+          IgnTrainer.Losses l = trainer.losses();
           rows.append(String.format(Locale.ROOT, "%d,%d,%.6f,%.6f,%.6f%n", epoch, step, l.rec(), l.idem(), l.tight()));
           onStep.accept(new StepLog(epoch, step, l));
           step++;

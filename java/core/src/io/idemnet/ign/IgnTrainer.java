@@ -78,6 +78,8 @@ public final class IgnTrainer implements AutoCloseable {
   private final Graph graph;
   private final List<Tensor> buffers;
   private final Tensor[] savedBuffers;
+  /** The last step's losses and the clamp's gradient weights, one-element tensors on the device. */
+  private final Tensor recLoss, idemLoss, tightLoss, recWeight, tightWeight;
 
   public IgnTrainer(Backend backend, Module f, Adam optimizer, Mode mode, Lambdas lambdas) {
     this.backend = backend;
@@ -89,6 +91,11 @@ public final class IgnTrainer implements AutoCloseable {
     this.buffers = List.copyOf(f.namedBuffers().values());
     this.savedBuffers = new Tensor[buffers.size()];
     for (int i = 0; i < savedBuffers.length; i++) savedBuffers[i] = backend.zeros(buffers.get(i).shape());
+    this.recLoss = backend.zeros(1);
+    this.idemLoss = backend.zeros(1);
+    this.tightLoss = backend.zeros(1);
+    this.recWeight = backend.zeros(1);
+    this.tightWeight = backend.zeros(1);
   }
 
   public Graph graph() {
@@ -96,21 +103,51 @@ public final class IgnTrainer implements AutoCloseable {
   }
 
   /**
-   * One step on real images x and noise z (same shape); returns the losses before the update.
-   * {@code stepIndex} fixes the dropout masks of the step, so equal indices give equal steps.
+   * One step on real images x and noise z (same shape): {@link #prepare} then {@link #stepKernels}.
+   * {@code stepIndex} fixes the dropout masks of the step, so equal indices give equal steps. The
+   * losses before the update stay on the device; {@link #losses()} reads them.
    */
-  public Losses step(Tensor x, Tensor z, long stepIndex) {
+  public void step(Tensor x, Tensor z, long stepIndex) {
+    prepare(stepIndex);
+    stepKernels(x, z);
+  }
+
+  /**
+   * The host half of a step: the declared writes of the step's random counter (the dropout masks
+   * of step {@code stepIndex}) and of Adam's step scalars. Call it before each replay of a
+   * recorded {@link #stepKernels}.
+   */
+  public void prepare(long stepIndex) {
+    if (stepIndex < 0 || stepIndex >= Backend.COUNTER_LIMIT >> 4) {
+      throw new IllegalArgumentException("IGN step index must lie in [0, 2^44), got " + stepIndex);
+    }
+    graph.setRandomCounter(stepIndex << 4); // each step's (at most 8) applications of f get their own masks
+    optimizer.prepareStep();
+  }
+
+  /**
+   * The device half of a step: every kernel of the forward passes, the losses, the gradient seeds,
+   * backward and Adam's update, with no data moved between host and device, so it can be
+   * {@linkplain Backend#record recorded} once and replayed after each {@link #prepare}.
+   */
+  public void stepKernels(Tensor x, Tensor z) {
     if (!x.sameShape(z)) throw new IllegalArgumentException("IGN step: x " + x + " and z " + z + " must have the same shape");
     f.train(true);
-    f.setRandomCounter(stepIndex << 4); // each step's (at most 8) applications of f get their own masks
+    f.setRandomCounter(0); // call offsets within the step; the step's counter is on the device
     graph.reset();
     optimizer.zeroGrad();
     float numel = x.numel();
+    double mean = 1.0 / x.numel();
+    boolean clamped = lambdas.tightClamp() != 0f;
+    // Without the clamp the weights are the lambdas and fold into the gradient scales; with it they
+    // depend on this step's losses and are computed on the device (tightClampWeights) below.
+    float recScale = clamped ? 1f / numel : lambdas.rec() / numel;
+    float tightScale = clamped ? 1f / numel : lambdas.tight() / numel;
 
     // Reconstruction: lambda_r * mean |f(x) - x|.
     Var fx = f.forward(graph, graph.constant(x));
-    float[] gRec = new float[(int) x.numel()];
-    double rec = l1AndSign(fx.value().toArray(), x.toArray(), gRec, 1f / numel); // weighted below
+    Tensor gRec = graph.workspace().take(x.shape());
+    backend.l1Loss(fx.value(), x, recScale, gRec, mean, recLoss);
 
     Var y = f.forward(graph, graph.constant(z)); // f_theta(z), recorded
     Tensor c;
@@ -119,55 +156,46 @@ public final class IgnTrainer implements AutoCloseable {
     }
     Var w = f.forward(graph, graph.constant(c)); // f_theta(f'(z)): the tightness path through the outer application
 
-    double idem, tight;
-    float[] gY, gW;
     List<Var> outs;
-    List<float[]> grads;
+    List<Tensor> seeds;
+    Tensor gW = graph.workspace().take(w.shape());
     if (mode == Mode.MODIFIED) {
-      float[] fy = detachedF(y.value()), ffy = detachedF2(fy, y.value());
-      float[] fw = detachedF(w.value()), ffw = detachedF2(fw, w.value());
-      float[] yv = y.value().toArray(), wv = w.value().toArray(), cv = c.toArray();
-      gY = new float[yv.length];
-      gW = new float[wv.length];
-      idem = 0;
-      tight = 0;
-      for (int i = 0; i < yv.length; i++) {
-        gY[i] = lambdas.idem() * -(3 * fy[i] - 2 * ffy[i] - yv[i]) / numel;
-        gW[i] = (3 * fw[i] - 2 * ffw[i] - wv[i]) / numel; // weighted below
-        idem += Math.abs(fy[i] - yv[i]);
-        tight += Math.abs(wv[i] - cv[i]);
-      }
-      idem /= yv.length;
-      tight /= wv.length;
+      Tensor fy = detachedF(y.value()), ffy = detachedF(fy);
+      Tensor fw = detachedF(w.value()), ffw = detachedF(fw);
+      Tensor gY = graph.workspace().take(y.shape());
+      backend.corrector(-lambdas.idem() / numel, fy, ffy, y.value(), gY, false);
+      backend.corrector(tightScale, fw, ffw, w.value(), gW, false); // weighted below when clamped
+      backend.l1Loss(fy, y.value(), 0f, null, mean, idemLoss);
+      backend.l1Loss(w.value(), c, 0f, null, mean, tightLoss);
       outs = List.of(fx, y, w);
-      grads = List.of(gRec, gY, gW);
+      seeds = List.of(gRec, gY, gW);
     } else {
       // idem: mean |f'(f(z)) - f(z)|, gradient through f' (parameters detached) and directly to f(z).
       Var ffz;
       try (Graph.Scope d = graph.detachParameters()) {
         ffz = asCopy(() -> f.forward(graph, y));
       }
-      float[] gFfz = new float[(int) y.value().numel()];
-      idem = l1AndSign(ffz.value().toArray(), y.value().toArray(), gFfz, lambdas.idem() / numel);
-      gY = new float[gFfz.length];
-      for (int i = 0; i < gY.length; i++) gY[i] = -gFfz[i];
+      Tensor gFfz = graph.workspace().take(y.shape()), gY = graph.workspace().take(y.shape());
+      backend.l1Loss(ffz.value(), y.value(), lambdas.idem() / numel, gFfz, mean, idemLoss);
+      backend.scale(gFfz, -1f, gY);
       // tight: -mean |f(f'(z)) - f'(z)|, through the outer application only (f'(z) is a constant).
-      gW = new float[(int) w.value().numel()];
-      tight = l1AndSign(w.value().toArray(), c.toArray(), gW, -1f / numel); // weighted below
+      backend.l1Loss(w.value(), c, -tightScale, gW, mean, tightLoss); // weighted below when clamped
       outs = List.of(fx, ffz, y, w);
-      grads = List.of(gRec, gFfz, gY, gW);
+      seeds = List.of(gRec, gFfz, gY, gW);
     }
-    double[] weights = lambdas.effectiveRecAndTight(rec, tight); // the lambdas, or the clamp's weights
-    scale(gRec, weights[0]);
-    scale(gW, weights[1]);
-    Tensor[] seeds = new Tensor[grads.size()];
-    for (int i = 0; i < seeds.length; i++) {
-      seeds[i] = graph.workspace().take(outs.get(i).shape());
-      seeds[i].copyFrom(grads.get(i));
+    if (clamped) {
+      backend.tightClampWeights(recLoss, tightLoss, lambdas.rec(), lambdas.tight(), lambdas.tightClamp(), recWeight,
+          tightWeight);
+      backend.scale(gRec, recWeight, 1f, gRec);
+      backend.scale(gW, tightWeight, 1f, gW);
     }
-    graph.backward(outs, List.of(seeds));
-    optimizer.step();
-    return new Losses(rec, idem, tight);
+    graph.backward(outs, seeds);
+    optimizer.applyStep();
+  }
+
+  /** The last step's losses (three declared reads of one float each). */
+  public Losses losses() {
+    return new Losses(backend.readScalar(recLoss), backend.readScalar(idemLoss), backend.readScalar(tightLoss));
   }
 
   /**
@@ -186,32 +214,11 @@ public final class IgnTrainer implements AutoCloseable {
     return result;
   }
 
-  /** f'(t): f with no tape (parameters effectively detached), as a host array. */
-  private float[] detachedF(Tensor t) {
+  /** f'(t): f with no tape (parameters effectively detached), in the graph's workspace. */
+  private Tensor detachedF(Tensor t) {
     try (Graph.Scope s = graph.noGrad()) {
-      return asCopy(() -> f.forward(graph, graph.constant(t)).value().toArray());
+      return asCopy(() -> f.forward(graph, graph.constant(t)).value());
     }
-  }
-
-  private float[] detachedF2(float[] ft, Tensor like) {
-    Tensor tmp = graph.workspace().take(like.shape());
-    tmp.copyFrom(ft);
-    return detachedF(tmp);
-  }
-
-  private static void scale(float[] a, double factor) {
-    for (int i = 0; i < a.length; i++) a[i] = (float) (a[i] * factor);
-  }
-
-  /** mean |a - b|, and grad[i] = scale * sign(a_i - b_i). */
-  private static double l1AndSign(float[] a, float[] b, float[] grad, float scale) {
-    double sum = 0;
-    for (int i = 0; i < a.length; i++) {
-      float d = a[i] - b[i];
-      sum += Math.abs(d);
-      grad[i] = d > 0 ? scale : d < 0 ? -scale : 0f;
-    }
-    return sum / Math.max(1, a.length);
   }
 
   /** Frees the trainer's graph and its copies of the running statistics (not the module). */
@@ -219,5 +226,6 @@ public final class IgnTrainer implements AutoCloseable {
   public void close() {
     graph.close();
     for (Tensor t : savedBuffers) t.close();
+    for (Tensor t : new Tensor[] {recLoss, idemLoss, tightLoss, recWeight, tightWeight}) t.close();
   }
 }

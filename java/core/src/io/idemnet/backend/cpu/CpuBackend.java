@@ -256,4 +256,10 @@ public final class CpuBackend extends Backend {
   protected void dropoutCountedKernel(Tensor x, float p, long seed, Tensor counter, long offset, Tensor y) {
     CpuNative.dropoutCounted(seg(x), seg(y), x.numel(), seed, seg(counter), offset, p);
   }
+
+  @Override
+  protected void tightClampKernel(Tensor rec, Tensor tight, float lambdaRec, float lambdaTight, float clamp,
+      Tensor weightRec, Tensor weightTight) {
+    CpuNative.tightClampWeights(seg(rec), seg(tight), lambdaRec, lambdaTight, clamp, seg(weightRec), seg(weightTight));
+  }
 }

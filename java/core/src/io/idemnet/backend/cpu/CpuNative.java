@@ -120,6 +120,8 @@ final class CpuNative {
       status(PTR, PTR, PTR, I64, PTR, F32, F32));
   private static final MethodHandle ADAM_SCHEDULED = handle("idemnet_adam_update_scheduled",
       status(PTR, PTR, PTR, PTR, I64, PTR, F32, F32, F32, F32));
+  private static final MethodHandle TIGHT_CLAMP = handle("idemnet_tight_clamp_weights",
+      status(PTR, PTR, F32, F32, F32, PTR, PTR));
   private static final MethodHandle DROPOUT_COUNTED = handle("idemnet_dropout_counted",
       status(PTR, PTR, I64, I64, PTR, I64, F32));
 
@@ -479,6 +481,16 @@ final class CpuNative {
     try {
       check("adam_update_scheduled",
           (int) ADAM_SCHEDULED.invokeExact(w, g, m, v, n, coefficients, beta1, beta2, eps, wd));
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+  }
+
+  static void tightClampWeights(MemorySegment rec, MemorySegment tight, float lambdaRec, float lambdaTight, float clamp,
+      MemorySegment weightRec, MemorySegment weightTight) {
+    try {
+      check("tight_clamp_weights",
+          (int) TIGHT_CLAMP.invokeExact(rec, tight, lambdaRec, lambdaTight, clamp, weightRec, weightTight));
     } catch (Throwable e) {
       throw rethrow(e);
     }

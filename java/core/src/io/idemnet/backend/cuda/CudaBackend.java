@@ -520,6 +520,13 @@ public final class CudaBackend extends Backend implements AutoCloseable {
   }
 
   @Override
+  protected void tightClampKernel(Tensor rec, Tensor tight, float lambdaRec, float lambdaTight, float clamp,
+      Tensor weightRec, Tensor weightTight) {
+    CudaNative.tightClampWeights(ptr(rec), ptr(tight), lambdaRec, lambdaTight, clamp, ptr(weightRec), ptr(weightTight),
+        stream);
+  }
+
+  @Override
   protected void dropoutCountedKernel(Tensor x, float p, long seed, Tensor counter, long offset, Tensor y) {
     CudaNative.dropoutCounted(ptr(x), ptr(y), x.numel(), seed, ptr(counter), offset, p, stream);
   }

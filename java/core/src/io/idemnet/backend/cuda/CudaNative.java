@@ -86,6 +86,8 @@ final class CudaNative {
       status(I64, I64, I64, I64, I64, F32, F32, I64));
   private static final MethodHandle ADAM_SCHEDULED = handle("idemnet_cuda_adam_update_scheduled",
       status(I64, I64, I64, I64, I64, I64, F32, F32, F32, F32, I64));
+  private static final MethodHandle TIGHT_CLAMP = handle("idemnet_cuda_tight_clamp_weights",
+      status(I64, I64, F32, F32, F32, I64, I64, I64));
   private static final MethodHandle DROPOUT_COUNTED = handle("idemnet_cuda_dropout_counted",
       status(I64, I64, I64, I64, I64, I64, F32, I64));
 
@@ -791,6 +793,17 @@ final class CudaNative {
       throw rethrow(e);
     }
     check("cuda_adam_update_scheduled", status);
+  }
+
+  static void tightClampWeights(long rec, long tight, float lambdaRec, float lambdaTight, float clamp, long weightRec,
+      long weightTight, long stream) {
+    int status;
+    try {
+      status = (int) TIGHT_CLAMP.invokeExact(rec, tight, lambdaRec, lambdaTight, clamp, weightRec, weightTight, stream);
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+    check("cuda_tight_clamp_weights", status);
   }
 
   static void dropoutCounted(long x, long y, long n, long seed, long counter, long offset, float p, long stream) {

@@ -544,4 +544,18 @@ public final class ReferenceBackend extends Backend {
     long c = ((long) get(counter, 0) << 24) + (long) get(counter, 1);
     dropoutKernel(x, p, bits(seed, c + offset), y);
   }
+
+  @Override
+  protected void tightClampKernel(Tensor rec, Tensor tight, float lambdaRec, float lambdaTight, float clamp,
+      Tensor weightRec, Tensor weightTight) {
+    double r = get(rec, 0), t = get(tight, 0);
+    if (clamp == 0f || !(r > 0)) {
+      set(weightRec, 0, lambdaRec);
+      set(weightTight, 0, lambdaTight);
+      return;
+    }
+    double u = t / ((double) clamp * r), th = Math.tanh(u), sech2 = 1 - th * th;
+    set(weightRec, 0, lambdaRec - (double) lambdaTight * clamp * (th - u * sech2));
+    set(weightTight, 0, (double) lambdaTight * sech2);
+  }
 }
