@@ -28,10 +28,13 @@ public final class Graph implements AutoCloseable {
   private int noGradDepth;
   private int detachDepth;
 
-  /** The step's random counter on the device ([2], see {@link Backend#counterScalars}); allocated up front so
-   * that a recorded step reads it rather than creating (and zeroing) it. */
+  /**
+   * The step's random counter on the device ([2], see {@link Backend#counterScalars}), allocated up
+   * front so that a recorded step reads it rather than creating (and zeroing) it.
+   */
   private final Tensor randomCounter;
 
+  /** A graph whose tape and workspace live on {@code backend}. */
   public Graph(Backend backend) {
     this.backend = backend;
     this.workspace = new Workspace(backend);
@@ -52,10 +55,12 @@ public final class Graph implements AutoCloseable {
     return randomCounter;
   }
 
+  /** The backend every value of this graph lives on. */
   public Backend backend() {
     return backend;
   }
 
+  /** The buffers reused from step to step (see {@link #reset()}). */
   public Workspace workspace() {
     return workspace;
   }
@@ -71,6 +76,7 @@ public final class Graph implements AutoCloseable {
     return tape.size();
   }
 
+  /** Whether operations are recorded now (false inside a {@link #noGrad()} scope). */
   public boolean isRecording() {
     return noGradDepth == 0;
   }
@@ -247,7 +253,7 @@ public final class Graph implements AutoCloseable {
 
   /**
    * PyTorch's conv_transpose2d: x [N, Cin, H, W], w [Cin, Cout, kh, kw], b [Cout] (or null) give
-   * [N, Cout, (H - 1) strideH - 2 padH + kh + outputPaddingH, likewise W], 0 <= outputPadding < stride.
+   * [N, Cout, (H - 1) strideH - 2 padH + kh + outputPaddingH, likewise W], 0 &lt;= outputPadding &lt; stride.
    */
   public Var convTranspose2d(Var x, Var w, Var b, ConvSpec spec, int outputPaddingH, int outputPaddingW) {
     requireRank4("convTranspose2d", x, w);

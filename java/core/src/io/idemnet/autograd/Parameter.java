@@ -27,22 +27,27 @@ public final class Parameter implements AutoCloseable {
     return new Parameter(t);
   }
 
+  /** The parameter's current value. */
   public Tensor value() {
     return value;
   }
 
+  /** The accumulated gradient, of the value's shape (zero after {@link #zeroGrad()}). */
   public Tensor grad() {
     return grad;
   }
 
+  /** The backend of the value and the gradient. */
   public Backend backend() {
     return value.backend();
   }
 
+  /** The value's shape (a copy). */
   public int[] shape() {
     return value.shape();
   }
 
+  /** Sets the accumulated gradient to zero. */
   public void zeroGrad() {
     value.backend().fill(grad, 0f);
   }

@@ -21,10 +21,12 @@ public final class Var {
     this.accumulatesIntoParameter = parameterGrad != null;
   }
 
+  /** The value this node computed. */
   public Tensor value() {
     return value;
   }
 
+  /** Whether a backward pass computes a gradient for this node. */
   public boolean requiresGrad() {
     return requiresGrad;
   }
@@ -34,10 +36,12 @@ public final class Var {
     return grad;
   }
 
+  /** The value's shape (a copy). */
   public int[] shape() {
     return value.shape();
   }
 
+  /** Size of dimension {@code i} of the value; negative {@code i} counts from the end. */
   public int dim(int i) {
     return value.dim(i);
   }

@@ -15,10 +15,12 @@ public final class Workspace implements AutoCloseable {
   private final List<Tensor> buffers = new ArrayList<>();
   private int cursor;
 
+  /** An empty workspace on {@code backend}. */
   public Workspace(Backend backend) {
     this.backend = backend;
   }
 
+  /** The next buffer of this step: the same tensor as at this position of the previous step when the shape matches, else a new one. Contents are unspecified. */
   public Tensor take(int... shape) {
     if (cursor < buffers.size()) {
       Tensor t = buffers.get(cursor);

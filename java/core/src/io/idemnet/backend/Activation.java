@@ -8,8 +8,18 @@ package io.idemnet.backend;
 public record Activation(Kind kind, float slope) {
   /** The codes are those of {@code enum idemnet_activation} in {@code idemnet.h}. */
   public enum Kind {
-    IDENTITY(0), RELU(1), LEAKY_RELU(2), TANH(3), SIGMOID(4);
+    /** f(x) = x. */
+    IDENTITY(0),
+    /** f(x) = max(x, 0). */
+    RELU(1),
+    /** f(x) = x for x &gt; 0, slope * x otherwise. */
+    LEAKY_RELU(2),
+    /** f(x) = tanh(x). */
+    TANH(3),
+    /** f(x) = 1 / (1 + exp(-x)). */
+    SIGMOID(4);
 
+    /** The code of {@code enum idemnet_activation}. */
     public final int code;
 
     Kind(int code) {
@@ -27,6 +37,7 @@ public record Activation(Kind kind, float slope) {
     if (!Float.isFinite(slope)) throw new IllegalArgumentException("slope must be finite, got " + slope);
   }
 
+  /** LeakyReLU with the given negative slope (PyTorch's default is 0.01; the papers use 0.2). */
   public static Activation leakyRelu(float slope) {
     return new Activation(Kind.LEAKY_RELU, slope);
   }

@@ -171,8 +171,14 @@ public abstract class Backend implements AutoCloseable {
 
   /** Elementwise binary operations; codes are those of {@code enum idemnet_binary_op}. */
   public enum BinaryOp {
-    ADD(0), SUB(1), MUL(2);
+    /** a + b. */
+    ADD(0),
+    /** a - b. */
+    SUB(1),
+    /** a * b. */
+    MUL(2);
 
+    /** The code of {@code enum idemnet_binary_op}. */
     public final int code;
 
     BinaryOp(int code) {
@@ -230,6 +236,7 @@ public abstract class Backend implements AutoCloseable {
     return t;
   }
 
+  /** Copies {@code src} (exactly {@code dst.numel()} values) into {@code dst}. */
   public final void upload(float[] src, Tensor dst) {
     own("upload", dst);
     if (src.length != dst.numel()) {
@@ -239,6 +246,7 @@ public abstract class Backend implements AutoCloseable {
     uploadKernel(src, dst);
   }
 
+  /** The contents of {@code src} in a new Java array. */
   public final float[] download(Tensor src) {
     own("download", src);
     if (src.numel() > Integer.MAX_VALUE - 8) {
@@ -335,6 +343,7 @@ public abstract class Backend implements AutoCloseable {
     launch(() -> copyKernel(src, dst));
   }
 
+  /** Sets every element of {@code x} to {@code value}. */
   public final void fill(Tensor x, float value) {
     own("fill", x);
     launch(() -> fillKernel(x, value));
@@ -421,14 +430,17 @@ public abstract class Backend implements AutoCloseable {
     launch(() -> addBiasKernel(x, bias, out, cols == 0 ? 0 : x.numel() / cols, cols));
   }
 
+  /** out = a + b elementwise (same shapes; out may be a or b). */
   public final void add(Tensor a, Tensor b, Tensor out) {
     binary(BinaryOp.ADD, a, b, out);
   }
 
+  /** out = a - b elementwise (same shapes; out may be a or b). */
   public final void sub(Tensor a, Tensor b, Tensor out) {
     binary(BinaryOp.SUB, a, b, out);
   }
 
+  /** out = a * b elementwise (same shapes; out may be a or b). */
   public final void mul(Tensor a, Tensor b, Tensor out) {
     binary(BinaryOp.MUL, a, b, out);
   }
@@ -482,6 +494,7 @@ public abstract class Backend implements AutoCloseable {
 
   // ------------------------------------------------------------------ reductions (double accumulation)
 
+  /** Sum of all elements, accumulated in double. */
   public final double sum(Tensor x) {
     own("sum", x);
     refuseWhileRecording("sum");
@@ -495,6 +508,7 @@ public abstract class Backend implements AutoCloseable {
     return x.numel() == 0 ? Double.NaN : sumKernel(x) / x.numel();
   }
 
+  /** Sum of the squares of all elements, accumulated in double. */
   public final double sumOfSquares(Tensor x) {
     own("sumOfSquares", x);
     refuseWhileRecording("sumOfSquares");
@@ -687,7 +701,7 @@ public abstract class Backend implements AutoCloseable {
   /**
    * PyTorch's conv_transpose2d (dilation 1, groups 1), the adjoint of {@link #conv2d}: x [N, Cin, H, W],
    * weight [Cin, Cout, kh, kw], bias [Cout] or null, y [N, Cout, Ho, Wo] with
-   * Ho = (H - 1) strideH - 2 padH + kh + outputPadding, 0 <= outputPadding < strideH (likewise Wo).
+   * Ho = (H - 1) strideH - 2 padH + kh + outputPadding, 0 &lt;= outputPadding &lt; strideH (likewise Wo).
    * The output padding is read from y's shape. y must not alias x.
    */
   public final void convTranspose2d(Tensor x, Tensor weight, Tensor bias, ConvSpec spec, Tensor y) {
@@ -909,7 +923,7 @@ public abstract class Backend implements AutoCloseable {
 
   /**
    * Inverted dropout from the counter-based stream: y[i] = x[i] / (1 - p) where uniform(seed, i) >= p,
-   * else 0. The same (seed, p) gives the same mask on every backend. y may equal x. 0 <= p <= 1.
+   * else 0. The same (seed, p) gives the same mask on every backend. y may equal x. 0 &lt;= p &lt;= 1.
    */
   public final void dropout(Tensor x, float p, long seed, Tensor y) {
     own("dropout", x, y);

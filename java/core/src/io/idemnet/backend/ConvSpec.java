@@ -20,11 +20,12 @@ public record ConvSpec(int strideH, int strideW, int padH, int padW) {
     return new ConvSpec(stride, stride, padding, padding);
   }
 
-  /** Output height of a convolution over height {@code h} with kernel height {@code kh} (may be < 1 if too small). */
+  /** Output height of a convolution over height {@code h} with kernel height {@code kh} (may be &lt; 1 if too small). */
   public int convOutH(int h, int kh) {
     return Math.floorDiv(h + 2 * padH - kh, strideH) + 1;
   }
 
+  /** Output width of a convolution over width {@code w} with kernel width {@code kw}. */
   public int convOutW(int w, int kw) {
     return Math.floorDiv(w + 2 * padW - kw, strideW) + 1;
   }
@@ -34,6 +35,7 @@ public record ConvSpec(int strideH, int strideW, int padH, int padW) {
     return (h - 1) * strideH - 2 * padH + kh + outputPadding;
   }
 
+  /** Output width of a transposed convolution over width {@code w} with kernel width {@code kw}. */
   public int transposedOutW(int w, int kw, int outputPadding) {
     return (w - 1) * strideW - 2 * padW + kw + outputPadding;
   }

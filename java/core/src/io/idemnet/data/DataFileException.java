@@ -13,11 +13,13 @@ public class DataFileException extends IOException {
 
   private final String source;
 
+  /** A problem with {@code source} (a file, or a description of a stream). */
   public DataFileException(Object source, String problem) {
     super(source + ": " + problem);
     this.source = String.valueOf(source);
   }
 
+  /** A problem with {@code source} (a file, or a description of a stream) and its cause. */
   public DataFileException(Object source, String problem, Throwable cause) {
     super(source + ": " + problem, cause);
     this.source = String.valueOf(source);

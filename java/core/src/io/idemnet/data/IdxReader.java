@@ -35,11 +35,17 @@ public final class IdxReader {
 
   /** The element types of the IDX format, with their type byte and size in bytes. */
   public enum Type {
+    /** Type code 0x08: unsigned bytes (the MNIST images and labels). */
     UNSIGNED_BYTE(0x08, 1),
+    /** Type code 0x09: signed bytes. */
     SIGNED_BYTE(0x09, 1),
+    /** Type code 0x0B: big-endian 16-bit integers. */
     SHORT(0x0B, 2),
+    /** Type code 0x0C: big-endian 32-bit integers. */
     INT(0x0C, 4),
+    /** Type code 0x0D: big-endian 32-bit floats. */
     FLOAT(0x0D, 4),
+    /** Type code 0x0E: big-endian 64-bit floats. */
     DOUBLE(0x0E, 8);
 
     private final int code;

@@ -25,6 +25,7 @@ public final class ConvLatentMap implements Latent {
   private final int channels, height, width;
   private final Tensor v, av, normSquared;
 
+  /** A 3x3 convolutional latent map on {@code channels} x {@code height} x {@code width} latents, kept a {@code gamma}-contraction, weights from {@code seed}. */
   public ConvLatentMap(Backend backend, int channels, int height, int width, float gamma, long seed) {
     if (!(gamma > 0 && gamma < 1)) throw new IllegalArgumentException("contraction factor gamma must be in (0, 1), got " + gamma);
     this.backend = backend;
@@ -102,6 +103,7 @@ public final class ConvLatentMap implements Latent {
     normSquared.close();
   }
 
+  /** The latent shape for a batch: [batch, channels, height, width]. */
   public int[] latentShape(int batch) {
     return new int[] {batch, channels, height, width};
   }

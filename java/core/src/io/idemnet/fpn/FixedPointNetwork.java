@@ -35,6 +35,7 @@ import java.util.Map;
  * iterate is mixed on the host, so it is copied to and from the host every iteration.
  */
 public final class FixedPointNetwork implements Module {
+  /** How the gradient reaches the parameters through the fixed point u*. */
   public enum BackwardMode {
     /** Jacobian-free backprop: through one application of T at u*. */
     JFB,
@@ -64,6 +65,7 @@ public final class FixedPointNetwork implements Module {
   private double lastResidual;
   private int lastVjps;
 
+  /** The network S(u*), u* = T(u*; Q(d)) with T given by the latent map {@code r}. */
   public FixedPointNetwork(Backend backend, Module q, Latent r, Module s) {
     this.q = q;
     this.r = r;
@@ -71,6 +73,7 @@ public final class FixedPointNetwork implements Module {
     this.solver = new Graph(backend);
   }
 
+  /** Sets the forward solver's stopping rule: the largest per-sample residual ||T(u) - u|| below {@code tol}, or {@code maxIter} iterations; returns this. */
   public FixedPointNetwork tolerance(double tol, int maxIter) {
     if (!(tol > 0) || maxIter < 1) throw new IllegalArgumentException("need tolerance > 0 and at least one iteration");
     this.tolerance = tol;
@@ -105,6 +108,7 @@ public final class FixedPointNetwork implements Module {
     return this;
   }
 
+  /** The latent map R of T. */
   public Latent latentMap() {
     return r;
   }
@@ -123,6 +127,7 @@ public final class FixedPointNetwork implements Module {
         + (long) (hostImage.length + hostIterate.length) * Float.BYTES;
   }
 
+  /** Statistics of the last forward solve (iterations, residual). */
   public Stats lastStats() {
     return new Stats(lastIterations, lastResidual, lastResidual < tolerance, lastVjps);
   }

@@ -29,7 +29,14 @@ public final class FpnExperiment {
    * on the normal equations), or the explicit twin.
    */
   public enum Variant {
-    JFB("jfb"), IMPLICIT("implicit"), IMPLICIT_CG("implicit-cg"), EXPLICIT("explicit");
+    /** Jacobian-free backprop: through one application of T at u*. */
+    JFB("jfb"),
+    /** The implicit gradient by a Neumann series of vector-Jacobian products. */
+    IMPLICIT("implicit"),
+    /** The implicit gradient by conjugate gradients on the normal equations (the paper's baseline). */
+    IMPLICIT_CG("implicit-cg"),
+    /** The explicit twin: T applied a fixed number of times (explicitDepth), backpropagated through every application. */
+    EXPLICIT("explicit");
 
     private final String cliName;
 
@@ -37,10 +44,12 @@ public final class FpnExperiment {
       this.cliName = cliName;
     }
 
+    /** The variant's name on the command line. */
     public String cliName() {
       return cliName;
     }
 
+    /** The variant with this command-line name. */
     public static Variant parse(String name) {
       for (Variant v : values()) if (v.cliName.equals(name)) return v;
       throw new IllegalArgumentException("variant must be jfb, implicit, implicit-cg or explicit, got '" + name + "'");
@@ -77,6 +86,7 @@ public final class FpnExperiment {
 
   /** Builds Q for this data: a module mapping a batch of images to [N, latent]. */
   public interface QFactory {
+    /** A new Q for {@code data} with output size {@code latent}, weights from {@code seed}. */
     Module create(Backend backend, Dataset data, int latent, long seed);
   }
 

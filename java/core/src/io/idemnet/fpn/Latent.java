@@ -14,8 +14,10 @@ import java.util.function.BiConsumer;
  * kept so by {@link #enforceContraction}. u and q have the same shape.
  */
 public interface Latent extends AutoCloseable {
+  /** T(u; q), recorded on {@code graph}. */
   Var apply(Graph graph, Var u, Var q);
 
+  /** The contraction factor the map is kept below. */
   float gamma();
 
   /**
@@ -69,6 +71,7 @@ public interface Latent extends AutoCloseable {
   /** Estimates the Lipschitz constant of u -> W u and rescales W to gamma if it is larger; returns the estimate. */
   double enforceContraction(int iterations);
 
+  /** The map's parameters under PyTorch-style names. */
   Map<String, Parameter> namedParameters();
 
   @Override

@@ -12,7 +12,7 @@ import java.util.Random;
 
 /**
  * R(u, q) = act(u W^T + q): the latent map of a fixed point network, with W [n, n] and a
- * 1-Lipschitz activation. T(u) = R(u, q) is a gamma-contraction in u whenever ||W||_2 <= gamma;
+ * 1-Lipschitz activation. T(u) = R(u, q) is a gamma-contraction in u whenever ||W||_2 &lt;= gamma;
  * {@link #enforceContraction} keeps it so by rescaling W after each optimizer step, with
  * ||W||_2 estimated by power iteration (warm-started across calls).
  */
@@ -23,6 +23,7 @@ public final class LatentMap implements Latent {
   /** The power iteration's vector [1, n] and its image under W, on the device (warm-started across calls). */
   private final Tensor powerVector, image, normSquared;
 
+  /** A dense latent map on vectors of {@code size}, kept a {@code gamma}-contraction, weights from {@code seed}. */
   public LatentMap(Backend backend, int size, Activation activation, float gamma, long seed) {
     if (!(gamma > 0 && gamma < 1)) throw new IllegalArgumentException("contraction factor gamma must be in (0, 1), got " + gamma);
     if (activation.kind() == Activation.Kind.SIGMOID) {
@@ -45,6 +46,7 @@ public final class LatentMap implements Latent {
     enforceContraction(30);
   }
 
+  /** The latent size. */
   public int size() {
     return weight.value().dim(0);
   }

@@ -13,7 +13,7 @@ import io.idemnet.tensor.Tensor;
  * module f: R^n -> R^n, trained by one of two algorithms:
  *
  * <ul>
- *   <li>{@link Mode#MODIFIED} (Modified Backpropagation, Jensen & Vicary, Algorithm 1): y = f(x)
+ *   <li>{@link Mode#MODIFIED} (Modified Backpropagation, Jensen &amp; Vicary, Algorithm 1): y = f(x)
  *       is recorded; f(y) and f(f(y)) are evaluated without a tape; dL/dy is replaced by
  *       -(3 f(y) - 2 f(f(y)) - y) / N (N = batch rows) and backpropagated through y = f(x) only.
  *       The gradient and the loss come from one fused pass ({@link Backend#corrector}) that reuses
@@ -25,8 +25,12 @@ import io.idemnet.tensor.Tensor;
 public final class IdempotentLoss {
   private IdempotentLoss() {}
 
+  /** How the gradient of the idempotent loss is computed. */
   public enum Mode {
-    MODIFIED, ORDINARY
+    /** Modified Backpropagation (the paper's Algorithm 1). */
+    MODIFIED,
+    /** Ordinary Backpropagation: the true gradient through both applications of f. */
+    ORDINARY
   }
 
   /**

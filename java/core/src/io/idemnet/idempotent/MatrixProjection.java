@@ -103,14 +103,17 @@ public final class MatrixProjection {
     this.divergenceFactor = divergenceFactor;
   }
 
+  /** The corrector g the iteration applies. */
   public CorrectorFamily corrector() {
     return corrector;
   }
 
+  /** The step size gamma of K &lt;- K + gamma (g(K) - K). */
   public double gamma() {
     return gamma;
   }
 
+  /** The error growth over the start at which the iteration is declared divergent. */
   public double divergenceFactor() {
     return divergenceFactor;
   }

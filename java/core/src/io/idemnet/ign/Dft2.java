@@ -14,7 +14,7 @@ package io.idemnet.ign;
  * Planes are row-major arrays of H*W values (index m*W + n, frequency index k*W + l); real and
  * imaginary parts live in separate arrays. The angle tables use (k m mod H), so every entry is
  * accurate to double rounding whatever the size. The forward transform of a real plane computes
- * the rows k <= H/2 and fills the others by Hermitian symmetry, X[-k, -l] = conj(X[k, l]).
+ * the rows k &lt;= H/2 and fills the others by Hermitian symmetry, X[-k, -l] = conj(X[k, l]).
  * Instances are immutable and thread-safe.
  */
 public final class Dft2 {
@@ -25,6 +25,7 @@ public final class Dft2 {
   private final double[] cosW;
   private final double[] sinW;
 
+  /** A transform for images of {@code height} x {@code width}. */
   public Dft2(int height, int width) {
     if (height <= 0 || width <= 0) throw new IllegalArgumentException("Dft2: sizes must be positive, got " + height + " x " + width);
     if ((long) height * width > 1 << 24) throw new IllegalArgumentException("Dft2: plane " + height + " x " + width + " is too large for a plain DFT");
@@ -36,10 +37,12 @@ public final class Dft2 {
     this.sinW = table(width, false);
   }
 
+  /** The image height. */
   public int height() {
     return h;
   }
 
+  /** The image width. */
   public int width() {
     return w;
   }

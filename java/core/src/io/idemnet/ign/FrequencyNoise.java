@@ -106,12 +106,14 @@ public final class FrequencyNoise implements IgnNoise {
   private final Statistics stats;
   private final Dft2 dft;
 
+  /** Noise with the given per-frequency statistics, drawn on {@code backend}. */
   public FrequencyNoise(Backend backend, Statistics stats) {
     this.backend = backend;
     this.stats = stats;
     this.dft = new Dft2(stats.height(), stats.width());
   }
 
+  /** The per-frequency statistics noise is drawn with. */
   public Statistics statistics() {
     return stats;
   }

@@ -52,11 +52,13 @@ public final class IgnExperiment {
   /** Images the frequency statistics use unless told otherwise. */
   public static final int DEFAULT_FFT_IMAGES = 10_000;
 
+  /** One training step's losses, with its epoch and step within the epoch. */
   public record StepLog(int epoch, int step, IgnTrainer.Losses losses) {}
 
   private final Backend backend;
   private final Config config;
 
+  /** An experiment that trains on {@code backend} as {@code config} says. */
   public IgnExperiment(Backend backend, Config config) {
     this.backend = backend;
     this.config = config;
@@ -65,6 +67,7 @@ public final class IgnExperiment {
   /** Called after each completed epoch (its checkpoint written) with the epoch and the run's {@code losses.csv}. */
   @FunctionalInterface
   public interface EpochListener {
+    /** Called once epoch {@code epoch} is complete and checkpointed. */
     void epochDone(int epoch, Path lossesCsv) throws IOException;
   }
 

@@ -41,6 +41,7 @@ public final class IgnNetworks {
       return lambdas;
     }
 
+    /** Builds the network for images of {@code channels} channels, every channel count scaled by {@code width}, weights from {@code seed}. */
     public Sequential build(Backend be, int channels, float width, long seed) {
       return switch (this) {
         case MNIST -> mnist(be, channels, width, seed);
@@ -70,7 +71,7 @@ public final class IgnNetworks {
   }
 
   /**
-   * The 28x28 network of Table 2 (Jensen & Vicary, after Shocher et al.), shapes for a 1x28x28 input:
+   * The 28x28 network of Table 2 (Jensen &amp; Vicary, after Shocher et al.), shapes for a 1x28x28 input:
    * encoder Conv 4x4/2 64 (14x14), Conv 4x4/2 128 + BN (7x7), Conv 3x3/2 256 + BN (3x3),
    * Conv 3x3 512 + BN (1x1), Conv 3x3 pad 1 512 (the 512x1x1 latent), each followed by
    * LeakyReLU(0.2) and Dropout(0.05) but the last; decoder ConvT 3x3 256 (3x3), ConvT 3x3/2 128

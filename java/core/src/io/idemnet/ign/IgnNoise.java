@@ -6,6 +6,7 @@ import io.idemnet.tensor.Tensor;
 /** The source distribution z of an IGN: fills a batch with noise that depends only on the seed. */
 @FunctionalInterface
 public interface IgnNoise {
+  /** Fills {@code z} with noise; the same seed gives the same noise. */
   void sample(Tensor z, long seed);
 
   /** z ~ N(0, 1) elementwise (the counter-based generator). */

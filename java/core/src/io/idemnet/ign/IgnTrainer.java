@@ -10,11 +10,12 @@ import java.util.List;
 
 /**
  * One Idempotent Generative Network training step (Shocher et al.), with the idempotence and
- * tightness terms either as in IGN's original or with Modified Backpropagation (Jensen &
+ * tightness terms either as in IGN's original or with Modified Backpropagation (Jensen &amp;
  * Vicary, Section 3.4); the exact formulas are in docs/ign.md. f' is the same module with its
  * parameters detached (no copy of the weights); "noGrad" evaluations of f are f' too.
  */
 public final class IgnTrainer implements AutoCloseable {
+  /** How the idempotence and tightness terms are computed and backpropagated. */
   public enum Mode {
     /** IGN's losses and their ordinary gradients (tightness through the outer application only). */
     ORIGINAL,
@@ -39,6 +40,7 @@ public final class IgnTrainer implements AutoCloseable {
       }
     }
 
+    /** The weights of reconstruction, idempotence and tightness. */
     public Lambdas(float rec, float idem, float tight) {
       this(rec, idem, tight, 0f);
     }
@@ -81,6 +83,7 @@ public final class IgnTrainer implements AutoCloseable {
   /** The last step's losses and the clamp's gradient weights, one-element tensors on the device. */
   private final Tensor recLoss, idemLoss, tightLoss, recWeight, tightWeight;
 
+  /** A trainer of {@code f} with {@code optimizer}; owns the graph it records on. */
   public IgnTrainer(Backend backend, Module f, Adam optimizer, Mode mode, Lambdas lambdas) {
     this.backend = backend;
     this.f = f;
@@ -98,6 +101,7 @@ public final class IgnTrainer implements AutoCloseable {
     this.tightWeight = backend.zeros(1);
   }
 
+  /** The graph the steps record on. */
   public Graph graph() {
     return graph;
   }

@@ -13,11 +13,13 @@ public class CheckpointException extends IOException {
 
   private final transient Path file;
 
+  /** A problem with {@code file}. */
   public CheckpointException(Path file, String problem) {
     super(file + ": " + problem);
     this.file = file;
   }
 
+  /** A problem with {@code file} and its cause. */
   public CheckpointException(Path file, String problem, Throwable cause) {
     super(file + ": " + problem, cause);
     this.file = file;

@@ -24,6 +24,7 @@ public final class Checkpoints {
 
   private Checkpoints() {}
 
+  /** Writes the module's parameters and buffers under PyTorch's names (atomically). */
   public static void saveModel(Path file, Module module) throws IOException {
     SafeTensors.write(file, parameterValues(module), Map.of("format", "pt", "producer", "idemnet"));
   }
@@ -33,6 +34,7 @@ public final class Checkpoints {
     SafeTensors.loadInto(file, parameterValues(module), true);
   }
 
+  /** Writes the module, the optimizer's state, step count and learning rate, and {@code metadata} (atomically), so that training can resume from the file. */
   public static void saveTraining(Path file, Module module, Optimizer optimizer, Map<String, String> metadata)
       throws IOException {
     Map<String, Tensor> all = parameterValues(module);

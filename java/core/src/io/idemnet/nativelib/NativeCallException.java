@@ -4,6 +4,7 @@ package io.idemnet.nativelib;
 public final class NativeCallException extends RuntimeException {
   private final int status;
 
+  /** A failed call of {@code operation} with the library's status code and message. */
   public NativeCallException(String operation, int status, String nativeMessage) {
     super(operation + " failed (status " + status + "): " + nativeMessage);
     this.status = status;

@@ -8,18 +8,22 @@ import java.util.Map;
 
 /** An activation as a module (ReLU, LeakyReLU, Tanh, Sigmoid); it has no parameters. */
 public record ActivationLayer(Activation activation) implements Module {
+  /** ReLU. */
   public static ActivationLayer relu() {
     return new ActivationLayer(Activation.RELU);
   }
 
+  /** LeakyReLU with the given negative slope. */
   public static ActivationLayer leakyRelu(float slope) {
     return new ActivationLayer(Activation.leakyRelu(slope));
   }
 
+  /** Tanh. */
   public static ActivationLayer tanh() {
     return new ActivationLayer(Activation.TANH);
   }
 
+  /** Sigmoid. */
   public static ActivationLayer sigmoid() {
     return new ActivationLayer(Activation.SIGMOID);
   }

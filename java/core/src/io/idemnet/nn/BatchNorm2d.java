@@ -28,6 +28,7 @@ public final class BatchNorm2d implements Module {
     this(backend, numFeatures, 1e-5f, 0.1f, true);
   }
 
+  /** Batch normalisation over {@code numFeatures} channels with PyTorch's meaning of {@code eps}, {@code momentum} and {@code affine} (learned weight and bias). */
   public BatchNorm2d(Backend backend, int numFeatures, float eps, float momentum, boolean affine) {
     if (numFeatures <= 0) throw new IllegalArgumentException("BatchNorm2d: numFeatures must be positive, got " + numFeatures);
     if (!(eps > 0) || !(momentum >= 0 && momentum <= 1)) {
@@ -42,10 +43,12 @@ public final class BatchNorm2d implements Module {
     this.runningVar = backend.full(1f, numFeatures);
   }
 
+  /** The number of channels. */
   public int numFeatures() {
     return features;
   }
 
+  /** Whether batch statistics are used (training) rather than the running ones. */
   public boolean isTraining() {
     return training;
   }
@@ -65,10 +68,12 @@ public final class BatchNorm2d implements Module {
     return bias;
   }
 
+  /** The running mean per channel. */
   public Tensor runningMean() {
     return runningMean;
   }
 
+  /** The running (unbiased) variance per channel. */
   public Tensor runningVar() {
     return runningVar;
   }

@@ -51,18 +51,22 @@ public final class ConvTranspose2d implements Module {
     this.bias = withBias ? Parameter.uniform(backend, bound, seed + 1, out) : null;
   }
 
+  /** Input channels. */
   public int inChannels() {
     return in;
   }
 
+  /** Output channels. */
   public int outChannels() {
     return out;
   }
 
+  /** Stride and padding. */
   public ConvSpec spec() {
     return spec;
   }
 
+  /** The weight, [in, out, kh, kw] as in PyTorch. */
   public Parameter weight() {
     return weight;
   }

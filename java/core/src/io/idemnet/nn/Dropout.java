@@ -17,16 +17,19 @@ public final class Dropout implements Module {
   private long calls;
   private boolean training = true;
 
+  /** Dropout with probability {@code p}; masks derive from {@code seed} and a call counter. */
   public Dropout(float p, long seed) {
     if (!(p >= 0f && p <= 1f)) throw new IllegalArgumentException("Dropout: p must lie in [0, 1], got " + p);
     this.p = p;
     this.seed = seed;
   }
 
+  /** The probability of zeroing an element. */
   public float p() {
     return p;
   }
 
+  /** Whether elements are dropped (training) or passed through. */
   public boolean isTraining() {
     return training;
   }

@@ -26,14 +26,17 @@ public final class Linear implements Module {
     this.bias = withBias ? Parameter.uniform(backend, bound, seed + 1, out) : null;
   }
 
+  /** Input features. */
   public int inFeatures() {
     return in;
   }
 
+  /** Output features. */
   public int outFeatures() {
     return out;
   }
 
+  /** The weight, [out, in] as in PyTorch. */
   public Parameter weight() {
     return weight;
   }

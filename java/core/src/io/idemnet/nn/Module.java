@@ -14,11 +14,13 @@ import java.util.Map;
  * a {@link Sequential}), so checkpoints map one to one onto the same PyTorch module.
  */
 public interface Module extends AutoCloseable {
+  /** Applies the module to {@code x}, recording on {@code graph}. */
   Var forward(Graph graph, Var x);
 
   /** Parameters by PyTorch-style name, in registration order. */
   Map<String, Parameter> namedParameters();
 
+  /** The parameters, in the order of {@link #namedParameters()}. */
   default List<Parameter> parameters() {
     return new ArrayList<>(namedParameters().values());
   }
@@ -41,6 +43,7 @@ public interface Module extends AutoCloseable {
    */
   default void setRandomCounter(long counter) {}
 
+  /** Switches between training (true) and evaluation behaviour (dropout, batch statistics). */
   default void train(boolean mode) {}
 
   /** Evaluation mode: {@code train(false)}. */

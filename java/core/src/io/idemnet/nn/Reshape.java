@@ -14,11 +14,13 @@ import java.util.Map;
 public final class Reshape implements Module {
   private final int[] shape;
 
+  /** Reshapes each sample to {@code shape} (the batch dimension is kept). */
   public Reshape(int... shape) {
     if (shape.length == 0) throw new IllegalArgumentException("Reshape: needs a per-sample shape");
     this.shape = shape.clone();
   }
 
+  /** The per-sample shape (a copy). */
   public int[] shape() {
     return shape.clone();
   }

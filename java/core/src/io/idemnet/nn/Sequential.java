@@ -15,10 +15,12 @@ import java.util.Map;
 public final class Sequential implements Module {
   private final List<Module> children;
 
+  /** The modules applied in the given order. */
   public Sequential(Module... children) {
     this.children = List.of(children);
   }
 
+  /** The modules applied in the list's order. */
   public Sequential(List<Module> children) {
     this.children = List.copyOf(children);
   }
@@ -48,6 +50,7 @@ public final class Sequential implements Module {
     return new Sequential(withLast.children.subList(0, withLast.children.size() - 1));
   }
 
+  /** The modules, in order. */
   public List<Module> children() {
     return children;
   }

@@ -11,6 +11,7 @@ public final class Adam extends Optimizer {
   private final float beta1, beta2, eps, weightDecay;
   private final Map<String, Tensor> state = new LinkedHashMap<>();
 
+  /** Adam with PyTorch's formulas and meaning of each argument (weight decay added to the gradient). */
   public Adam(Map<String, Parameter> params, float learningRate, float beta1, float beta2, float eps, float weightDecay) {
     super(params, learningRate, 2);
     if (!(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1)) {

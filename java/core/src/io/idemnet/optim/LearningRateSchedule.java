@@ -3,8 +3,10 @@ package io.idemnet.optim;
 /** The learning rate as a function of the step (or epoch) count, applied with {@link #apply}. */
 @FunctionalInterface
 public interface LearningRateSchedule {
+  /** The learning rate at {@code step}. */
   float at(long step);
 
+  /** Sets the optimizer's learning rate to {@link #at}{@code (step)}. */
   default void apply(Optimizer optimizer, long step) {
     optimizer.setLearningRate(at(step));
   }

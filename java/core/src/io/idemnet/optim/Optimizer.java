@@ -59,10 +59,12 @@ public abstract class Optimizer implements AutoCloseable {
 
   protected abstract void update(String name, Parameter p);
 
+  /** Sets every parameter's gradient to zero. */
   public void zeroGrad() {
     params.values().forEach(Parameter::zeroGrad);
   }
 
+  /** The current learning rate. */
   public float learningRate() {
     return learningRate;
   }

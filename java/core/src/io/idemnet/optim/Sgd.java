@@ -11,6 +11,7 @@ public final class Sgd extends Optimizer {
   private final Map<String, Tensor> velocity = new LinkedHashMap<>();
   private float writtenRate = Float.NaN;
 
+  /** SGD with PyTorch's formulas for momentum and weight decay. */
   public Sgd(Map<String, Parameter> params, float learningRate, float momentum, float weightDecay) {
     super(params, learningRate, 1);
     if (!(momentum >= 0 && momentum < 1)) throw new IllegalArgumentException("momentum must be in [0, 1), got " + momentum);
@@ -22,6 +23,7 @@ public final class Sgd extends Optimizer {
     }
   }
 
+  /** Plain SGD: no momentum, no weight decay. */
   public Sgd(Map<String, Parameter> params, float learningRate) {
     this(params, learningRate, 0f, 0f);
   }

@@ -16,6 +16,7 @@ public final class Shape {
     return n;
   }
 
+  /** The shape as text, e.g. {@code [2, 3]}. */
   public static String toString(int... shape) {
     return Arrays.toString(shape);
   }

@@ -25,14 +25,17 @@ public final class Tensor implements AutoCloseable {
     this.storage = storage;
   }
 
+  /** The backend that owns this tensor. */
   public Backend backend() {
     return backend;
   }
 
+  /** The shape (a copy). */
   public int[] shape() {
     return shape.clone();
   }
 
+  /** The number of dimensions. */
   public int rank() {
     return shape.length;
   }
@@ -42,18 +45,22 @@ public final class Tensor implements AutoCloseable {
     return shape[i < 0 ? shape.length + i : i];
   }
 
+  /** The number of elements. */
   public long numel() {
     return numel;
   }
 
+  /** Whether {@code other} has this tensor's shape. */
   public boolean sameShape(Tensor other) {
     return java.util.Arrays.equals(shape, other.shape);
   }
 
+  /** Whether the shape equals {@code expected}. */
   public boolean hasShape(int... expected) {
     return java.util.Arrays.equals(shape, expected);
   }
 
+  /** Whether {@link #close()} was called. */
   public boolean isClosed() {
     return closed;
   }

@@ -29,11 +29,12 @@ public final class CpuBackend extends Backend {
     return "cpu";
   }
 
-  /** Threads used by the kernels and by OpenBLAS; n <= 0 means all cores. */
+  /** Threads used by the kernels and by OpenBLAS; n &lt;= 0 means all cores. */
   public void setNumThreads(int n) {
     CpuNative.setNumThreads(n);
   }
 
+  /** Threads the kernels and OpenBLAS use now. */
   public int numThreads() {
     return CpuNative.getNumThreads();
   }

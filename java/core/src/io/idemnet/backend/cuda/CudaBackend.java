@@ -117,6 +117,7 @@ public final class CudaBackend extends Backend implements AutoCloseable {
     return deviceName;
   }
 
+  /** The CUDA device index this backend runs on. */
   public int device() {
     return device;
   }
@@ -140,6 +141,7 @@ public final class CudaBackend extends Backend implements AutoCloseable {
     tf32 = enabled;
   }
 
+  /** Whether GEMMs and convolutions may use TF32 tensor-core math. */
   public boolean tf32() {
     return tf32;
   }
@@ -152,6 +154,7 @@ public final class CudaBackend extends Backend implements AutoCloseable {
   /** The caching allocator's counters. */
   public record AllocatorStats(long bytesInUse, long bytesCached, long deviceMallocs, long cacheHits, long blocksInUse) {}
 
+  /** The caching allocator's counters (bytes in use and cached, cudaMalloc calls, cache hits). */
   public AllocatorStats allocatorStats() {
     long[] s = CudaNative.allocatorStats(live());
     return new AllocatorStats(s[0], s[1], s[2], s[3], s[4]);

@@ -5,10 +5,12 @@ package io.idemnet.backend.cuda;
  * loaded, there is no NVIDIA driver, or no device. The message says which.
  */
 public final class CudaUnavailableException extends IllegalStateException {
+  /** An exception with the reason the cuda backend cannot run. */
   public CudaUnavailableException(String message) {
     super(message);
   }
 
+  /** An exception with the reason the cuda backend cannot run and its cause. */
   public CudaUnavailableException(String message, Throwable cause) {
     super(message, cause);
   }

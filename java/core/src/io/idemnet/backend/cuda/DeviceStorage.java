@@ -24,6 +24,7 @@ public final class DeviceStorage implements Storage {
     return address;
   }
 
+  /** The size of the device block in bytes. */
   public long bytes() {
     return bytes;
   }
