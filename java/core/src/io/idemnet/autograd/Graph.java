@@ -44,7 +44,7 @@ public final class Graph implements AutoCloseable {
   /**
    * Writes the counter that {@link #dropout(Var, float, long, long)} adds to its offsets (a declared
    * write of two floats): a training loop sets it once per step, before the step runs or is
-   * replayed, so a recorded step draws new dropout masks every step. 0 <= counter < 2^48.
+   * replayed, so a recorded step draws new dropout masks every step. The counter lies in [0, 2^48).
    */
   public void setRandomCounter(long counter) {
     backend.writeScalars(randomCounter, Backend.counterScalars(counter));

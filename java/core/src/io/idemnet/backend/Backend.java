@@ -945,7 +945,7 @@ public abstract class Backend implements AutoCloseable {
 
   /**
    * The two floats that hold a random counter in device memory (write them with
-   * {@link #writeScalars}): {counter >> 24, counter & (2^24 - 1)}, each an exact float.
+   * {@link #writeScalars}): {@code {counter >> 24, counter & (2^24 - 1)}}, each an exact float.
    */
   public static float[] counterScalars(long counter) {
     if (counter < 0 || counter >= COUNTER_LIMIT) {

@@ -19,6 +19,7 @@ public final class CountingBackend extends Backend {
   private final Backend inner;
   private long uploads, uploadBytes, downloads, downloadBytes, reads, readBytes, writes, writeBytes;
 
+  /** Counts what crosses while running every kernel on {@code inner} (which it does not close). */
   public CountingBackend(Backend inner) {
     this.inner = java.util.Objects.requireNonNull(inner, "inner backend");
   }
@@ -41,10 +42,12 @@ public final class CountingBackend extends Backend {
     }
   }
 
+  /** The counts so far (a snapshot). */
   public synchronized Counts counts() {
     return new Counts(uploads, uploadBytes, downloads, downloadBytes, reads, readBytes, writes, writeBytes);
   }
 
+  /** The backend whose kernels run. */
   public Backend inner() {
     return inner;
   }

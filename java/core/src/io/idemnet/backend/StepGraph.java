@@ -21,6 +21,7 @@ public final class StepGraph implements AutoCloseable {
     this.memory = memory;
   }
 
+  /** The backend the step was recorded on. */
   public Backend backend() {
     return backend;
   }
