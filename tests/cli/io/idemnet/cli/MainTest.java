@@ -179,6 +179,21 @@ class MainTest {
     assertTrue(o.err().contains("3-channel"), o.err());
   }
 
+  /** The layer table the CLI prints for the paper network: Table 2's rows (the full check is IgnPaperNetworkTest). */
+  @Test
+  void ignPrintsThePaperNetworksLayerTable() {
+    Outcome o = run("ign", "--net", "paper", "--layers");
+    assertEquals(0, o.code(), o.err());
+    List<String> rows = o.out().lines().filter(l -> l.startsWith("encoder") || l.startsWith("decoder")).toList();
+    assertEquals(10, rows.size(), o.out());
+    assertTrue(rows.get(2).matches("encoder +Conv2D +3x3 +1 +0 +128 -> 256 +5x5 +p=0.05 +BN +LeakyReLU\\(0.2\\)"), rows.get(2));
+    assertTrue(rows.get(8).matches("decoder +ConvTranspose2D +4x4 +2 +1 +64 -> 32 +14x14 +p=0.05 +BN +ReLU"), rows.get(8));
+    assertTrue(rows.get(9).matches("decoder +ConvTranspose2D +4x4 +2 +1 +32 -> 1 +28x28 +- +- +Tanh"), rows.get(9));
+    o = run("ign", "--recipe", "paper", "--layers");
+    assertEquals(0, o.code(), o.err());
+    assertTrue(o.out().startsWith("paper network"), o.out());
+  }
+
   @Test
   void ignBadInputIsAClearError(@TempDir Path dir) throws Exception {
     Path empty = Files.createDirectories(dir.resolve("empty"));
@@ -195,10 +210,15 @@ class MainTest {
         {"ign", "--resume", dir.resolve("missing.safetensors").toString()},
         {"ign-figures", "--checkpoint", dir.resolve("missing.safetensors").toString()},
         {"ign-figures"},
+        {"ign", "--recipe", "fancy"},
+        {"ign", "--mb-norm", "pixels"},
+        {"ign-score", "--checkpoint", dir.resolve("missing.safetensors").toString(), "--classifier", dir.resolve("c").toString(),
+            "--out", dir.resolve("s.csv").toString()},
     };
     String[] expect = {"no .png", "no folder", "--net", "--noise", "three values", "must be finite and >= 0",
         "must be finite and >= 0", "larger than the data set", "no checkpoint",
-        "no checkpoint", "--checkpoint"};
+        "no checkpoint", "--checkpoint", "--recipe must be paper or ign",
+        "--mb-norm must be rows or elements", "no classifier"};
     for (int i = 0; i < cases.length; i++) {
       Outcome o = run(cases[i]);
       assertEquals(2, o.code(), String.join(" ", cases[i]) + " -> " + o.err());

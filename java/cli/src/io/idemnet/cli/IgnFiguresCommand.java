@@ -23,8 +23,8 @@ import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "ign-figures", mixinStandardHelpOptions = true,
     description = "Load an 'idemnet ign' checkpoint and write the interpolation figure (x_alpha, f, f(f), and the "
-        + "encoder-latent interpolation) and the out-of-distribution figures (Gaussian noise 0.15, greyscale, blur: "
-        + "x, degraded, f, f(f)) for real images of the data set.")
+        + "encoder-latent interpolation) and the out-of-distribution figures (Appendix F's noise, greyscale and "
+        + "21-wide blur ratio: x, degraded, f, f(f)) for real images of the data set.")
 final class IgnFiguresCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
@@ -45,7 +45,7 @@ final class IgnFiguresCommand implements Callable<Integer> {
   @Option(names = "--max-images", defaultValue = "0", description = "load the first N images only (0: all)")
   int maxImages;
 
-  @Option(names = "--net", description = "mnist or celeba64 (default: the checkpoint's)")
+  @Option(names = "--net", description = "mnist, paper or celeba64 (default: the checkpoint's)")
   String net;
 
   @Option(names = "--width", description = "channel-count multiplier (default: the checkpoint's)")
@@ -63,9 +63,6 @@ final class IgnFiguresCommand implements Callable<Integer> {
   @Option(names = "--steps", defaultValue = "8", description = "interpolation steps, alpha = 0..1 (default: ${DEFAULT-VALUE})")
   int steps;
 
-  @Option(names = "--blur-sigma", description = "blur standard deviation in pixels (default: max(1, side/32))")
-  Double blurSigma;
-
   @Option(names = "--seed", defaultValue = "1", description = "picks the images and draws the noise (default: ${DEFAULT-VALUE})")
   long seed;
 
@@ -77,8 +74,8 @@ final class IgnFiguresCommand implements Callable<Integer> {
     CommandLine cl = spec.commandLine();
     if (!Files.isRegularFile(checkpoint)) throw new ParameterException(cl, "no checkpoint at " + checkpoint);
     IgnNetworks.Net n = net == null ? null : IgnCommand.parseNet(cl, net);
-    if (count < 1 || pairs < 1 || steps < 2 || (blurSigma != null && !(blurSigma > 0)) || maxImages < 0) {
-      throw new ParameterException(cl, "need --count >= 1, --pairs >= 1, --steps >= 2, --blur-sigma > 0 and --max-images >= 0");
+    if (count < 1 || pairs < 1 || steps < 2 || maxImages < 0) {
+      throw new ParameterException(cl, "need --count >= 1, --pairs >= 1, --steps >= 2 and --max-images >= 0");
     }
     Backend be = Backends.named("auto");
     Path dir = out != null ? out : checkpoint.toAbsolutePath().getParent();
@@ -89,8 +86,7 @@ final class IgnFiguresCommand implements Callable<Integer> {
         throw new IllegalArgumentException("the checkpoint's network takes " + t.channels() + "-channel images; the data has "
             + d.channels() + (d.channels() == 3 ? " (try --grayscale)" : ""));
       }
-      IgnFigures.Options o = new IgnFigures.Options(count, pairs, steps, seed,
-          blurSigma != null ? blurSigma : IgnFigures.defaultBlurSigma(d.height()));
+      IgnFigures.Options o = new IgnFigures.Options(count, pairs, steps, seed);
       // The samples use the checkpoint's training noise (FFT statistics from the first images, as in training by default).
       boolean fft = "fft".equals(io.idemnet.io.SafeTensors.readMetadata(checkpoint).get("noise"));
       IgnNoise noise = fft ? new FrequencyNoise(be, FrequencyNoise.Statistics.of(d, IgnExperiment.DEFAULT_FFT_IMAGES))

@@ -7,6 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "idemnet", mixinStandardHelpOptions = true, version = "idemnet 0.1.0",
     description = "Idempotent neural networks: Modified Backpropagation experiments.",
     subcommands = {CompareCommand.class, ProjectCommand.class, FpnCommand.class, IgnCommand.class, IgnFiguresCommand.class,
+        IgnClassifierCommand.class, IgnScoreCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   @CommandLine.Spec

@@ -1,5 +1,7 @@
 package io.idemnet.experiments;
 
+import io.idemnet.idempotent.SymmetricEigen;
+
 /**
  * Principal components of a set of points in a high-dimensional space (e.g. parameter vectors
  * along training trajectories), through the small Gram matrix of the centred points: with T

@@ -8,8 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The loss curves of an IGN run: reads {@code losses.csv} (epoch,step,rec_l1,idem_l1,tight_l1)
- * and plots the three terms over the training steps (log y), each as the running mean over the
+ * The loss curves of an IGN run: reads {@code losses.csv} (epoch,step,rec_l1,idem_l1,tight_l1,
+ * optionally followed by idem_mse,tight_mse) and plots the L1 columns the three terms over the training steps (log y), each as the running mean over the
  * last {@code window} steps so that the trend is visible through the per-batch noise.
  */
 public final class IgnLossCurves {
@@ -23,7 +23,7 @@ public final class IgnLossCurves {
       String line = lines.get(i).trim();
       if (line.isEmpty()) continue;
       String[] f = line.split(",");
-      if (f.length != 5) throw new IOException(csv + " line " + (i + 1) + ": expected 5 fields, got " + f.length);
+      if (f.length != 5 && f.length != 7) throw new IOException(csv + " line " + (i + 1) + ": expected 5 or 7 fields, got " + f.length);
       try {
         rows.add(new double[] {Double.parseDouble(f[2]), Double.parseDouble(f[3]), Double.parseDouble(f[4])});
       } catch (NumberFormatException e) {

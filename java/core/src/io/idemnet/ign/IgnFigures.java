@@ -26,46 +26,33 @@ import java.util.SplittableRandom;
  *   <li>{@code samples.png}: one-step samples f(z) of 64 noise batches z drawn from the training
  *       noise (N(0, 1), or the data's frequency statistics for checkpoints trained with
  *       {@code --noise fft}), 8 rows of 8.
- *   <li>{@code ood_noise.png}, {@code ood_greyscale.png} (three-channel data only; skipped for
- *       one channel, where greyscale is the identity), {@code ood_blur.png}: {@code count}
+ *   <li>{@code ood_noise.png}, {@code ood_greyscale.png} (data of several channels only; skipped
+ *       for one channel, where greyscale is the identity), {@code ood_blur.png}: {@code count}
  *       images (columns), four rows: the clean image x, the degraded image d(x), f(d(x)),
- *       f(f(d(x))). Degradations: d(x) = x + 0.15 e, e ~ N(0, 1) per pixel, in the [-1, 1] scale,
- *       not clipped; greyscale: every channel becomes 0.299 R + 0.587 G + 0.114 B; blur: a
- *       separable Gaussian of standard deviation sigma pixels (kernel radius ceil(3 sigma),
- *       weights normalised to 1, edge pixels repeated).
+ *       f(f(d(x))), for the degradations of Appendix F ({@link IgnDegradations}).
  * </ul>
  */
 public final class IgnFigures {
-  /** Standard deviation of the additive Gaussian noise, in the [-1, 1] scale. */
-  public static final float NOISE_SD = 0.15f;
-
   /**
    * @param count images in each out-of-distribution figure
    * @param pairs image pairs in the interpolation figure
    * @param steps interpolation steps (alpha = 0 .. 1), at least 2
    * @param seed picks the images and draws the noise
-   * @param blurSigma the blur's standard deviation in pixels
    */
-  public record Options(int count, int pairs, int steps, long seed, double blurSigma) {
+  public record Options(int count, int pairs, int steps, long seed) {
     public Options {
       if (count < 1 || pairs < 1 || steps < 2) {
         throw new IllegalArgumentException("figures need count >= 1, pairs >= 1 and steps >= 2, got " + count + ", " + pairs + ", " + steps);
       }
-      if (!(blurSigma > 0) || !Double.isFinite(blurSigma)) throw new IllegalArgumentException("blur sigma must be positive, got " + blurSigma);
     }
 
-    /** 8 images, 2 pairs, 8 steps, blur sigma {@link #defaultBlurSigma(int)}. */
-    public static Options defaults(int imageSize, long seed) {
-      return new Options(8, 2, 8, seed, defaultBlurSigma(imageSize));
+    /** 8 images, 2 pairs, 8 steps. */
+    public static Options defaults(long seed) {
+      return new Options(8, 2, 8, seed);
     }
   }
 
   private IgnFigures() {}
-
-  /** max(1, side / 32) pixels: 1 for 28x28, 2 for 64x64. */
-  public static double defaultBlurSigma(int side) {
-    return Math.max(1.0, side / 32.0);
-  }
 
   /** Pixel magnification in the figures: round(96 / side), at least 1 (3 for 28x28, 2 for 64x64). */
   public static int scale(int side) {
@@ -152,10 +139,11 @@ public final class IgnFigures {
       ev.be.randomNormal(e, o.seed() * 31 + 0x15, 0f, 1f);
       noisy = e.toArray();
     }
-    for (int i = 0; i < noisy.length; i++) noisy[i] = x[i] + NOISE_SD * noisy[i];
-    written.add(oodFigure(ev, f, x, noisy, n, c, h, w, dir.resolve("ood_noise.png")));
-    if (c == 3) written.add(oodFigure(ev, f, x, greyscale(x, n, c, h, w), n, c, h, w, dir.resolve("ood_greyscale.png")));
-    written.add(oodFigure(ev, f, x, blur(x, n * c, h, w, o.blurSigma()), n, c, h, w, dir.resolve("ood_blur.png")));
+    written.add(oodFigure(ev, f, x, IgnDegradations.noise(x, noisy), n, c, h, w, dir.resolve("ood_noise.png")));
+    if (c > 1) {
+      written.add(oodFigure(ev, f, x, IgnDegradations.greyscale(x, n, c, h, w), n, c, h, w, dir.resolve("ood_greyscale.png")));
+    }
+    written.add(oodFigure(ev, f, x, IgnDegradations.blurRatio(x, n, c, h, w), n, c, h, w, dir.resolve("ood_blur.png")));
     return written;
   }
 
@@ -165,59 +153,6 @@ public final class IgnFigures {
     float[] ffd = ev.apply(f, fd, n, c, h, w).values;
     ImageGrid.write(png, new float[][] {clean, degraded, fd, ffd}, n, c, h, w, scale(h));
     return png;
-  }
-
-  /** Each of the n C x H x W images (C = 3) with every channel set to 0.299 R + 0.587 G + 0.114 B. */
-  static float[] greyscale(float[] x, int n, int c, int h, int w) {
-    if (c != 3) throw new IllegalArgumentException("greyscale needs 3 channels (R, G, B), got " + c);
-    int plane = h * w;
-    float[] out = new float[x.length];
-    for (int i = 0; i < n; i++) {
-      int o = i * 3 * plane;
-      for (int p = 0; p < plane; p++) {
-        float y = 0.299f * x[o + p] + 0.587f * x[o + plane + p] + 0.114f * x[o + 2 * plane + p];
-        out[o + p] = y;
-        out[o + plane + p] = y;
-        out[o + 2 * plane + p] = y;
-      }
-    }
-    return out;
-  }
-
-  /** The normalised Gaussian kernel exp(-d^2 / (2 sigma^2)), d = -r .. r, r = ceil(3 sigma). */
-  static double[] gaussianKernel(double sigma) {
-    int r = (int) Math.ceil(3 * sigma);
-    double[] k = new double[2 * r + 1];
-    double sum = 0;
-    for (int d = -r; d <= r; d++) sum += k[d + r] = Math.exp(-(double) d * d / (2 * sigma * sigma));
-    for (int i = 0; i < k.length; i++) k[i] /= sum;
-    return k;
-  }
-
-  /** Separable Gaussian blur of {@code planes} planes of h x w (rows, then columns; edge pixels repeated). */
-  static float[] blur(float[] x, int planes, int h, int w, double sigma) {
-    double[] k = gaussianKernel(sigma);
-    int r = k.length / 2, plane = h * w;
-    float[] out = new float[x.length];
-    double[] tmp = new double[plane];
-    for (int q = 0; q < planes; q++) {
-      int o = q * plane;
-      for (int m = 0; m < h; m++) {
-        for (int n = 0; n < w; n++) {
-          double acc = 0;
-          for (int d = -r; d <= r; d++) acc += k[d + r] * x[o + m * w + Math.min(w - 1, Math.max(0, n + d))];
-          tmp[m * w + n] = acc;
-        }
-      }
-      for (int m = 0; m < h; m++) {
-        for (int n = 0; n < w; n++) {
-          double acc = 0;
-          for (int d = -r; d <= r; d++) acc += k[d + r] * tmp[Math.min(h - 1, Math.max(0, m + d)) * w + n];
-          out[o + m * w + n] = (float) acc;
-        }
-      }
-    }
-    return out;
   }
 
   private record Out(float[] values, int[] shape) {}

@@ -18,8 +18,10 @@ public final class IgnNetworks {
 
   /** The networks `idemnet ign --net` builds, with the image side each one takes. */
   public enum Net {
-    /** {@link #mnist}: 28 x 28 images. */
+    /** {@link #mnist}: 28 x 28 images (the project's earlier reading of Table 2; not the paper's strides). */
     MNIST(28, IgnTrainer.Lambdas.MNIST),
+    /** {@link #paper}: 28 x 28 images, Table 2 of Jensen &amp; Vicary layer for layer. */
+    PAPER(28, IgnTrainer.Lambdas.MNIST),
     /** {@link #celeba64}: 64 x 64 images. */
     CELEBA64(64, IgnTrainer.Lambdas.CELEBA);
 
@@ -45,11 +47,12 @@ public final class IgnNetworks {
     public Sequential build(Backend be, int channels, float width, long seed) {
       return switch (this) {
         case MNIST -> mnist(be, channels, width, seed);
+        case PAPER -> paper(be, channels, width, seed);
         case CELEBA64 -> celeba64(be, channels, width, seed);
       };
     }
 
-    /** mnist or celeba64. */
+    /** mnist, paper or celeba64. */
     public String cliName() {
       return name().toLowerCase(java.util.Locale.ROOT);
     }
@@ -57,7 +60,7 @@ public final class IgnNetworks {
     /** By {@link #cliName()} (any case). */
     public static Net parse(String name) {
       for (Net n : values()) if (n.cliName().equalsIgnoreCase(name)) return n;
-      throw new IllegalArgumentException("unknown IGN network '" + name + "' (mnist or celeba64)");
+      throw new IllegalArgumentException("unknown IGN network '" + name + "' (mnist, paper or celeba64)");
     }
 
     /** Throws a clear error unless images of C x H x W fit this network. */
@@ -102,6 +105,142 @@ public final class IgnNetworks {
     m.add(new ConvTranspose2d(be, c32, channels, 4, 2, 1, 0, true, s));
     m.add(new ActivationLayer(Activation.TANH));
     return new Sequential(m);
+  }
+
+  /**
+   * Table 2 of Jensen &amp; Vicary ("U-Net style DCGAN", Appendix F) layer for layer, shapes for a
+   * C x 28 x 28 input (kernel/stride/padding, output channels, output side):
+   *
+   * <pre>
+   * encoder  Conv2d          4x4/2/1   64  14   dropout          LeakyReLU(0.2)
+   *          Conv2d          4x4/2/1  128   7   dropout  BN      LeakyReLU(0.2)
+   *          Conv2d          3x3/1/0  256   5   dropout  BN      LeakyReLU(0.2)
+   *          Conv2d          3x3/1/0  512   3   dropout  BN      LeakyReLU(0.2)
+   *          Conv2d          3x3/1/0  512   1                    (none)
+   * decoder  ConvTranspose2d 3x3/1/0  256   3   dropout  BN      ReLU
+   *          ConvTranspose2d 3x3/1/0  128   5   dropout  BN      ReLU
+   *          ConvTranspose2d 3x3/1/0   64   7   dropout  BN      ReLU
+   *          ConvTranspose2d 4x4/2/1   32  14   dropout  BN      ReLU
+   *          ConvTranspose2d 4x4/2/1    C  28                    Tanh
+   * </pre>
+   *
+   * Dropout p = 0.05 (Table 3). The table does not give the order within a row; ours is
+   * convolution, BatchNorm, activation, dropout (PyTorch's DCGAN order with the dropout last).
+   * Weights and biases have PyTorch's default ("Kaiming uniform") initialisation, U(-1/sqrt(fan_in),
+   * 1/sqrt(fan_in)) ({@link Conv2d}, {@link ConvTranspose2d}); BatchNorm weight 1, bias 0, eps 1e-5,
+   * momentum 0.1. {@code width} scales every channel count (1 = the paper's; the output keeps C).
+   */
+  public static Sequential paper(Backend be, int channels, float width, long seed) {
+    int c64 = w(64, width), c128 = w(128, width), c256 = w(256, width), c512 = w(512, width), c32 = w(32, width);
+    List<Module> m = new ArrayList<>();
+    long s = seed;
+    m.add(new Conv2d(be, channels, c64, 4, 2, 1, true, s++));
+    encoderTail(m, null, seed + 100);
+    m.add(new Conv2d(be, c64, c128, 4, 2, 1, true, s++));
+    encoderTail(m, new BatchNorm2d(be, c128), seed + 101);
+    m.add(new Conv2d(be, c128, c256, 3, 1, 0, true, s++));
+    encoderTail(m, new BatchNorm2d(be, c256), seed + 102);
+    m.add(new Conv2d(be, c256, c512, 3, 1, 0, true, s++));
+    encoderTail(m, new BatchNorm2d(be, c512), seed + 103);
+    m.add(new Conv2d(be, c512, c512, 3, 1, 0, true, s++));
+    m.add(new ConvTranspose2d(be, c512, c256, 3, 1, 0, 0, true, s++));
+    decoderTail(m, new BatchNorm2d(be, c256), seed + 200);
+    m.add(new ConvTranspose2d(be, c256, c128, 3, 1, 0, 0, true, s++));
+    decoderTail(m, new BatchNorm2d(be, c128), seed + 201);
+    m.add(new ConvTranspose2d(be, c128, c64, 3, 1, 0, 0, true, s++));
+    decoderTail(m, new BatchNorm2d(be, c64), seed + 202);
+    m.add(new ConvTranspose2d(be, c64, c32, 4, 2, 1, 0, true, s++));
+    decoderTail(m, new BatchNorm2d(be, c32), seed + 203);
+    m.add(new ConvTranspose2d(be, c32, channels, 4, 2, 1, 0, true, s));
+    m.add(new ActivationLayer(Activation.TANH));
+    return new Sequential(m);
+  }
+
+  /**
+   * One row of a network's layer table: a convolution and the BatchNorm, activation and dropout
+   * modules that follow it, with the output shape measured by running the network.
+   *
+   * @param part "encoder" (before the first transposed convolution) or "decoder"
+   * @param activation "LeakyReLU(0.2)", "ReLU", "Tanh", ..., or "None"
+   * @param dropout the dropout probability, 0 when the row has none
+   */
+  public record LayerRow(String part, String layer, int kernel, int stride, int padding, int inChannels, int outChannels,
+      int outHeight, int outWidth, float dropout, boolean batchNorm, String activation) {
+    /** As Table 2 writes it, plus the shapes: part, layer, k x k, stride, padding, in -> out channels, output size. */
+    public String format() {
+      return String.format(java.util.Locale.ROOT, "%-8s %-16s %dx%d  %d  %d  %4d -> %-4d  %2dx%-2d  %-8s %-3s %s", part, layer,
+          kernel, kernel, stride, padding, inChannels, outChannels, outHeight, outWidth,
+          dropout > 0 ? "p=" + dropout : "-", batchNorm ? "BN" : "-", activation);
+    }
+  }
+
+  /**
+   * The layer table of an encoder-decoder network of this class (square kernels, equal strides
+   * and paddings in both dimensions): one {@link LayerRow} per convolution. Output sizes come from
+   * running f (evaluation mode, no tape, then back to training mode) on one C x side x side zero
+   * image, layer by layer.
+   */
+  public static List<LayerRow> layerTable(Backend be, Sequential f, int channels, int side) {
+    List<LayerRow> rows = new ArrayList<>();
+    int decoder = decoderStart(f);
+    List<Module> c = f.children();
+    f.eval();
+    try (io.idemnet.autograd.Graph g = new io.idemnet.autograd.Graph(be);
+        io.idemnet.autograd.Graph.Scope scope = g.noGrad();
+        io.idemnet.tensor.Tensor x = be.zeros(1, channels, side, side)) {
+      io.idemnet.autograd.Var h = g.constant(x);
+      int i = 0;
+      while (i < c.size()) {
+        Module conv = c.get(i);
+        String layer;
+        int k, stride, pad, in, out;
+        if (conv instanceof Conv2d cv) {
+          layer = "Conv2D";
+          k = cv.kernelH();
+          stride = cv.spec().strideH();
+          pad = cv.spec().padH();
+          in = cv.inChannels();
+          out = cv.outChannels();
+        } else if (conv instanceof ConvTranspose2d ct) {
+          layer = "ConvTranspose2D";
+          k = ct.kernelH();
+          stride = ct.spec().strideH();
+          pad = ct.spec().padH();
+          in = ct.inChannels();
+          out = ct.outChannels();
+        } else {
+          throw new IllegalArgumentException("layer table: child " + i + " (" + conv + ") does not follow a convolution");
+        }
+        String part = i < decoder ? "encoder" : "decoder";
+        h = conv.forward(g, h);
+        boolean bn = false;
+        float p = 0f;
+        String act = "None";
+        i++;
+        while (i < c.size() && !(c.get(i) instanceof Conv2d) && !(c.get(i) instanceof ConvTranspose2d)) {
+          Module m = c.get(i);
+          if (m instanceof BatchNorm2d) bn = true;
+          else if (m instanceof Dropout d) p = d.p();
+          else if (m instanceof ActivationLayer a) act = activationName(a.activation());
+          else throw new IllegalArgumentException("layer table: unexpected child " + i + ": " + m);
+          h = m.forward(g, h);
+          i++;
+        }
+        int[] shape = h.shape();
+        rows.add(new LayerRow(part, layer, k, stride, pad, in, out, shape[2], shape[3], p, bn, act));
+      }
+    } finally {
+      f.train(true);
+    }
+    return rows;
+  }
+
+  private static String activationName(Activation a) {
+    if (a.equals(Activation.RELU)) return "ReLU";
+    if (a.equals(Activation.TANH)) return "Tanh";
+    if (a.equals(Activation.SIGMOID)) return "Sigmoid";
+    if (a.equals(Activation.IDENTITY)) return "None";
+    return a.toString(); // LeakyReLU(slope)
   }
 
   /**
@@ -171,5 +310,11 @@ public final class IgnNetworks {
   private static void decoderTail(List<Module> m, BatchNorm2d bn) {
     m.add(bn);
     m.add(new ActivationLayer(Activation.RELU));
+  }
+
+  /** The paper network's decoder rows: BatchNorm, ReLU and (Table 2) dropout 0.05. */
+  private static void decoderTail(List<Module> m, BatchNorm2d bn, long dropoutSeed) {
+    decoderTail(m, bn);
+    m.add(new Dropout(0.05f, dropoutSeed));
   }
 }

@@ -20,11 +20,39 @@ public final class IgnTrainer implements AutoCloseable {
     /** IGN's losses and their ordinary gradients (tightness through the outer application only). */
     ORIGINAL,
     /**
-     * MB: idem gradient -(3 f'(y) - 2 f'(f'(y)) - y)/N at y = f(z); tight +(3 f'(w) - 2 f'(f'(w)) - w)/N at
-     * w = f(f'(z)). N is the element count (batch x pixels), the normalisation of IGN's mean-L1 terms, so
-     * the paper's lambdas keep their balance against the reconstruction term (see docs/ign.md).
+     * MB (Jensen &amp; Vicary, Section 3.4 and Algorithm 1): idem gradient -(3 f'(y) - 2 f'(f'(y)) - y)/N at
+     * y = f(z); tight +(3 f'(w) - 2 f'(f'(w)) - w)/N at w = f(f'(z)); N by {@link MbNormalisation}.
+     * idem and tight are evaluated (reported) as mean squared errors, as the paper says.
      */
     MODIFIED
+  }
+
+  /** The N that divides the MB gradients. */
+  public enum MbNormalisation {
+    /** N = the batch rows, Algorithm 1's {@code e.shape[0]}: the paper read literally. */
+    ROWS,
+    /**
+     * N = the element count (rows x channels x pixels): the normalisation of a mean over all
+     * elements, as IGN's mean-L1 terms and the reconstruction term have (784x weaker than ROWS on
+     * 28x28 grey images).
+     */
+    ELEMENTS;
+
+    /** rows or elements. */
+    public String cliName() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /** By {@link #cliName()} (any case). */
+    public static MbNormalisation parse(String name) {
+      for (MbNormalisation n : values()) if (n.cliName().equalsIgnoreCase(name)) return n;
+      throw new IllegalArgumentException("unknown MB normalisation '" + name + "' (rows or elements)");
+    }
+
+    /** N for a batch of {@code rows} samples of {@code numel} elements in all. */
+    public float divisor(int rows, long numel) {
+      return this == ROWS ? rows : numel;
+    }
   }
 
   /**
@@ -67,24 +95,33 @@ public final class IgnTrainer implements AutoCloseable {
   }
 
   /**
-   * Per-term losses of a step as mean absolute differences, the same in both modes:
-   * rec = |f(x) - x|, idem = |f'(f(z)) - f(z)|, tight = |f(f'(z)) - f'(z)|.
+   * Per-term losses of a step, the same measures in both modes: rec = mean |f(x) - x|; idem =
+   * mean |f'(f(z)) - f(z)| and idemMse = mean (f'(f(z)) - f(z))^2; tight = mean |f(f'(z)) - f'(z)|
+   * and tightMse = mean (f(f'(z)) - f'(z))^2. The original mode optimises the L1 forms, MB the MSE
+   * forms (whose MB gradients replace their analytic ones).
    */
-  public record Losses(double rec, double idem, double tight) {}
+  public record Losses(double rec, double idem, double tight, double idemMse, double tightMse) {}
 
   private final Backend backend;
   private final Module f;
   private final Adam optimizer;
   private final Mode mode;
   private final Lambdas lambdas;
+  private final MbNormalisation mbNorm;
   private final Graph graph;
   private final List<Tensor> buffers;
   private final Tensor[] savedBuffers;
   /** The last step's losses and the clamp's gradient weights, one-element tensors on the device. */
-  private final Tensor recLoss, idemLoss, tightLoss, recWeight, tightWeight;
+  private final Tensor recLoss, idemLoss, tightLoss, idemMseLoss, tightMseLoss, recWeight, tightWeight;
 
-  /** A trainer of {@code f} with {@code optimizer}; owns the graph it records on. */
+  /** MB gradients normalised by the element count ({@link MbNormalisation#ELEMENTS}). */
   public IgnTrainer(Backend backend, Module f, Adam optimizer, Mode mode, Lambdas lambdas) {
+    this(backend, f, optimizer, mode, lambdas, MbNormalisation.ELEMENTS);
+  }
+
+  /** A trainer of {@code f} with {@code optimizer} and the given MB normalisation; owns the graph it records on. */
+  public IgnTrainer(Backend backend, Module f, Adam optimizer, Mode mode, Lambdas lambdas, MbNormalisation mbNorm) {
+    this.mbNorm = java.util.Objects.requireNonNull(mbNorm, "MB normalisation");
     this.backend = backend;
     this.f = f;
     this.optimizer = optimizer;
@@ -97,6 +134,8 @@ public final class IgnTrainer implements AutoCloseable {
     this.recLoss = backend.zeros(1);
     this.idemLoss = backend.zeros(1);
     this.tightLoss = backend.zeros(1);
+    this.idemMseLoss = backend.zeros(1);
+    this.tightMseLoss = backend.zeros(1);
     this.recWeight = backend.zeros(1);
     this.tightWeight = backend.zeros(1);
   }
@@ -146,7 +185,7 @@ public final class IgnTrainer implements AutoCloseable {
     // Without the clamp the weights are the lambdas and fold into the gradient scales; with it they
     // depend on this step's losses and are computed on the device (tightClampWeights) below.
     float recScale = clamped ? 1f / numel : lambdas.rec() / numel;
-    float tightScale = clamped ? 1f / numel : lambdas.tight() / numel;
+    float tightWeight0 = clamped ? 1f : lambdas.tight();
 
     // Reconstruction: lambda_r * mean |f(x) - x|.
     Var fx = f.forward(graph, graph.constant(x));
@@ -163,12 +202,15 @@ public final class IgnTrainer implements AutoCloseable {
     List<Var> outs;
     List<Tensor> seeds;
     Tensor gW = graph.workspace().take(w.shape());
+    squaredDifference(w.value(), c, mean, tightMseLoss);
     if (mode == Mode.MODIFIED) {
       Tensor fy = detachedF(y.value()), ffy = detachedF(fy);
       Tensor fw = detachedF(w.value()), ffw = detachedF(fw);
       Tensor gY = graph.workspace().take(y.shape());
-      backend.corrector(-lambdas.idem() / numel, fy, ffy, y.value(), gY, false);
-      backend.corrector(tightScale, fw, ffw, w.value(), gW, false); // weighted below when clamped
+      float n = mbNorm.divisor(x.dim(0), x.numel());
+      // The corrector's loss with a = f'(y), c = y is mean (f'(f(z)) - f(z))^2: idem's MSE form.
+      backend.corrector(-lambdas.idem() / n, fy, ffy, y.value(), gY, mean, idemMseLoss);
+      backend.corrector(tightWeight0 / n, fw, ffw, w.value(), gW, false); // weighted below when clamped
       backend.l1Loss(fy, y.value(), 0f, null, mean, idemLoss);
       backend.l1Loss(w.value(), c, 0f, null, mean, tightLoss);
       outs = List.of(fx, y, w);
@@ -181,9 +223,10 @@ public final class IgnTrainer implements AutoCloseable {
       }
       Tensor gFfz = graph.workspace().take(y.shape()), gY = graph.workspace().take(y.shape());
       backend.l1Loss(ffz.value(), y.value(), lambdas.idem() / numel, gFfz, mean, idemLoss);
+      squaredDifference(ffz.value(), y.value(), mean, idemMseLoss);
       backend.scale(gFfz, -1f, gY);
       // tight: -mean |f(f'(z)) - f'(z)|, through the outer application only (f'(z) is a constant).
-      backend.l1Loss(w.value(), c, -tightScale, gW, mean, tightLoss); // weighted below when clamped
+      backend.l1Loss(w.value(), c, -tightWeight0 / numel, gW, mean, tightLoss); // weighted below when clamped
       outs = List.of(fx, ffz, y, w);
       seeds = List.of(gRec, gFfz, gY, gW);
     }
@@ -197,9 +240,17 @@ public final class IgnTrainer implements AutoCloseable {
     optimizer.applyStep();
   }
 
-  /** The last step's losses (three declared reads of one float each). */
+  /** The last step's losses (five declared reads of one float each). */
   public Losses losses() {
-    return new Losses(backend.readScalar(recLoss), backend.readScalar(idemLoss), backend.readScalar(tightLoss));
+    return new Losses(backend.readScalar(recLoss), backend.readScalar(idemLoss), backend.readScalar(tightLoss),
+        backend.readScalar(idemMseLoss), backend.readScalar(tightMseLoss));
+  }
+
+  /** out[0] = scale * sum (a - b)^2, through a workspace buffer. */
+  private void squaredDifference(Tensor a, Tensor b, double scale, Tensor out) {
+    Tensor diff = graph.workspace().take(a.shape());
+    backend.sub(a, b, diff);
+    backend.sumOfSquares(diff, scale, out);
   }
 
   /**
@@ -230,6 +281,8 @@ public final class IgnTrainer implements AutoCloseable {
   public void close() {
     graph.close();
     for (Tensor t : savedBuffers) t.close();
-    for (Tensor t : new Tensor[] {recLoss, idemLoss, tightLoss, recWeight, tightWeight}) t.close();
+    for (Tensor t : new Tensor[] {recLoss, idemLoss, tightLoss, idemMseLoss, tightMseLoss, recWeight, tightWeight}) {
+      t.close();
+    }
   }
 }

@@ -51,6 +51,16 @@ public final class Conv2d implements Module {
     return out;
   }
 
+  /** Kernel height. */
+  public int kernelH() {
+    return kh;
+  }
+
+  /** Kernel width. */
+  public int kernelW() {
+    return kw;
+  }
+
   /** Stride and padding. */
   public ConvSpec spec() {
     return spec;

@@ -61,6 +61,26 @@ public final class ConvTranspose2d implements Module {
     return out;
   }
 
+  /** Kernel height. */
+  public int kernelH() {
+    return kh;
+  }
+
+  /** Kernel width. */
+  public int kernelW() {
+    return kw;
+  }
+
+  /** Output padding in height. */
+  public int outputPaddingH() {
+    return outPadH;
+  }
+
+  /** Output padding in width. */
+  public int outputPaddingW() {
+    return outPadW;
+  }
+
   /** Stride and padding. */
   public ConvSpec spec() {
     return spec;

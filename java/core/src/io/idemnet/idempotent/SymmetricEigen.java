@@ -1,14 +1,14 @@
-package io.idemnet.experiments;
+package io.idemnet.idempotent;
 
 /** Eigen-decomposition of a small symmetric matrix by cyclic Jacobi rotations. */
-final class SymmetricEigen {
+public final class SymmetricEigen {
   private SymmetricEigen() {}
 
   /**
    * Returns the eigenvalues in decreasing order and fills {@code vectors} with the matching unit
    * eigenvectors as columns. {@code a} is not modified.
    */
-  static double[] decompose(double[][] a, double[][] vectors) {
+  public static double[] decompose(double[][] a, double[][] vectors) {
     int n = a.length;
     double[][] m = new double[n][];
     for (int i = 0; i < n; i++) m[i] = a[i].clone();
