@@ -1,11 +1,14 @@
 #!/usr/bin/python3
-"""Times one Fixed Point Network training step in PyTorch on the CPU (float32), per backward variant.
+"""Times one Fixed Point Network training step in PyTorch on the CPU or a GPU (float32), per backward variant.
 
 The PyTorch side of idemnet's FpnStepBench (bench/io/idemnet/bench/FpnStepBench.java) with the plain
 fixed-point iteration (idemnet: -p anderson=1). Run it with Debian's interpreter (see README.md here):
 
     /usr/bin/python3 bench/pytorch/fpn_step.py [--variants jfb,implicit,implicit-cg] [--threads N]
-        [--json out.json]
+        [--device cpu|cuda] [--tf32] [--json out.json]
+
+On cuda each step ends with torch.cuda.synchronize() before the clock is read (the solver's
+residual checks synchronise inside the step as well, as idemnet's do); TF32 is off unless --tf32.
 
 The model is idemnet's convolutional FPN (docs/fpn.md): Q = Conv(1, 32, 3x3, stride 2, pad 1) -> ReLU
 -> Conv(32, 48, 3x3, stride 2, pad 1); R(u, q) = ReLU(conv3x3(u; W) + q) (no bias, pad 1); S = Flatten ->
@@ -44,6 +47,7 @@ def parse_args():
     p.add_argument("--warmup-steps", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
     torch_env.add_thread_args(p)
+    torch_env.add_device_args(p)
     p.add_argument("--json", help="write the results to this file")
     a = p.parse_args()
     a.variants = [v.strip().lower() for v in a.variants.split(",") if v.strip()]
@@ -69,7 +73,8 @@ class Fpn(nn.Module):
         self.q = nn.Sequential(nn.Conv2d(1, 32, 3, 2, 1), nn.ReLU(), nn.Conv2d(32, c, 3, 2, 1))
         self.w = nn.Parameter(torch.empty(c, c, 3, 3).uniform_(-1, 1) / (c * 9) ** 0.5)
         self.s = nn.Linear(c * 49, 10)
-        self.v = torch.randn(1, c, 7, 7)  # power-iteration vector, warm-started across calls
+        # The power-iteration vector, warm-started across calls; a buffer, so that .to(device) moves it.
+        self.register_buffer("v", torch.randn(1, c, 7, 7))
         self.enforce_contraction(30)
 
     def r(self, u, q):
@@ -160,21 +165,25 @@ def step(model, opt, x, y, variant):
     return iterations, products[0]
 
 
-def run(variant):
+def run(variant, device):
+    sync = torch_env.synchronizer(device)
     torch.manual_seed(ARGS.seed)
-    model = Fpn(ARGS.channels)
+    model = Fpn(ARGS.channels).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     gen = torch.Generator().manual_seed(ARGS.seed + 1)
-    data = [(torch.randn(ARGS.batch, 1, 28, 28, generator=gen), torch.randint(0, 10, (ARGS.batch,), generator=gen))
+    data = [(torch.randn(ARGS.batch, 1, 28, 28, generator=gen).to(device),
+             torch.randint(0, 10, (ARGS.batch,), generator=gen).to(device))
             for _ in range(4)]
     for i in range(ARGS.warmup_steps):
         step(model, opt, *data[i % 4], variant)
+    sync()
     times, iters, prods = [], [], []
     start = time.perf_counter()
     i = 0
     while len(times) < ARGS.min_steps or time.perf_counter() - start < ARGS.min_time:
         t0 = time.perf_counter()
         it, pr = step(model, opt, *data[i % 4], variant)
+        sync()
         times.append(time.perf_counter() - t0)
         iters.append(it)
         prods.append(pr)
@@ -186,9 +195,10 @@ def run(variant):
 
 def main():
     torch.set_num_threads(ARGS.threads)
+    device, dev_info = torch_env.setup_device(ARGS, needs_cudnn=True)
     results = []
     for v in ARGS.variants:
-        r = run(v)
+        r = run(v, device)
         results.append(r)
         print(f"{v:12s} median {r['median_ms']:8.1f} ms  min {r['min_ms']:8.1f} ms  "
               f"iterations {r['mean_iterations']:5.1f}  products {r['mean_products']:5.1f}  ({r['steps']} steps)",
@@ -197,6 +207,9 @@ def main():
         meta = {"date": datetime.datetime.now().isoformat(timespec="seconds"), "torch": torch.__version__,
                 "threads": ARGS.threads, "python": sys.version.split()[0], "machine": platform.machine(),
                 "batch": ARGS.batch, "channels": ARGS.channels}
+        meta.update(dev_info)
+        if device.type == "cuda":
+            meta["gpu_libraries"] = torch_env.loaded_libraries("cublas", "cudnn")
         with open(ARGS.json, "w") as f:
             json.dump({"meta": meta, "results": results}, f, indent=2)
 

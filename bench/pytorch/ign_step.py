@@ -1,17 +1,22 @@
 #!/usr/bin/python3
-"""Times one Idempotent Generative Network training step in PyTorch on the CPU (float32).
+"""Times one Idempotent Generative Network training step in PyTorch on the CPU or a GPU (float32).
 
 The PyTorch side of idemnet's IgnStepBench (bench/io/idemnet/bench/IgnStepBench.java). Run it with
 Debian's interpreter (python3-torch, libopenblas0-pthread; see README.md here):
 
-    /usr/bin/python3 bench/pytorch/ign_step.py [--modes mb,original] [--batch 64] [--width 1]
-        [--threads N] [--json out.json]
+    /usr/bin/python3 bench/pytorch/ign_step.py [--net mnist|paper] [--modes mb,original]
+        [--batch 64] [--width 1] [--threads N] [--device cpu|cuda] [--tf32] [--json out.json]
 
-The network is Table 2 of Jensen & Vicary (after Shocher et al.), 1x28x28 images, the same layers
-as idemnet's IgnNetworks.mnist: encoder Conv 4x4/2 p1 64, Conv 4x4/2 p1 128 + BN, Conv 3x3/2 256
-+ BN, Conv 3x3 512 + BN, Conv 3x3 p1 512 (LeakyReLU(0.2) + Dropout(0.05) after each but the
-last); decoder ConvT 3x3 256, ConvT 3x3/2 128, ConvT 3x3 p1 64, ConvT 4x4/2 p1 32 (each + BN +
-ReLU), ConvT 4x4/2 p1 1 + Tanh. --width scales every channel count.
+--net names the same 28x28 network as idemnet's IgnNetworks (kernel/stride/padding, channels):
+  mnist  encoder Conv 4x4/2/1 64, 4x4/2/1 128 + BN, 3x3/2/0 256 + BN, 3x3/1/0 512 + BN,
+         3x3/1/1 512 (LeakyReLU(0.2) + Dropout(0.05) after each but the last); decoder ConvT
+         3x3/1/0 256, 3x3/2/0 128, 3x3/1/1 64, 4x4/2/1 32 (each + BN + ReLU), 4x4/2/1 1 + Tanh.
+  paper  Table 2 of Jensen & Vicary layer for layer: encoder Conv 4x4/2/1 64, 4x4/2/1 128 + BN,
+         3x3/1/0 256 + BN, 3x3/1/0 512 + BN (each + LeakyReLU(0.2) + Dropout(0.05)), 3x3/1/0 512;
+         decoder ConvT 3x3/1/0 256, 128, 64, 4x4/2/1 32 (each + BN + ReLU + Dropout(0.05)),
+         4x4/2/1 1 + Tanh.
+--width scales every channel count. On cuda each step ends with torch.cuda.synchronize() before
+the clock is read; TF32 is off unless --tf32 (cuDNN's default would be on).
 
 One step, the same operations as idemnet's IgnTrainer.step (lambdas 20 / 0.1 / 0.1, Adam(1e-4,
 0.5, 0.999), the module in train mode throughout; f' = the same module evaluated without grad or
@@ -41,6 +46,7 @@ import torch_env
 
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--net", default="mnist", choices=("mnist", "paper"))
     p.add_argument("--modes", default="mb,original")
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--width", type=float, default=1.0)
@@ -49,6 +55,7 @@ def parse_args():
     p.add_argument("--warmup-steps", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
     torch_env.add_thread_args(p)
+    torch_env.add_device_args(p)
     p.add_argument("--json", help="write the results to this file")
     a = p.parse_args()
     a.modes = [m.strip().lower() for m in a.modes.split(",") if m.strip()]
@@ -72,10 +79,34 @@ def w(c):
 
 
 def make_net(channels=1):
+    return make_paper_net(channels) if ARGS.net == "paper" else make_mnist_net(channels)
+
+
+def enc_tail(bn):
+    return ([bn] if bn is not None else []) + [nn.LeakyReLU(0.2), nn.Dropout(0.05)]
+
+
+def make_paper_net(channels):
     c32, c64, c128, c256, c512 = w(32), w(64), w(128), w(256), w(512)
 
-    def enc_tail(bn):
-        return ([bn] if bn is not None else []) + [nn.LeakyReLU(0.2), nn.Dropout(0.05)]
+    def dec_tail(bn):
+        return [bn, nn.ReLU(), nn.Dropout(0.05)]
+
+    layers = [nn.Conv2d(channels, c64, 4, 2, 1)] + enc_tail(None)
+    layers += [nn.Conv2d(c64, c128, 4, 2, 1)] + enc_tail(nn.BatchNorm2d(c128))
+    layers += [nn.Conv2d(c128, c256, 3, 1, 0)] + enc_tail(nn.BatchNorm2d(c256))
+    layers += [nn.Conv2d(c256, c512, 3, 1, 0)] + enc_tail(nn.BatchNorm2d(c512))
+    layers += [nn.Conv2d(c512, c512, 3, 1, 0)]
+    layers += [nn.ConvTranspose2d(c512, c256, 3, 1, 0)] + dec_tail(nn.BatchNorm2d(c256))
+    layers += [nn.ConvTranspose2d(c256, c128, 3, 1, 0)] + dec_tail(nn.BatchNorm2d(c128))
+    layers += [nn.ConvTranspose2d(c128, c64, 3, 1, 0)] + dec_tail(nn.BatchNorm2d(c64))
+    layers += [nn.ConvTranspose2d(c64, c32, 4, 2, 1)] + dec_tail(nn.BatchNorm2d(c32))
+    layers += [nn.ConvTranspose2d(c32, channels, 4, 2, 1), nn.Tanh()]
+    return nn.Sequential(*layers)
+
+
+def make_mnist_net(channels):
+    c32, c64, c128, c256, c512 = w(32), w(64), w(128), w(256), w(512)
 
     def dec_tail(bn):
         return [bn, nn.ReLU()]
@@ -138,7 +169,7 @@ def detached_twin(f):
     return twin
 
 
-def step_macs(net, batch):
+def step_macs(net, batch, device):
     """Multiply-adds of one forward of f (convolutions only), by running it once with hooks."""
     total = [0]
 
@@ -150,7 +181,7 @@ def step_macs(net, batch):
 
     hs = [m.register_forward_hook(hook) for m in net.modules()]
     with torch.no_grad():
-        net(torch.zeros(batch, 1, 28, 28))
+        net(torch.zeros(batch, 1, 28, 28, device=device))
     for h in hs:
         h.remove()
     return total[0]
@@ -159,15 +190,17 @@ def step_macs(net, batch):
 def main():
     torch.manual_seed(ARGS.seed)
     torch.set_num_threads(ARGS.threads)
+    device, dev_info = torch_env.setup_device(ARGS, needs_cudnn=True)
+    sync = torch_env.synchronizer(device)
     results = []
     for mode in ARGS.modes:
-        f = make_net()
+        f = make_net().to(device)
         f.train()
         opt = torch.optim.Adam(f.parameters(), lr=1e-4, betas=(0.5, 0.999))
         twin = detached_twin(f) if mode == "original" else None
         g = torch.Generator().manual_seed(ARGS.seed + 1)
-        xs = [torch.randn(ARGS.batch, 1, 28, 28, generator=g).clamp(-1, 1) for _ in range(2)]
-        zs = [torch.randn(ARGS.batch, 1, 28, 28, generator=g) for _ in range(2)]
+        xs = [torch.randn(ARGS.batch, 1, 28, 28, generator=g).clamp(-1, 1).to(device) for _ in range(2)]
+        zs = [torch.randn(ARGS.batch, 1, 28, 28, generator=g).to(device) for _ in range(2)]
 
         def one(i):
             x, z = xs[i % 2], zs[i % 2]
@@ -178,20 +211,22 @@ def main():
 
         for i in range(ARGS.warmup_steps):
             one(i)
+        sync()
         times, cpu = [], []
         start = time.perf_counter()
         i = 0
         while len(times) < ARGS.min_steps or time.perf_counter() - start < ARGS.min_time:
             t0, c0 = time.perf_counter(), time.process_time()
             one(i)
+            sync()
             times.append(time.perf_counter() - t0)
             cpu.append(time.process_time() - c0)
             i += 1
         med = statistics.median(times)
         rec = {
-            "mode": mode, "batch": ARGS.batch, "width": ARGS.width, "threads": ARGS.threads,
+            "mode": mode, "net": ARGS.net, "batch": ARGS.batch, "width": ARGS.width, "threads": ARGS.threads,
             "steps": len(times), "median_s": med, "min_s": min(times),
-            "samples_per_s": ARGS.batch / med, "median_cpu_s": statistics.median(cpu), "forward_macs": step_macs(f, ARGS.batch),
+            "samples_per_s": ARGS.batch / med, "median_cpu_s": statistics.median(cpu), "forward_macs": step_macs(f, ARGS.batch, device),
         }
         results.append(rec)
         print(f"{mode:9s} batch {ARGS.batch} width {ARGS.width}: median {med * 1e3:.1f} ms "
@@ -205,7 +240,13 @@ def main():
         "cpu": next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
                      if l.startswith("model name")), "unknown"),
         "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
+        "net": ARGS.net,
     }
+    meta.update(dev_info)
+    if device.type == "cuda":
+        meta["gpu_libraries"] = torch_env.loaded_libraries("cublas", "cudnn")
+        print(f"# GPU {dev_info['gpu_name']}, torch {torch.__version__}, cuDNN {dev_info['cudnn_version']}, "
+              f"TF32 {'on' if ARGS.tf32 else 'off'}; loaded: {', '.join(meta['gpu_libraries'])}", flush=True)
     if ARGS.json:
         with open(ARGS.json, "w") as out:
             json.dump({"meta": meta, "results": results}, out, indent=2)

@@ -1,12 +1,12 @@
 #!/usr/bin/python3
-"""Times one training step of the paper's networks in PyTorch on the CPU (float32).
+"""Times one training step of the paper's networks in PyTorch on the CPU or a GPU (float32).
 
 The PyTorch side of the idemnet side-by-side benchmark (Jensen & Vicary, "Enforcing Idempotency
 in Neural Networks", ICML 2025). Run it with Debian's interpreter, which is the one that sees
 Debian's python3-torch:
 
     /usr/bin/python3 bench/pytorch/mb_step.py [--nets B1,B2,B3,B4] [--modes mb,ob]
-        [--batch 1000] [--threads N] [--json out.json]
+        [--batch 1000] [--threads N] [--device cpu|cuda] [--tf32] [--json out.json]
 
 Networks: every layer is nn.Linear (with bias) followed by LeakyReLU(0.2), the last layer included.
     B1 5-5, B2 128-256-256-256-256-128, B3 4096-1024-4096, B4 784-1024-2048-784.
@@ -21,6 +21,13 @@ Step kinds (SGD, lr 1e-3, no momentum):
 Inputs x ~ N(0, 1) are pre-generated (a few batches, cycled) outside the timed region. Each step is
 timed on its own with time.perf_counter; the script runs at least --min-time seconds and at least
 --min-steps steps per configuration after a warm-up, and reports the median and the minimum step.
+On cuda each step ends with torch.cuda.synchronize() before the clock is read, and TF32 is off
+unless --tf32 is given (idemnet's cuda backend likewise; compare TF32 runs with TF32 runs).
+
+GEMM-bound time: on the CPU, the step's GEMM FLOPs over the best torch.mm rate of the session; on
+cuda, the sum of the measured times of the step's GEMMs, each timed alone with torch.matmul on
+tensors of its shape and transposition (cuBLAS, same TF32 setting): what the step would take if
+it did nothing but its matrix products back to back.
 
 Note on the BLAS: Debian's torch does its float32 GEMMs through the system libblas.so.3. With only
 libblas3 (the netlib reference BLAS) installed that is about 25x slower than OpenBLAS; install
@@ -62,6 +69,7 @@ def parse_args():
     p.add_argument("--input-batches", type=int, default=4, help="pre-generated input batches")
     p.add_argument("--seed", type=int, default=0)
     torch_env.add_thread_args(p)
+    torch_env.add_device_args(p)
     p.add_argument("--json", help="write the results (a list of records) to this file")
     a = p.parse_args()
     a.nets = [n.strip().upper() for n in a.nets.split(",") if n.strip()]
@@ -190,21 +198,77 @@ def ob_step(f, opt, x):
     return loss
 
 
-def bench_one(name, mode, args):
+def step_gemms(dims, batch, mode):
+    """The step's matrix products as (m, k, n, transpose_a, transpose_b, count), C[m,n] = op(A) op(B).
+
+    Per Linear layer in->out at batch N (W is [out, in], as in nn.Linear):
+      forward        [N, out]  = x [N, in] @ W^T          (m N, k in, n out, B transposed)
+      weight grad    [out, in] = g^T [out, N] @ x [N, in]  (m out, k N, n in, A transposed)
+      input grad     [N, in]   = g [N, out] @ W            (m N, k out, n in)
+    with the counts of step_flops: MB 3 forwards, 1 weight grad, input grads from layer 2 on; OB 2
+    forwards, 2 weight grads, input grads 2 per layer from layer 2 on and 1 for the first (f(y)).
+    """
+    gemms = []
+    for layer, (fan_in, fan_out) in enumerate(zip(dims[:-1], dims[1:])):
+        first = layer == 0
+        fwd, wgrad = (3, 1) if mode == "mb" else (2, 2)
+        dgrad = (0 if first else 1) if mode == "mb" else (1 if first else 2)
+        gemms.append((batch, fan_in, fan_out, False, True, fwd))
+        gemms.append((fan_out, batch, fan_in, True, False, wgrad))
+        if dgrad:
+            gemms.append((batch, fan_out, fan_in, False, False, dgrad))
+    return gemms
+
+
+_GEMM_US = {}
+
+
+def cuda_gemm_us(m, k, n, trans_a, trans_b, reps=50):
+    """Mean microseconds of one torch.matmul of that shape on the GPU (CUDA events, after warm-up)."""
+    key = (m, k, n, trans_a, trans_b)
+    if key not in _GEMM_US:
+        g = torch.Generator(device="cuda").manual_seed(7)
+        a = torch.randn((k, m) if trans_a else (m, k), device="cuda", generator=g)
+        b = torch.randn((n, k) if trans_b else (k, n), device="cuda", generator=g)
+        a, b = (a.t() if trans_a else a), (b.t() if trans_b else b)
+        out = torch.empty(m, n, device="cuda")
+        for _ in range(5):
+            torch.matmul(a, b, out=out)
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        best = float("inf")
+        for _ in range(3):  # the best of three rounds: the least disturbed one
+            start.record()
+            for _ in range(reps):
+                torch.matmul(a, b, out=out)
+            end.record()
+            end.synchronize()
+            best = min(best, start.elapsed_time(end) * 1e3 / reps)
+        _GEMM_US[key] = best
+    return _GEMM_US[key]
+
+
+def cuda_gemm_bound_us(dims, batch, mode):
+    return sum(count * cuda_gemm_us(m, k, n, ta, tb) for m, k, n, ta, tb, count in step_gemms(dims, batch, mode))
+
+
+def bench_one(name, mode, args, device):
     dims = NETS[name]
+    on_cuda = device.type == "cuda"
+    sync = torch_env.synchronizer(device)
     # The SGEMM rate again, just before this configuration: on a shared machine it drifts.
-    rate_here = sgemm_rate(reps=5)[1]
+    rate_here = None if on_cuda else sgemm_rate(reps=5)[1]
     torch.manual_seed(args.seed)
-    f = make_net(dims)
+    f = make_net(dims).to(device)
     opt = torch.optim.SGD(f.parameters(), lr=LR, momentum=0.0)
     g = torch.Generator().manual_seed(args.seed + 1)
-    xs = [torch.randn(args.batch, dims[0], generator=g) for _ in range(args.input_batches)]
+    xs = [torch.randn(args.batch, dims[0], generator=g).to(device) for _ in range(args.input_batches)]
     step = mb_step if mode == "mb" else ob_step
 
     i = 0
     t_end = time.perf_counter() + args.warmup_time
     while i < args.warmup_steps or time.perf_counter() < t_end:
         step(f, opt, xs[i % len(xs)])
+        sync()
         i += 1
 
     times = []
@@ -214,6 +278,7 @@ def bench_one(name, mode, args):
         x = xs[i % len(xs)]
         t0 = time.perf_counter()
         loss = step(f, opt, x)
+        sync()
         dt = time.perf_counter() - t0
         times.append(dt)
         total += dt
@@ -234,6 +299,9 @@ def bench_one(name, mode, args):
 def main():
     args = ARGS
     torch.set_num_threads(args.threads)
+    device, dev_info = torch_env.setup_device(args)
+    if device.type == "cuda":
+        return main_cuda(args, device, dev_info)
     torch.mm(torch.ones(64, 64), torch.ones(64, 64))  # make sure the BLAS is loaded
     ob_threads_set = set_openblas_threads(args.threads)
     cpu = cpu_model()
@@ -246,7 +314,7 @@ def main():
     records = []
     for name in args.nets:
         for mode in args.modes:
-            r = bench_one(name, mode, args)
+            r = bench_one(name, mode, args, device)
             print(f"# done {name} {mode.upper()}: median {r['median_us']:.1f} us over {r['steps']}"
                   f" steps (SGEMM just before: {r['sgemm_gflops_here']:.1f} GFLOP/s)",
                   file=sys.stderr, flush=True)
@@ -297,6 +365,7 @@ def main():
             "sgemm_gflops": round(rate, 3),
             "sgemm_gflops_start": [round(rate_med, 3), round(rate_best, 3)],
             "sgemm_gflops_end": [round(rate_end_med, 3), round(rate_end_best, 3)],
+            "device": "cpu",
             "torch_version": torch.__version__,
             "cpu_model": cpu,
             "cpu_count": ncpu,
@@ -316,6 +385,56 @@ def main():
         with open(args.json, "w") as fh:
             json.dump(records, fh, indent=2)
             fh.write("\n")
+
+
+def main_cuda(args, device, dev_info):
+    """The GPU run: per configuration the synchronised step times and the measured GEMM bound."""
+    when = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    records = []
+    for name in args.nets:
+        for mode in args.modes:
+            r = bench_one(name, mode, args, device)
+            bound = cuda_gemm_bound_us(NETS[name], args.batch, mode)
+            print(f"# done {name} {mode.upper()}: median {r['median_us']:.1f} us over {r['steps']} steps",
+                  file=sys.stderr, flush=True)
+            records.append(dict(dev_info, **{
+                "network": name,
+                "mode": mode.upper(),
+                "batch": args.batch,
+                "median_us": round(r["median_us"], 3),
+                "min_us": round(r["min_us"], 3),
+                "mean_us": round(r["mean_us"], 3),
+                "steps": r["steps"],
+                "warmup_steps": r["warmup_steps"],
+                "final_loss": r["final_loss"],
+                "dims": NETS[name],
+                "gemm_flops": step_flops(NETS[name], args.batch, mode),
+                "gemm_bound_us": round(bound, 3),
+                "gemm_bound_method": "sum of the step's GEMMs, each timed alone with torch.matmul (CUDA events)",
+                "date": when,
+            }))
+    libs = torch_env.loaded_libraries("cublas", "cudnn")
+    for rec in records:
+        rec["gpu_libraries"] = libs
+    print(f"# torch {torch.__version__} (CUDA {dev_info['cuda_version']}) | GPU {dev_info['gpu_name']}"
+          f" | TF32 {'on' if args.tf32 else 'off'} {dev_info['tf32_settings']} | batch {args.batch} | {when}")
+    print(f"# loaded: {', '.join(libs) or 'no cuBLAS/cuDNN library found in /proc/self/maps'}")
+    print("# gemm_bound_us = the step's GEMMs, each timed alone with torch.matmul on the same shapes")
+    hdr = (f"{'net':<4} {'mode':<4} {'batch':>5} {'steps':>6} {'median_us':>12} {'min_us':>12} "
+           f"{'GFLOP':>9} {'gemm_bound_us':>13} {'med/bound':>9} {'TFLOP/s':>8}")
+    print(hdr)
+    print("-" * len(hdr))
+    for rec in records:
+        print(f"{rec['network']:<4} {rec['mode']:<4} {rec['batch']:>5} {rec['steps']:>6} "
+              f"{rec['median_us']:>12.1f} {rec['min_us']:>12.1f} {rec['gemm_flops'] / 1e9:>9.3f} "
+              f"{rec['gemm_bound_us']:>13.1f} {rec['median_us'] / rec['gemm_bound_us']:>9.2f} "
+              f"{rec['gemm_flops'] / rec['median_us'] / 1e6:>8.2f}")
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(records, fh, indent=2)
+            fh.write("\n")
+    if not any("cublas" in lib for lib in libs):
+        raise SystemExit("FATAL: no libcublas is mapped into this process after the GEMMs")
 
 
 if __name__ == "__main__":

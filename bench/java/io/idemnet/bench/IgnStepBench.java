@@ -1,6 +1,6 @@
 package io.idemnet.bench;
 
-import io.idemnet.backend.cpu.CpuBackend;
+import io.idemnet.backend.Backend;
 import io.idemnet.ign.IgnNetworks;
 import io.idemnet.ign.IgnTrainer;
 import io.idemnet.nn.Sequential;
@@ -22,9 +22,11 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * One IGN training step (IgnTrainer.step) on 1x28x28 inputs with the paper's Table 2 network,
- * lambdas 20 / 0.1 / 0.1, Adam(1e-4, 0.5, 0.999). x and z are N(0,1) batches (x clamped to
- * [-1, 1]), pre-generated and cycled. The same step in PyTorch: bench/pytorch/ign_step.py.
+ * One IGN training step (IgnTrainer.step) on 1x28x28 inputs with the 28x28 network named by
+ * {@code net} ({@link IgnNetworks.Net#parse}: {@code mnist}, or {@code paper} where IgnNetworks has
+ * Table 2 layer for layer), lambdas 20 / 0.1 / 0.1, Adam(1e-4, 0.5, 0.999), on the backend named by
+ * {@code backend} (see {@link BenchBackend}). x and z are N(0,1) batches (x clamped to [-1, 1]),
+ * pre-generated and cycled. The same step in PyTorch: bench/pytorch/ign_step.py (same --net).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -42,6 +44,17 @@ public class IgnStepBench {
   @Param("1.0")
   public float width;
 
+  @Param("mnist")
+  public String net;
+
+  @Param({BenchBackend.CPU, BenchBackend.CUDA, BenchBackend.CUDA_GRAPHS})
+  public String backend;
+
+  @Param("false")
+  public boolean tf32;
+
+  private BenchBackend bench;
+  private BenchBackend.Step timed;
   private Sequential f;
   private Adam adam;
   private IgnTrainer trainer;
@@ -51,19 +64,24 @@ public class IgnStepBench {
 
   @Setup(Level.Trial)
   public void setup() {
-    CpuBackend cpu = new CpuBackend();
-    f = IgnNetworks.mnist(cpu, 1, width, 42);
+    IgnNetworks.Net network = IgnNetworks.Net.parse(net);
+    network.checkImages(1, 28, 28);
+    bench = BenchBackend.open(backend, tf32);
+    Backend be = bench.backend();
+    f = network.build(be, 1, width, 42);
     adam = new Adam(f.namedParameters(), 1e-4f, 0.5f, 0.999f, 1e-8f, 0f);
-    trainer = new IgnTrainer(cpu, f, adam, IgnTrainer.Mode.valueOf(mode), new IgnTrainer.Lambdas(20f, 0.1f, 0.1f));
+    trainer = new IgnTrainer(be, f, adam, IgnTrainer.Mode.valueOf(mode), new IgnTrainer.Lambdas(20f, 0.1f, 0.1f));
     for (int i = 0; i < 2; i++) {
-      xs[i] = cpu.zeros(batch, 1, 28, 28);
-      cpu.randomNormal(xs[i], 10 + i, 0f, 1f);
+      xs[i] = be.zeros(batch, 1, 28, 28);
+      be.randomNormal(xs[i], 10 + i, 0f, 1f);
       float[] v = xs[i].toArray();
       for (int j = 0; j < v.length; j++) v[j] = Math.max(-1f, Math.min(1f, v[j]));
       xs[i].copyFrom(v);
-      zs[i] = cpu.zeros(batch, 1, 28, 28);
-      cpu.randomNormal(zs[i], 20 + i, 0f, 1f);
+      zs[i] = be.zeros(batch, 1, 28, 28);
+      be.randomNormal(zs[i], 20 + i, 0f, 1f);
     }
+    timed = bench.prepare("the IGN " + mode + " step", () -> trainer.prepare(step++),
+        in -> trainer.stepKernels(in[0], in[1]), xs[0], zs[0]);
   }
 
   @TearDown(Level.Trial)
@@ -73,11 +91,12 @@ public class IgnStepBench {
     f.close();
     for (Tensor t : xs) t.close();
     for (Tensor t : zs) t.close();
+    bench.close();
   }
 
   @Benchmark
   public void step() {
     int i = (int) (step & 1);
-    trainer.step(xs[i], zs[i], step++); // the losses stay on the device
+    timed.run(xs[i], zs[i]);
   }
 }

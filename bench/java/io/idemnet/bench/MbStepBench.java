@@ -2,7 +2,7 @@ package io.idemnet.bench;
 
 import io.idemnet.autograd.Graph;
 import io.idemnet.backend.Activation;
-import io.idemnet.backend.cpu.CpuBackend;
+import io.idemnet.backend.Backend;
 import io.idemnet.idempotent.IdempotentLoss;
 import io.idemnet.nn.Sequential;
 import io.idemnet.optim.Sgd;
@@ -24,8 +24,9 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * One training step of the paper's networks B1-B4 (Linear + bias + LeakyReLU(0.2) after every
- * layer), batch 1000, N(0,1) inputs, SGD lr 1e-3: MB (Algorithm 1) or OB. The same step in
- * PyTorch: bench/pytorch/mb_step.py.
+ * layer), batch 1000, N(0,1) inputs, SGD lr 1e-3: MB (Algorithm 1) or OB, on the backend named by
+ * {@code backend} (cpu, cuda, cuda-graphs; see {@link BenchBackend}) with TF32 math as {@code tf32}
+ * says (cuda only). The same step in PyTorch: bench/pytorch/mb_step.py.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -43,6 +44,14 @@ public class MbStepBench {
   @Param("1000")
   public int batch;
 
+  @Param({BenchBackend.CPU, BenchBackend.CUDA, BenchBackend.CUDA_GRAPHS})
+  public String backend;
+
+  @Param("false")
+  public boolean tf32;
+
+  private BenchBackend bench;
+  private BenchBackend.Step timed;
   private Sequential f;
   private Graph graph;
   private Sgd sgd;
@@ -62,16 +71,20 @@ public class MbStepBench {
 
   @Setup(Level.Trial)
   public void setup() {
-    CpuBackend cpu = new CpuBackend();
+    bench = BenchBackend.open(backend, tf32);
+    Backend be = bench.backend();
     int[] d = dims(net);
-    f = Sequential.mlp(cpu, 42, Activation.leakyRelu(0.2f), d);
-    graph = new Graph(cpu);
+    f = Sequential.mlp(be, 42, Activation.leakyRelu(0.2f), d);
+    graph = new Graph(be);
     sgd = new Sgd(f.namedParameters(), 1e-3f);
     for (int i = 0; i < inputs.length; i++) {
-      inputs[i] = cpu.zeros(batch, d[0]);
-      cpu.randomNormal(inputs[i], 100 + i, 0f, 1f);
+      inputs[i] = be.zeros(batch, d[0]);
+      be.randomNormal(inputs[i], 100 + i, 0f, 1f);
     }
     lossMode = mode.equals("MB") ? IdempotentLoss.Mode.MODIFIED : IdempotentLoss.Mode.ORDINARY;
+    timed = bench.prepare("the " + mode + " step of " + net, sgd::prepareStep,
+        in -> IdempotentLoss.stepKernels(graph, f, sgd, in[0], lossMode),
+        inputs[0]);
   }
 
   @TearDown(Level.Trial)
@@ -80,12 +93,13 @@ public class MbStepBench {
     sgd.close();
     f.close();
     for (Tensor t : inputs) t.close();
+    bench.close();
   }
 
   @Benchmark
-  public Tensor step() {
+  public void step() {
     Tensor x = inputs[next];
     next = (next + 1) & 3;
-    return IdempotentLoss.trainStep(graph, f, sgd, x, lossMode);
+    timed.run(x);
   }
 }
