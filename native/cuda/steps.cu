@@ -33,6 +33,15 @@ __device__ inline double rng_uniform(uint64_t seed, uint64_t i) {
   return (double)(rng_bits(seed, i) >> 40) * (1.0 / 16777216.0);
 }
 
+constexpr int kMaxScalars = 16;
+struct Scalars {
+  float v[kMaxScalars];
+};
+
+__global__ void write_scalars_kernel(float* dst, Scalars s, int n) {
+  if ((int)threadIdx.x < n) dst[threadIdx.x] = s.v[threadIdx.x];
+}
+
 __global__ void scale_by_kernel(const float* x, const float* factor, float alpha, float* out, int64_t n) {
   float f = __fmul_rn(alpha, factor[0]);
   GRID_STRIDE(i, n) out[i] = __fmul_rn(f, x[i]);
@@ -184,6 +193,18 @@ __global__ void dropout_counted_kernel(const float* x, float* y, int64_t n, uint
 }  // namespace
 
 extern "C" {
+
+int idemnet_cuda_write_scalars(float* dst, const float* values, int64_t n, void* stream) {
+  idemnet_cuda::clear_error();
+  const char* op = "cuda_write_scalars";
+  if (n < 0 || n > kMaxScalars) return invalid(op, "between 0 and 16 values");
+  if (n == 0) return IDEMNET_OK;
+  if (!dst || !values) return invalid(op, "null buffer");
+  Scalars s{};
+  for (int64_t i = 0; i < n; ++i) s.v[i] = values[i];
+  write_scalars_kernel<<<1, kMaxScalars, 0, as_stream(stream)>>>(dst, s, (int)n);
+  return launched(op);
+}
 
 int idemnet_cuda_scale_by(const float* x, const float* factor, float alpha, float* out, int64_t n, void* stream) {
   idemnet_cuda::clear_error();

@@ -171,6 +171,11 @@ IDEMNET_API int idemnet_cuda_dropout(const float* x, float* y, int64_t n, uint64
 /* Device-resident step operations: semantics of the idemnet_* functions of the same name in
  * idemnet.h, with every pointer a device pointer (factor, lr, coefficients and counter included)
  * and the reductions deterministic as above (they need the context's reduction workspace). */
+/* dst[0..n) = values[0..n) (host memory, n <= 16), by a kernel that receives the values as its
+ * argument: queued like any kernel, no host synchronisation (the declared write of a step's
+ * scalars: a learning rate, Adam's bias corrections, a random counter). Not for use inside a
+ * capture, where the values would be frozen into the graph. */
+IDEMNET_API int idemnet_cuda_write_scalars(float* dst, const float* values, int64_t n, void* stream);
 IDEMNET_API int idemnet_cuda_scale_by(const float* x, const float* factor, float alpha, float* out,
                                       int64_t n, void* stream);
 IDEMNET_API int idemnet_cuda_sum_squares_to(const float* x, int64_t n, double scale, float* out,

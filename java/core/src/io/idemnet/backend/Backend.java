@@ -1171,6 +1171,7 @@ public abstract class Backend implements AutoCloseable {
    */
   public final StepGraph record(Runnable step) {
     java.util.Objects.requireNonNull(step, "record: null step");
+    requireOpen("record");
     if (recording != null) throw new IllegalStateException("record: a step is already being recorded on " + this);
     Recording r = startRecording(); // may throw: then no state has changed
     synchronized (pinLock) {
@@ -1206,6 +1207,7 @@ public abstract class Backend implements AutoCloseable {
   }
 
   final void replayRecording(Recording r) {
+    requireOpen("StepGraph.replay");
     if (recording != null) throw new IllegalStateException("StepGraph.replay: " + this + " is recording a step");
     r.replay();
   }

@@ -165,6 +165,48 @@ class CudaBackendTest {
     }
   }
 
+  /**
+   * A block that a recorded step allocates and frees stays out of the caching allocator while the
+   * graph exists (a later allocation of the same size gets another block, so replays cannot
+   * overwrite it), and goes back when the graph is closed.
+   */
+  @Test
+  void blocksOfALiveGraphStayOutOfTheCache() {
+    CudaBackend gpu = GpuAvailable.shared();
+    try (Tensor out = gpu.zeros(1000)) {
+      long before = gpu.allocatorStats().bytesInUse();
+      Tensor[] inside = new Tensor[1];
+      StepGraph g = gpu.record(() -> {
+        inside[0] = gpu.zeros(1000);
+        gpu.fill(inside[0], 1f);
+        gpu.add(out, inside[0], out);
+        inside[0].close();
+      });
+      assertTrue(gpu.allocatorStats().bytesInUse() > before, "the closed block is held: " + gpu.allocatorStats());
+      try (Tensor other = gpu.zeros(1000)) {
+        gpu.fill(other, 7f);
+        g.replay();
+        g.replay();
+        float[] twos = new float[1000], sevens = new float[1000];
+        java.util.Arrays.fill(twos, 2f);
+        java.util.Arrays.fill(sevens, 7f);
+        assertArrayEquals(twos, out.toArray(), "two replays add 1 each");
+        assertArrayEquals(sevens, other.toArray(), "the replays did not write into a block handed out again");
+      }
+      g.close();
+      assertEquals(before, gpu.allocatorStats().bytesInUse(), "returned when the graph closed");
+    }
+  }
+
+  /** A backend that cannot start a capture (here: closed) throws before entering the recording state. */
+  @Test
+  void aFailedCaptureStartLeavesNoRecordingState() {
+    CudaBackend gpu = new CudaBackend();
+    gpu.close();
+    assertThrows(IllegalStateException.class, () -> gpu.record(() -> {}));
+    assertTrue(!gpu.isRecording(), "not stuck in the recording state");
+  }
+
   @Test
   void tf32IsOptInAndStaysClose() {
     CudaBackend gpu = GpuAvailable.shared();

@@ -44,6 +44,8 @@ public final class CudaBackend extends Backend implements AutoCloseable {
   private final long reduceWorkspace;
   private final long scalarDevice;
   private final MemorySegment scalarHost;
+  /** Host memory for the values of a declared write (at most 16 floats; the kernel copies them at launch). */
+  private final MemorySegment scalarsToWrite;
   private final Object hostLock = new Object();
   private MemorySegment staging;
   private boolean tf32;
@@ -74,6 +76,7 @@ public final class CudaBackend extends Backend implements AutoCloseable {
     this.reduceWorkspace = CudaNative.reduceWorkspace(ctx);
     this.scalarDevice = CudaNative.malloc(ctx, 16);
     this.scalarHost = CudaNative.hostAlloc(16);
+    this.scalarsToWrite = CudaNative.hostAlloc((long) MAX_DECLARED_ELEMENTS * Float.BYTES);
     this.staging = CudaNative.hostAlloc(STAGING_MIN);
     this.deviceName = CudaNative.deviceName(device);
   }
@@ -185,6 +188,7 @@ public final class CudaBackend extends Backend implements AutoCloseable {
   private final class CapturedGraph extends Recording {
     private final long context;
     private long exec;
+    private boolean ended; // the stream has left capture mode
 
     CapturedGraph(long context) {
       this.context = context;
@@ -197,22 +201,19 @@ public final class CudaBackend extends Backend implements AutoCloseable {
 
     @Override
     protected void finish() {
+      ended = true; // graph_end leaves capture mode even when it fails
       exec = CudaNative.graphEnd(context);
     }
 
     @Override
     protected void abandon() {
+      if (ended) return; // finish threw: nothing was instantiated
+      ended = true;
       try {
-        if (exec == 0 && CudaNative.graphCapturing(context)) {
-          long partial = CudaNative.graphEnd(context);
-          if (partial != 0) CudaNative.graphDestroy(partial);
-        }
+        long partial = CudaNative.graphEnd(context);
+        if (partial != 0) CudaNative.graphDestroy(partial);
       } catch (RuntimeException ignored) {
-        // the capture is broken anyway (graph_end reports why); the stream has left capture mode
-      }
-      if (exec != 0) {
-        CudaNative.graphDestroy(exec);
-        exec = 0;
+        // the capture was invalidated by the failure; graph_end has ended it and cleared the error
       }
     }
 
@@ -239,6 +240,7 @@ public final class CudaBackend extends Backend implements AutoCloseable {
     long c = ctx;
     ctx = 0;
     CudaNative.hostFree(scalarHost.address());
+    CudaNative.hostFree(scalarsToWrite.address());
     CudaNative.hostFree(staging.address());
     CudaNative.contextDestroy(c);
   }
@@ -320,6 +322,18 @@ public final class CudaBackend extends Backend implements AutoCloseable {
     synchronized (hostLock) {
       CudaNative.copyD2H(live(), scalarHost.address(), scalarDevice, Double.BYTES);
       return scalarHost.get(ValueLayout.JAVA_DOUBLE, 0);
+    }
+  }
+
+  /**
+   * A declared write as a kernel launch that carries the values: queued in order with the other
+   * kernels, with no wait for the stream (a copy from the host would wait for it).
+   */
+  @Override
+  protected void writeScalarsKernel(float[] src, Tensor dst) {
+    synchronized (hostLock) {
+      MemorySegment.copy(src, 0, scalarsToWrite, ValueLayout.JAVA_FLOAT, 0, src.length);
+      CudaNative.writeScalars(ptr(dst), scalarsToWrite, src.length, stream);
     }
   }
 

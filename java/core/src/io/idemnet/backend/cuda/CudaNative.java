@@ -71,6 +71,7 @@ final class CudaNative {
   }
 
   private static final ValueLayout.OfDouble F64 = ValueLayout.JAVA_DOUBLE;
+  private static final MethodHandle WRITE_SCALARS = handle("idemnet_cuda_write_scalars", status(I64, PTR, I64, I64));
   private static final MethodHandle SCALE_BY = handle("idemnet_cuda_scale_by", status(I64, I64, F32, I64, I64, I64));
   private static final MethodHandle SUM_SQUARES_TO = handle("idemnet_cuda_sum_squares_to",
       status(I64, I64, F64, I64, I64, I64));
@@ -710,6 +711,16 @@ final class CudaNative {
   }
 
   // ---- device-resident step operations (idemnet_cuda.h)
+
+  static void writeScalars(long dst, MemorySegment values, long n, long stream) {
+    int status;
+    try {
+      status = (int) WRITE_SCALARS.invokeExact(dst, values, n, stream);
+    } catch (Throwable e) {
+      throw rethrow(e);
+    }
+    check("cuda_write_scalars", status);
+  }
 
   static void scaleBy(long x, long factor, float alpha, long out, long n, long stream) {
     int status;
