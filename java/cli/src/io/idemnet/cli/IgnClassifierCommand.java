@@ -1,7 +1,6 @@
 package io.idemnet.cli;
 
 import io.idemnet.backend.Backend;
-import io.idemnet.backend.Backends;
 import io.idemnet.data.Dataset;
 import io.idemnet.data.NpmMnist;
 import io.idemnet.ign.DigitClassifier;
@@ -14,6 +13,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -41,8 +41,7 @@ final class IgnClassifierCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "1", description = "initialisation and data order (default: ${DEFAULT-VALUE})")
   long seed;
 
-  @Option(names = "--threads", defaultValue = "0", description = "CPU threads (0: all cores)")
-  int threads;
+  @Mixin BackendOptions backendOptions;
 
   @Option(names = "--out", required = true, description = "the classifier file to write (safetensors)")
   Path out;
@@ -56,9 +55,7 @@ final class IgnClassifierCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new ParameterException(cl, e.getMessage());
     }
-    if (threads < 0) throw new ParameterException(cl, "--threads must be >= 0");
-    Backend be = Backends.named("auto");
-    if (threads > 0 && be instanceof io.idemnet.backend.cpu.CpuBackend cpu) cpu.setNumThreads(threads);
+    Backend be = backendOptions.open(cl);
     Dataset all = NpmMnist.load(dataDir != null ? dataDir : NpmMnist.LOCAL_DIR).toPlusMinusOne();
     Dataset train = NpmMnist.trainSplit(all), test = NpmMnist.testSplit(all);
     var o = cl.getOut();

@@ -1,6 +1,5 @@
 package io.idemnet.cli;
 
-import io.idemnet.backend.Backends;
 import io.idemnet.data.Dataset;
 import io.idemnet.data.FashionMnist;
 import io.idemnet.data.ImageFolder;
@@ -19,6 +18,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -70,8 +70,7 @@ final class IgnCommand implements Callable<Integer> {
       + "size, dropout, BN, activation per convolution) and exit")
   boolean layers;
 
-  @Option(names = "--threads", defaultValue = "0", description = "CPU threads for the native kernels and OpenBLAS (0: all cores)")
-  int threads;
+  @Mixin BackendOptions backendOptions;
 
   @Option(names = "--noise", defaultValue = "normal",
       description = "normal (N(0,1) per pixel) or fft (the data's per-frequency DFT statistics) (default: ${DEFAULT-VALUE})")
@@ -121,7 +120,6 @@ final class IgnCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     CommandLine cl = spec.commandLine();
     applyRecipe(cl);
-    if (threads < 0) throw new ParameterException(cl, "--threads must be >= 0, got " + threads);
     IgnTrainer.MbNormalisation norm;
     try {
       norm = IgnTrainer.MbNormalisation.parse(mbNorm);
@@ -134,8 +132,7 @@ final class IgnCommand implements Callable<Integer> {
       default -> throw new ParameterException(cl, "--mode must be mb or original, got '" + mode + "'");
     };
     IgnNetworks.Net n = parseNet(cl, net);
-    io.idemnet.backend.Backend backend = Backends.named("auto");
-    if (threads > 0 && backend instanceof io.idemnet.backend.cpu.CpuBackend cpu) cpu.setNumThreads(threads);
+    io.idemnet.backend.Backend backend = backendOptions.open(cl);
     if (layers) {
       printLayers(cl.getOut(), backend, n, n == IgnNetworks.Net.CELEBA64 ? 3 : 1, width);
       return 0;
@@ -183,7 +180,7 @@ final class IgnCommand implements Callable<Integer> {
         m == IgnTrainer.Mode.MODIFIED ? " (N = " + norm.cliName() + ")" : "", n.cliName(), width, data, d.size(), d.channels(),
         d.height(), d.width(), k.name().toLowerCase(Locale.ROOT), batch, epochs, lr, lam.rec(), lam.idem(), lam.tight(),
         lam.tightClamp() == 0f ? "none" : lam.tightClamp(),
-        backend instanceof io.idemnet.backend.cpu.CpuBackend cpu ? cpu.numThreads() : 0, out);
+        BackendOptions.threadsOf(backend), out);
     int perEpoch = config.stepsPerEpoch(d.size());
     int remaining = Math.max(0, epochs - startEpoch + 1);
     ProgressBar bar = new ProgressBar(cl.getErr(), (long) perEpoch * remaining);

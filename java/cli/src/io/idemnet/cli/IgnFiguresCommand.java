@@ -1,7 +1,6 @@
 package io.idemnet.cli;
 
 import io.idemnet.backend.Backend;
-import io.idemnet.backend.Backends;
 import io.idemnet.data.Dataset;
 import io.idemnet.ign.IgnExperiment;
 import io.idemnet.ign.IgnFigures;
@@ -16,6 +15,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -69,6 +69,8 @@ final class IgnFiguresCommand implements Callable<Integer> {
   @Option(names = "--out", description = "output folder (default: the checkpoint's folder)")
   Path out;
 
+  @Mixin BackendOptions backendOptions;
+
   @Override
   public Integer call() throws IOException {
     CommandLine cl = spec.commandLine();
@@ -77,7 +79,7 @@ final class IgnFiguresCommand implements Callable<Integer> {
     if (count < 1 || pairs < 1 || steps < 2 || maxImages < 0) {
       throw new ParameterException(cl, "need --count >= 1, --pairs >= 1, --steps >= 2 and --max-images >= 0");
     }
-    Backend be = Backends.named("auto");
+    Backend be = backendOptions.open(cl);
     Path dir = out != null ? out : checkpoint.toAbsolutePath().getParent();
     try (IgnExperiment.Trained t = IgnExperiment.loadNetwork(be, checkpoint, n, width, channels)) {
       Dataset d = IgnCommand.loadData(cl, data, dataDir, grayscale, maxImages, t.net().imageSize());

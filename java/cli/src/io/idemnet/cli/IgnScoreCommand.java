@@ -1,7 +1,6 @@
 package io.idemnet.cli;
 
 import io.idemnet.backend.Backend;
-import io.idemnet.backend.Backends;
 import io.idemnet.data.Dataset;
 import io.idemnet.data.NpmMnist;
 import io.idemnet.ign.DigitClassifier;
@@ -21,6 +20,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -53,8 +53,7 @@ final class IgnScoreCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "7", description = "draws z and the degradation noise (default: ${DEFAULT-VALUE})")
   long seed;
 
-  @Option(names = "--threads", defaultValue = "0", description = "CPU threads (0: all cores)")
-  int threads;
+  @Mixin BackendOptions backendOptions;
 
   @Option(names = "--out", required = true, description = "CSV to append to (created with a header)")
   Path out;
@@ -66,7 +65,7 @@ final class IgnScoreCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     CommandLine cl = spec.commandLine();
-    if (samples < 2 || threads < 0) throw new ParameterException(cl, "need --samples >= 2 and --threads >= 0");
+    if (samples < 2) throw new ParameterException(cl, "need --samples >= 2");
     if (!Files.isRegularFile(classifier)) throw new ParameterException(cl, "no classifier at " + classifier);
     for (Path c : checkpoints) if (!Files.isRegularFile(c)) throw new ParameterException(cl, "no checkpoint at " + c);
     List<String> columns = new ArrayList<>(RUN_COLUMNS);
@@ -76,8 +75,7 @@ final class IgnScoreCommand implements Callable<Integer> {
       String first = Files.readAllLines(out, StandardCharsets.UTF_8).stream().findFirst().orElse("");
       if (!first.equals(header)) throw new ParameterException(cl, out + " has other columns than ign-score writes; use another --out");
     }
-    Backend be = Backends.named("auto");
-    if (threads > 0 && be instanceof io.idemnet.backend.cpu.CpuBackend cpu) cpu.setNumThreads(threads);
+    Backend be = backendOptions.open(cl);
     Dataset all = NpmMnist.load(dataDir != null ? dataDir : NpmMnist.LOCAL_DIR).toPlusMinusOne();
     Dataset heldOut = NpmMnist.testSplit(all);
     String classifierAcc = DigitClassifier.metadata(classifier).getOrDefault("test_accuracy", "");

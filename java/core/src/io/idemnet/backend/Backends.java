@@ -21,11 +21,17 @@ public final class Backends {
 
   /** The process-wide default backend (created on first use, and again after it was closed). */
   public static synchronized Backend get() {
-    if (chosen == null || chosen.isClosed()) {
-      String name = System.getProperty("idemnet.backend", System.getenv("IDEMNET_BACKEND"));
-      chosen = named(name == null || name.isBlank() ? "auto" : name);
-    }
+    if (chosen == null || chosen.isClosed()) chosen = named(configuredName());
     return chosen;
+  }
+
+  /**
+   * The backend name this process is configured for: the system property {@code idemnet.backend},
+   * else the environment variable {@code IDEMNET_BACKEND}, else {@code auto}.
+   */
+  public static String configuredName() {
+    String name = System.getProperty("idemnet.backend", System.getenv("IDEMNET_BACKEND"));
+    return name == null || name.isBlank() ? "auto" : name;
   }
 
   /**
