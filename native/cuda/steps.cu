@@ -72,7 +72,8 @@ __global__ void corrector_to_kernel(const float* __restrict__ a, const float* __
   finish_reduction_to(block_sum<kThreads>(acc, shared), workspace, loss, loss_scale);
 }
 
-__global__ void l1_kernel(const float* __restrict__ a, const float* __restrict__ b, int64_t n, float grad_scale,
+// No __restrict__: grad may be a or b (each element is read before it is written).
+__global__ void l1_kernel(const float* a, const float* b, int64_t n, float grad_scale,
                           float* grad, double loss_scale, float* loss, double* workspace) {
   __shared__ double shared[kThreads];
   double acc = 0.0;
