@@ -99,11 +99,11 @@ IDEMNET_CLONES void scale_channel(const float* dy, float* dx, const Dims& d, int
 
 extern "C" {
 
-int idemnet_batch_norm2d_forward(const float* x, const float* gamma, const float* beta, float* y,
-                                 int64_t n, int64_t c, int64_t hw, int training, float eps,
-                                 float momentum, float* running_mean, float* running_var,
-                                 float* save_mean, float* save_invstd) {
-  return idemnet::guarded("batch_norm2d_forward", [&] {
+int idemnet_batch_norm2d_forward(idemnet_context* ctx, const float* x, const float* gamma,
+                                 const float* beta, float* y, int64_t n, int64_t c, int64_t hw,
+                                 int training, float eps, float momentum, float* running_mean,
+                                 float* running_var, float* save_mean, float* save_invstd) {
+  return idemnet::with_context(ctx, "batch_norm2d_forward", [&] {
     const char* op = "batch_norm2d_forward";
     Dims d{n, c, hw};
     IDEMNET_REQUIRE(n >= 0 && c >= 0 && hw >= 0, op, "negative size");
@@ -140,11 +140,12 @@ int idemnet_batch_norm2d_forward(const float* x, const float* gamma, const float
   });
 }
 
-int idemnet_batch_norm2d_backward(const float* x, const float* dy, const float* gamma,
-                                  const float* save_mean, const float* save_invstd, int training,
-                                  float* dx, float* dgamma, float acc_gamma, float* dbeta,
-                                  float acc_beta, int64_t n, int64_t c, int64_t hw) {
-  return idemnet::guarded("batch_norm2d_backward", [&] {
+int idemnet_batch_norm2d_backward(idemnet_context* ctx, const float* x, const float* dy,
+                                  const float* gamma, const float* save_mean,
+                                  const float* save_invstd, int training, float* dx, float* dgamma,
+                                  float acc_gamma, float* dbeta, float acc_beta, int64_t n,
+                                  int64_t c, int64_t hw) {
+  return idemnet::with_context(ctx, "batch_norm2d_backward", [&] {
     const char* op = "batch_norm2d_backward";
     Dims d{n, c, hw};
     IDEMNET_REQUIRE(n >= 0 && c >= 0 && hw >= 0, op, "negative size");

@@ -48,10 +48,10 @@ void sgemm_call(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float
 
 extern "C" {
 
-int idemnet_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-                  const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
-                  int64_t ldc) {
-  return idemnet::guarded("sgemm", [&] {
+int idemnet_sgemm(idemnet_context* ctx, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
+                  float alpha, const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
+                  float* c, int64_t ldc) {
+  return idemnet::with_context(ctx, "sgemm", [&] {
     int status = check_gemm("sgemm", trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc);
     if (status != IDEMNET_OK || m == 0 || n == 0) return status;
     sgemm_call(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
@@ -59,11 +59,12 @@ int idemnet_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, flo
   });
 }
 
-int idemnet_sgemm_strided_batched(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
-                                  float alpha, const float* a, int64_t lda, int64_t stride_a,
-                                  const float* b, int64_t ldb, int64_t stride_b, float beta,
-                                  float* c, int64_t ldc, int64_t stride_c, int64_t batch) {
-  return idemnet::guarded("sgemm_strided_batched", [&] {
+int idemnet_sgemm_strided_batched(idemnet_context* ctx, int trans_a, int trans_b, int64_t m,
+                                  int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+                                  int64_t stride_a, const float* b, int64_t ldb, int64_t stride_b,
+                                  float beta, float* c, int64_t ldc, int64_t stride_c,
+                                  int64_t batch) {
+  return idemnet::with_context(ctx, "sgemm_strided_batched", [&] {
     const char* op = "sgemm_strided_batched";
     int status = check_gemm(op, trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc);
     if (status != IDEMNET_OK) return status;

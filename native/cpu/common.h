@@ -1,37 +1,32 @@
 // Internal helpers shared by the CPU kernels (not part of the ABI).
 #pragma once
+#include <atomic>
 #include <cstdint>
-#include <exception>
-#include <new>
 #include <string>
 
+#include "../shared/status.h"
 #include "idemnet.h"
+
+// The CPU library's context: the thread count its kernels and GEMMs use (idemnet.h).
+struct idemnet_context {
+  std::atomic<int> threads{1};
+};
 
 namespace idemnet {
 
-void set_error(const std::string& message);
-void clear_error();
+// Applies ctx's thread count to the calling thread's OpenMP team size and to OpenBLAS.
+void use_threads(const idemnet_context& ctx);
 
-// Runs `body` and turns any C++ exception into a status code plus message, so nothing throws
-// across the C ABI.
+// The entry of every kernel: guarded (no exception crosses the ABI), the context checked and its
+// thread count applied to the calling thread.
 template <class F>
-int guarded(const char* op, F&& body) {
-  try {
-    clear_error();
+int with_context(idemnet_context* ctx, const char* op, F&& body) noexcept {
+  return guarded(op, [&]() -> int {
+    if (ctx == nullptr) return invalid(op, "null context");
+    use_threads(*ctx);
     return body();
-  } catch (const std::bad_alloc&) {
-    set_error(std::string(op) + ": out of memory");
-    return IDEMNET_ERR_OUT_OF_MEMORY;
-  } catch (const std::exception& e) {
-    set_error(std::string(op) + ": " + e.what());
-    return IDEMNET_ERR_INTERNAL;
-  } catch (...) {
-    set_error(std::string(op) + ": unknown C++ exception");
-    return IDEMNET_ERR_INTERNAL;
-  }
+  });
 }
-
-int invalid(const char* op, const std::string& what);
 
 // Below this many elements an elementwise loop runs on one thread: waking the OpenMP team
 // costs more than the work.

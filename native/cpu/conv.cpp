@@ -22,9 +22,8 @@ namespace {
 
 using idemnet::invalid;
 
-struct Geometry {
-  int64_t n, c, h, w, o, kh, kw, sh, sw, ph, pw, ho, wo;
-
+// The ABI's geometry (idemnet_conv_geometry) and the sizes derived from it.
+struct Geometry : idemnet_conv_geometry {
   int64_t k() const { return c * kh * kw; }      // GEMM depth of the forward pass
   int64_t p() const { return ho * wo; }          // output positions per channel
   int64_t image() const { return c * h * w; }    // elements of one input sample
@@ -334,16 +333,15 @@ IDEMNET_CLONES void channel_sums_chunk(const float* x, int64_t n, int64_t c, int
 
 extern "C" {
 
-int idemnet_conv2d_forward(const float* x, const float* weight, const float* bias, float* y,
-                           int64_t n, int64_t c, int64_t h, int64_t w, int64_t o, int64_t kh,
-                           int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t ho,
-                           int64_t wo) {
-  return idemnet::guarded("conv2d_forward", [&] {
+int idemnet_conv2d_forward(idemnet_context* ctx, const float* x, const float* weight,
+                           const float* bias, float* y, const idemnet_conv_geometry* geometry) {
+  return idemnet::with_context(ctx, "conv2d_forward", [&] {
     const char* op = "conv2d_forward";
-    Geometry g{n, c, h, w, o, kh, kw, sh, sw, ph, pw, ho, wo};
+    IDEMNET_REQUIRE(geometry, op, "null geometry");
+    const Geometry g{*geometry};
     int status = check(op, g);
     if (status != IDEMNET_OK) return status;
-    if (n == 0) return IDEMNET_OK;
+    if (g.n == 0) return IDEMNET_OK;
     IDEMNET_REQUIRE(x && weight && y, op, "null buffer");
     for_chunks(g, [&](int, int, int64_t s0, int64_t nb, bool single) {
       int64_t ld = nb * g.p();
@@ -362,16 +360,16 @@ int idemnet_conv2d_forward(const float* x, const float* weight, const float* bia
   });
 }
 
-int idemnet_conv2d_backward_data(const float* dy, const float* weight, const float* bias,
-                                 float* dx, int64_t n, int64_t c, int64_t h, int64_t w, int64_t o,
-                                 int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph,
-                                 int64_t pw, int64_t ho, int64_t wo) {
-  return idemnet::guarded("conv2d_backward_data", [&] {
+int idemnet_conv2d_backward_data(idemnet_context* ctx, const float* dy, const float* weight,
+                                 const float* bias, float* dx,
+                                 const idemnet_conv_geometry* geometry) {
+  return idemnet::with_context(ctx, "conv2d_backward_data", [&] {
     const char* op = "conv2d_backward_data";
-    Geometry g{n, c, h, w, o, kh, kw, sh, sw, ph, pw, ho, wo};
+    IDEMNET_REQUIRE(geometry, op, "null geometry");
+    const Geometry g{*geometry};
     int status = check(op, g);
     if (status != IDEMNET_OK) return status;
-    if (n == 0) return IDEMNET_OK;
+    if (g.n == 0) return IDEMNET_OK;
     IDEMNET_REQUIRE(dy && weight && dx, op, "null buffer");
     for_chunks(g, [&](int, int, int64_t s0, int64_t nb, bool single) {
       int64_t ld = nb * g.p();
@@ -387,19 +385,19 @@ int idemnet_conv2d_backward_data(const float* dy, const float* weight, const flo
   });
 }
 
-int idemnet_conv2d_backward_weight(const float* x, const float* dy, float* dweight, float beta,
-                                   int64_t n, int64_t c, int64_t h, int64_t w, int64_t o,
-                                   int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph,
-                                   int64_t pw, int64_t ho, int64_t wo) {
-  return idemnet::guarded("conv2d_backward_weight", [&] {
+int idemnet_conv2d_backward_weight(idemnet_context* ctx, const float* x, const float* dy,
+                                   float* dweight, float beta,
+                                   const idemnet_conv_geometry* geometry) {
+  return idemnet::with_context(ctx, "conv2d_backward_weight", [&] {
     const char* op = "conv2d_backward_weight";
-    Geometry g{n, c, h, w, o, kh, kw, sh, sw, ph, pw, ho, wo};
+    IDEMNET_REQUIRE(geometry, op, "null geometry");
+    const Geometry g{*geometry};
     int status = check(op, g);
     if (status != IDEMNET_OK) return status;
     IDEMNET_REQUIRE(beta == 0.0f || beta == 1.0f, op, "beta must be 0 or 1");
     IDEMNET_REQUIRE(dweight, op, "null buffer");
     int64_t wsize = g.o * g.k();
-    if (n == 0) {
+    if (g.n == 0) {
       if (beta == 0.0f) std::fill(dweight, dweight + wsize, 0.0f);
       return IDEMNET_OK;
     }
@@ -433,8 +431,9 @@ int idemnet_conv2d_backward_weight(const float* x, const float* dy, float* dweig
   });
 }
 
-int idemnet_channel_sums(const float* x, int64_t n, int64_t c, int64_t hw, float beta, float* out) {
-  return idemnet::guarded("channel_sums", [&] {
+int idemnet_channel_sums(idemnet_context* ctx, const float* x, int64_t n, int64_t c, int64_t hw,
+                         float beta, float* out) {
+  return idemnet::with_context(ctx, "channel_sums", [&] {
     const char* op = "channel_sums";
     IDEMNET_REQUIRE(n >= 0 && c >= 0 && hw >= 0, op, "negative size");
     IDEMNET_REQUIRE(c == 0 || (out && (n * hw == 0 || x)), op, "null buffer");

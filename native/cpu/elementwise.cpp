@@ -93,8 +93,8 @@ IDEMNET_CLONES double corrector_loss_chunk(const float* a, const float* b, const
 
 extern "C" {
 
-int idemnet_fill(float* x, int64_t n, float value) {
-  return idemnet::guarded("fill", [&] {
+int idemnet_fill(idemnet_context* ctx, float* x, int64_t n, float value) {
+  return idemnet::with_context(ctx, "fill", [&] {
     IDEMNET_REQUIRE(n >= 0, "fill", "negative size");
     IDEMNET_REQUIRE(n == 0 || x, "fill", "null buffer");
     parallel_for(n, [&](int64_t b, int64_t e) { fill_chunk(x, value, b, e); });
@@ -102,8 +102,8 @@ int idemnet_fill(float* x, int64_t n, float value) {
   });
 }
 
-int idemnet_copy(const float* src, float* dst, int64_t n) {
-  return idemnet::guarded("copy", [&] {
+int idemnet_copy(idemnet_context* ctx, const float* src, float* dst, int64_t n) {
+  return idemnet::with_context(ctx, "copy", [&] {
     IDEMNET_REQUIRE(n >= 0, "copy", "negative size");
     IDEMNET_REQUIRE(n == 0 || (src && dst), "copy", "null buffer");
     if (n > 0 && src != dst) std::memmove(dst, src, (size_t)n * sizeof(float));
@@ -111,8 +111,9 @@ int idemnet_copy(const float* src, float* dst, int64_t n) {
   });
 }
 
-int idemnet_add_bias(const float* x, const float* bias, float* out, int64_t rows, int64_t cols) {
-  return idemnet::guarded("add_bias", [&] {
+int idemnet_add_bias(idemnet_context* ctx, const float* x, const float* bias, float* out,
+                     int64_t rows, int64_t cols) {
+  return idemnet::with_context(ctx, "add_bias", [&] {
     IDEMNET_REQUIRE(rows >= 0 && cols >= 0, "add_bias", "negative size");
     IDEMNET_REQUIRE(rows * cols == 0 || (x && bias && out), "add_bias", "null buffer");
     // Split the rows * cols elements into chunks and give each chunk the rows whose index
@@ -125,8 +126,9 @@ int idemnet_add_bias(const float* x, const float* bias, float* out, int64_t rows
   });
 }
 
-int idemnet_binary(int op, const float* a, const float* b, float* out, int64_t n) {
-  return idemnet::guarded("binary", [&] {
+int idemnet_binary(idemnet_context* ctx, int op, const float* a, const float* b, float* out,
+                   int64_t n) {
+  return idemnet::with_context(ctx, "binary", [&] {
     IDEMNET_REQUIRE(n >= 0, "binary", "negative size");
     IDEMNET_REQUIRE(n == 0 || (a && b && out), "binary", "null buffer");
     switch (op) {
@@ -139,8 +141,8 @@ int idemnet_binary(int op, const float* a, const float* b, float* out, int64_t n
   });
 }
 
-int idemnet_scale(const float* x, float alpha, float* out, int64_t n) {
-  return idemnet::guarded("scale", [&] {
+int idemnet_scale(idemnet_context* ctx, const float* x, float alpha, float* out, int64_t n) {
+  return idemnet::with_context(ctx, "scale", [&] {
     IDEMNET_REQUIRE(n >= 0, "scale", "negative size");
     IDEMNET_REQUIRE(n == 0 || (x && out), "scale", "null buffer");
     parallel_for(n, [&](int64_t s, int64_t e) { scale_chunk(x, alpha, out, s, e); });
@@ -148,8 +150,8 @@ int idemnet_scale(const float* x, float alpha, float* out, int64_t n) {
   });
 }
 
-int idemnet_axpy(float alpha, const float* x, float* y, int64_t n) {
-  return idemnet::guarded("axpy", [&] {
+int idemnet_axpy(idemnet_context* ctx, float alpha, const float* x, float* y, int64_t n) {
+  return idemnet::with_context(ctx, "axpy", [&] {
     IDEMNET_REQUIRE(n >= 0, "axpy", "negative size");
     IDEMNET_REQUIRE(n == 0 || (x && y), "axpy", "null buffer");
     parallel_for(n, [&](int64_t s, int64_t e) { axpy_chunk(alpha, x, y, s, e); });
@@ -157,8 +159,9 @@ int idemnet_axpy(float alpha, const float* x, float* y, int64_t n) {
   });
 }
 
-int idemnet_activation_forward(int act, float param, const float* x, float* y, int64_t n) {
-  return idemnet::guarded("activation_forward", [&] {
+int idemnet_activation_forward(idemnet_context* ctx, int act, float param, const float* x, float* y,
+                               int64_t n) {
+  return idemnet::with_context(ctx, "activation_forward", [&] {
     const char* op = "activation_forward";
     IDEMNET_REQUIRE(n >= 0, op, "negative size");
     IDEMNET_REQUIRE(n == 0 || (x && y), op, "null buffer");
@@ -180,9 +183,9 @@ int idemnet_activation_forward(int act, float param, const float* x, float* y, i
   });
 }
 
-int idemnet_activation_backward(int act, float param, const float* x, const float* y,
-                                const float* dy, float* dx, int64_t n) {
-  return idemnet::guarded("activation_backward", [&] {
+int idemnet_activation_backward(idemnet_context* ctx, int act, float param, const float* x,
+                                const float* y, const float* dy, float* dx, int64_t n) {
+  return idemnet::with_context(ctx, "activation_backward", [&] {
     const char* op = "activation_backward";
     IDEMNET_REQUIRE(n >= 0, op, "negative size");
     IDEMNET_REQUIRE(n == 0 || (dy && dx), op, "null gradient buffer");
@@ -208,9 +211,9 @@ int idemnet_activation_backward(int act, float param, const float* x, const floa
   });
 }
 
-int idemnet_corrector(const float* a, const float* b, const float* c, float s, float* out,
-                      int64_t n, double* sum_sq_diff) {
-  return idemnet::guarded("corrector", [&] {
+int idemnet_corrector(idemnet_context* ctx, const float* a, const float* b, const float* c, float s,
+                      float* out, int64_t n, double* sum_sq_diff) {
+  return idemnet::with_context(ctx, "corrector", [&] {
     IDEMNET_REQUIRE(n >= 0, "corrector", "negative size");
     IDEMNET_REQUIRE(n == 0 || (a && b && c && out), "corrector", "null buffer");
     if (sum_sq_diff == nullptr) {

@@ -1,5 +1,4 @@
-#include <omp.h>
-
+// The per-thread error message of the CPU library (the rule of idemnet_common.h).
 #include "common.h"
 
 namespace idemnet {
@@ -8,11 +7,20 @@ namespace {
 thread_local std::string last_error;
 }
 
-void set_error(const std::string& message) { last_error = message; }
-void clear_error() { last_error.clear(); }
+void set_error(const char* op, const std::string& what) { last_error = std::string(op) + ": " + what; }
+
+void set_error_noexcept(const char* op, const char* what) noexcept {
+  try {
+    last_error.assign(op).append(": ").append(what);
+  } catch (...) {
+    last_error.clear();
+  }
+}
+
+void clear_error() noexcept { last_error.clear(); }
 
 int invalid(const char* op, const std::string& what) {
-  set_error(std::string(op) + ": " + what);
+  set_error(op, what);
   return IDEMNET_ERR_INVALID_ARGUMENT;
 }
 
@@ -20,22 +28,8 @@ int invalid(const char* op, const std::string& what) {
 
 extern "C" {
 
-// Declared by OpenBLAS (cblas.h pulls in more than we need here).
-void openblas_set_num_threads(int num_threads);
-
 const char* idemnet_last_error(void) { return idemnet::last_error.c_str(); }
 
 int idemnet_abi_version(void) { return IDEMNET_ABI_VERSION; }
-
-int idemnet_set_num_threads(int n) {
-  return idemnet::guarded("set_num_threads", [&] {
-    int threads = n > 0 ? n : omp_get_num_procs();
-    omp_set_num_threads(threads);
-    openblas_set_num_threads(threads);
-    return IDEMNET_OK;
-  });
-}
-
-int idemnet_get_num_threads(void) { return omp_get_max_threads(); }
 
 }  // extern "C"

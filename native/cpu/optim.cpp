@@ -36,9 +36,9 @@ IDEMNET_CLONES void adam_chunk(float* w, const float* g, float* m, float* v, int
 
 extern "C" {
 
-int idemnet_sgd_update(float* w, const float* g, float* v, int64_t n, float lr, float momentum,
-                       float weight_decay) {
-  return idemnet::guarded("sgd_update", [&] {
+int idemnet_sgd_update(idemnet_context* ctx, float* w, const float* g, float* v, int64_t n,
+                       float lr, float momentum, float weight_decay) {
+  return idemnet::with_context(ctx, "sgd_update", [&] {
     IDEMNET_REQUIRE(n >= 0, "sgd_update", "negative size");
     IDEMNET_REQUIRE(n == 0 || (w && g), "sgd_update", "null buffer");
     IDEMNET_REQUIRE(momentum == 0.0f || n == 0 || v, "sgd_update", "momentum needs a velocity buffer");
@@ -52,9 +52,10 @@ int idemnet_sgd_update(float* w, const float* g, float* v, int64_t n, float lr, 
   });
 }
 
-int idemnet_adam_update(float* w, const float* g, float* m, float* v, int64_t n, float lr,
-                        float beta1, float beta2, float eps, float weight_decay, int64_t step) {
-  return idemnet::guarded("adam_update", [&] {
+int idemnet_adam_update(idemnet_context* ctx, float* w, const float* g, float* m, float* v,
+                        int64_t n, float lr, float beta1, float beta2, float eps,
+                        float weight_decay, int64_t step) {
+  return idemnet::with_context(ctx, "adam_update", [&] {
     IDEMNET_REQUIRE(n >= 0, "adam_update", "negative size");
     IDEMNET_REQUIRE(step >= 1, "adam_update", "step must be >= 1");
     IDEMNET_REQUIRE(n == 0 || (w && g && m && v), "adam_update", "null buffer");
@@ -70,10 +71,10 @@ int idemnet_adam_update(float* w, const float* g, float* m, float* v, int64_t n,
   });
 }
 
-int idemnet_adam_update_scheduled(float* w, const float* g, float* m, float* v, int64_t n,
-                                  const float* coefficients, float beta1, float beta2, float eps,
-                                  float weight_decay) {
-  return idemnet::guarded("adam_update_scheduled", [&] {
+int idemnet_adam_update_scheduled(idemnet_context* ctx, float* w, const float* g, float* m, float* v,
+                                  int64_t n, const float* coefficients, float beta1, float beta2,
+                                  float eps, float weight_decay) {
+  return idemnet::with_context(ctx, "adam_update_scheduled", [&] {
     IDEMNET_REQUIRE(n >= 0, "adam_update_scheduled", "negative size");
     IDEMNET_REQUIRE(coefficients && (n == 0 || (w && g && m && v)), "adam_update_scheduled", "null buffer");
     float step_size = coefficients[0], inv_sqrt_bc2 = coefficients[1];

@@ -21,8 +21,9 @@ inline double uniform(uint64_t seed, uint64_t i) {
 
 extern "C" {
 
-int idemnet_rand_uniform(float* x, int64_t n, uint64_t seed, float low, float high) {
-  return idemnet::guarded("rand_uniform", [&] {
+int idemnet_rand_uniform(idemnet_context* ctx, float* x, int64_t n, uint64_t seed, float low,
+                         float high) {
+  return idemnet::with_context(ctx, "rand_uniform", [&] {
     IDEMNET_REQUIRE(n >= 0, "rand_uniform", "negative size");
     IDEMNET_REQUIRE(n == 0 || x, "rand_uniform", "null buffer");
     double lo = low, width = (double)high - (double)low;
@@ -33,8 +34,9 @@ int idemnet_rand_uniform(float* x, int64_t n, uint64_t seed, float low, float hi
   });
 }
 
-int idemnet_rand_normal(float* x, int64_t n, uint64_t seed, float mean, float std) {
-  return idemnet::guarded("rand_normal", [&] {
+int idemnet_rand_normal(idemnet_context* ctx, float* x, int64_t n, uint64_t seed, float mean,
+                        float std) {
+  return idemnet::with_context(ctx, "rand_normal", [&] {
     IDEMNET_REQUIRE(n >= 0, "rand_normal", "negative size");
     IDEMNET_REQUIRE(n == 0 || x, "rand_normal", "null buffer");
     const double two_pi = 6.283185307179586;
@@ -53,8 +55,9 @@ int idemnet_rand_normal(float* x, int64_t n, uint64_t seed, float mean, float st
 
 extern "C" {
 
-int idemnet_dropout(const float* x, float* y, int64_t n, uint64_t seed, float p) {
-  return idemnet::guarded("dropout", [&] {
+int idemnet_dropout(idemnet_context* ctx, const float* x, float* y, int64_t n, uint64_t seed,
+                    float p) {
+  return idemnet::with_context(ctx, "dropout", [&] {
     IDEMNET_REQUIRE(n >= 0, "dropout", "negative size");
     IDEMNET_REQUIRE(p >= 0.0f && p <= 1.0f, "dropout", "p must lie in [0, 1]");
     IDEMNET_REQUIRE(n == 0 || (x && y), "dropout", "null buffer");

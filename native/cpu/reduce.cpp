@@ -33,8 +33,8 @@ IDEMNET_CLONES void column_sums(const float* x, int64_t rows, int64_t cols, int6
 
 extern "C" {
 
-int idemnet_sum(const float* x, int64_t n, double* out) {
-  return idemnet::guarded("sum", [&] {
+int idemnet_sum(idemnet_context* ctx, const float* x, int64_t n, double* out) {
+  return idemnet::with_context(ctx, "sum", [&] {
     IDEMNET_REQUIRE(n >= 0, "sum", "negative size");
     IDEMNET_REQUIRE(out && (n == 0 || x), "sum", "null buffer");
     *out = idemnet::parallel_sum(n, [&](int64_t b, int64_t e) { return sum_chunk(x, b, e); });
@@ -42,8 +42,8 @@ int idemnet_sum(const float* x, int64_t n, double* out) {
   });
 }
 
-int idemnet_sum_squares(const float* x, int64_t n, double* out) {
-  return idemnet::guarded("sum_squares", [&] {
+int idemnet_sum_squares(idemnet_context* ctx, const float* x, int64_t n, double* out) {
+  return idemnet::with_context(ctx, "sum_squares", [&] {
     IDEMNET_REQUIRE(n >= 0, "sum_squares", "negative size");
     IDEMNET_REQUIRE(out && (n == 0 || x), "sum_squares", "null buffer");
     *out = idemnet::parallel_sum(n, [&](int64_t b, int64_t e) { return sum_sq_chunk(x, b, e); });
@@ -51,8 +51,9 @@ int idemnet_sum_squares(const float* x, int64_t n, double* out) {
   });
 }
 
-int idemnet_sum_rows(const float* x, int64_t rows, int64_t cols, float beta, float* out) {
-  return idemnet::guarded("sum_rows", [&] {
+int idemnet_sum_rows(idemnet_context* ctx, const float* x, int64_t rows, int64_t cols, float beta,
+                     float* out) {
+  return idemnet::with_context(ctx, "sum_rows", [&] {
     IDEMNET_REQUIRE(rows >= 0 && cols >= 0, "sum_rows", "negative size");
     IDEMNET_REQUIRE(cols == 0 || (out && (rows == 0 || x)), "sum_rows", "null buffer");
     // Threads take disjoint column ranges (each walks all rows), so no partial sums need merging.

@@ -33,31 +33,38 @@ inline uint64_t rng_bits(uint64_t seed, uint64_t i) {
 
 extern "C" {
 
-int idemnet_scale_by(const float* x, const float* factor, float alpha, float* out, int64_t n) {
-  if (factor == nullptr) return idemnet::guarded("scale_by", [] { return idemnet::invalid("scale_by", "null factor"); });
-  return idemnet_scale(x, alpha * factor[0], out, n);
+int idemnet_scale_by(idemnet_context* ctx, const float* x, const float* factor, float alpha, float* out,
+                     int64_t n) {
+  return idemnet::with_context(ctx, "scale_by", [&] {
+    IDEMNET_REQUIRE(factor, "scale_by", "null factor");
+    return idemnet_scale(ctx, x, alpha * factor[0], out, n);
+  });
 }
 
-int idemnet_sum_squares_to(const float* x, int64_t n, double scale, float* out) {
-  if (out == nullptr) return idemnet::guarded("sum_squares_to", [] { return idemnet::invalid("sum_squares_to", "null output"); });
-  double sum = 0.0;
-  int status = idemnet_sum_squares(x, n, &sum);
-  if (status == IDEMNET_OK) out[0] = (float)(scale * sum);
-  return status;
+int idemnet_sum_squares_to(idemnet_context* ctx, const float* x, int64_t n, double scale, float* out) {
+  return idemnet::with_context(ctx, "sum_squares_to", [&] {
+    IDEMNET_REQUIRE(out, "sum_squares_to", "null output");
+    double sum = 0.0;
+    int status = idemnet_sum_squares(ctx, x, n, &sum);
+    if (status == IDEMNET_OK) out[0] = (float)(scale * sum);
+    return status;
+  });
 }
 
-int idemnet_corrector_to(const float* a, const float* b, const float* c, float s, float* out, int64_t n,
-                         double loss_scale, float* loss) {
-  if (loss == nullptr) return idemnet::guarded("corrector_to", [] { return idemnet::invalid("corrector_to", "null loss"); });
-  double sum = 0.0;
-  int status = idemnet_corrector(a, b, c, s, out, n, &sum);
-  if (status == IDEMNET_OK) loss[0] = (float)(loss_scale * sum);
-  return status;
+int idemnet_corrector_to(idemnet_context* ctx, const float* a, const float* b, const float* c, float s, float* out,
+                         int64_t n, double loss_scale, float* loss) {
+  return idemnet::with_context(ctx, "corrector_to", [&] {
+    IDEMNET_REQUIRE(loss, "corrector_to", "null loss");
+    double sum = 0.0;
+    int status = idemnet_corrector(ctx, a, b, c, s, out, n, &sum);
+    if (status == IDEMNET_OK) loss[0] = (float)(loss_scale * sum);
+    return status;
+  });
 }
 
-int idemnet_l1_loss(const float* a, const float* b, int64_t n, float grad_scale, float* grad, double loss_scale,
-                    float* loss) {
-  return idemnet::guarded("l1_loss", [&] {
+int idemnet_l1_loss(idemnet_context* ctx, const float* a, const float* b, int64_t n, float grad_scale, float* grad,
+                    double loss_scale, float* loss) {
+  return idemnet::with_context(ctx, "l1_loss", [&] {
     IDEMNET_REQUIRE(n >= 0, "l1_loss", "negative size");
     IDEMNET_REQUIRE(loss && (n == 0 || (a && b)), "l1_loss", "null buffer");
     double sum = idemnet::parallel_sum(n, [&](int64_t i0, int64_t i1) { return l1_chunk(a, b, grad_scale, grad, i0, i1); });
@@ -66,9 +73,9 @@ int idemnet_l1_loss(const float* a, const float* b, int64_t n, float grad_scale,
   });
 }
 
-int idemnet_softmax_cross_entropy(const float* logits, const float* labels, int64_t rows, int64_t classes,
-                                  float* loss, float* grad) {
-  return idemnet::guarded("softmax_cross_entropy", [&] {
+int idemnet_softmax_cross_entropy(idemnet_context* ctx, const float* logits, const float* labels, int64_t rows,
+                                  int64_t classes, float* loss, float* grad) {
+  return idemnet::with_context(ctx, "softmax_cross_entropy", [&] {
     const char* op = "softmax_cross_entropy";
     IDEMNET_REQUIRE(rows >= 0 && classes >= 0, op, "negative size");
     IDEMNET_REQUIRE(loss && (rows == 0 || (logits && labels)), op, "null buffer");
@@ -98,8 +105,8 @@ int idemnet_softmax_cross_entropy(const float* logits, const float* labels, int6
   });
 }
 
-int idemnet_max_row_norm(const float* x, int64_t rows, int64_t cols, float* out) {
-  return idemnet::guarded("max_row_norm", [&] {
+int idemnet_max_row_norm(idemnet_context* ctx, const float* x, int64_t rows, int64_t cols, float* out) {
+  return idemnet::with_context(ctx, "max_row_norm", [&] {
     IDEMNET_REQUIRE(rows >= 0 && cols >= 0, "max_row_norm", "negative size");
     IDEMNET_REQUIRE(out && (rows * cols == 0 || x), "max_row_norm", "null buffer");
     std::vector<double> norms(rows);
@@ -118,15 +125,17 @@ int idemnet_max_row_norm(const float* x, int64_t rows, int64_t cols, float* out)
   });
 }
 
-int idemnet_sgd_update_scheduled(float* w, const float* g, float* v, int64_t n, const float* lr, float momentum,
-                                 float weight_decay) {
-  if (lr == nullptr) return idemnet::guarded("sgd_update_scheduled", [] { return idemnet::invalid("sgd_update_scheduled", "null lr"); });
-  return idemnet_sgd_update(w, g, v, n, lr[0], momentum, weight_decay);
+int idemnet_sgd_update_scheduled(idemnet_context* ctx, float* w, const float* g, float* v, int64_t n, const float* lr,
+                                 float momentum, float weight_decay) {
+  return idemnet::with_context(ctx, "sgd_update_scheduled", [&] {
+    IDEMNET_REQUIRE(lr, "sgd_update_scheduled", "null learning rate");
+    return idemnet_sgd_update(ctx, w, g, v, n, lr[0], momentum, weight_decay);
+  });
 }
 
-int idemnet_tight_clamp_weights(const float* rec, const float* tight, float lambda_rec, float lambda_tight,
-                                float clamp, float* w_rec, float* w_tight) {
-  return idemnet::guarded("tight_clamp_weights", [&] {
+int idemnet_tight_clamp_weights(idemnet_context* ctx, const float* rec, const float* tight, float lambda_rec,
+                                float lambda_tight, float clamp, float* w_rec, float* w_tight) {
+  return idemnet::with_context(ctx, "tight_clamp_weights", [&] {
     IDEMNET_REQUIRE(rec && tight && w_rec && w_tight, "tight_clamp_weights", "null buffer");
     double r = rec[0], t = tight[0];
     if (clamp == 0.0f || !(r > 0.0)) {
@@ -141,12 +150,13 @@ int idemnet_tight_clamp_weights(const float* rec, const float* tight, float lamb
   });
 }
 
-int idemnet_dropout_counted(const float* x, float* y, int64_t n, uint64_t seed, const float* counter, int64_t offset,
-                            float p) {
-  if (counter == nullptr || offset < 0)
-    return idemnet::guarded("dropout_counted", [] { return idemnet::invalid("dropout_counted", "null counter or negative offset"); });
-  uint64_t c = ((uint64_t)counter[0] << 24) + (uint64_t)counter[1];
-  return idemnet_dropout(x, y, n, rng_bits(seed, c + (uint64_t)offset), p);
+int idemnet_dropout_counted(idemnet_context* ctx, const float* x, float* y, int64_t n, uint64_t seed,
+                            const float* counter, int64_t offset, float p) {
+  return idemnet::with_context(ctx, "dropout_counted", [&] {
+    IDEMNET_REQUIRE(counter && offset >= 0, "dropout_counted", "null counter or negative offset");
+    uint64_t c = ((uint64_t)counter[0] << 24) + (uint64_t)counter[1];
+    return idemnet_dropout(ctx, x, y, n, rng_bits(seed, c + (uint64_t)offset), p);
+  });
 }
 
 }  // extern "C"

@@ -4,7 +4,6 @@
 
 #include "common.cuh"
 
-using idemnet_cuda::as_stream;
 using idemnet_cuda::block_sum;
 using idemnet_cuda::invalid;
 using idemnet_cuda::kThreads;
@@ -104,46 +103,47 @@ __global__ void bn_backward_kernel(const float* __restrict__ x, const float* __r
 
 extern "C" {
 
-int idemnet_cuda_batch_norm2d_forward(const float* x, const float* gamma, const float* beta, float* y, int64_t n,
-                                      int64_t c, int64_t hw, int training, float eps, float momentum,
-                                      float* running_mean, float* running_var, float* save_mean,
-                                      float* save_invstd, void* stream) {
-  idemnet_cuda::clear_error();
-  const char* op = "cuda_batch_norm2d_forward";
-  int64_t m = n * hw;
-  if (n < 0 || c < 0 || hw < 0) return invalid(op, "negative size");
-  if ((gamma == nullptr) != (beta == nullptr)) return invalid(op, "gamma and beta must both be given or both NULL");
-  if ((running_mean == nullptr) != (running_var == nullptr))
-    return invalid(op, "running_mean and running_var must both be given or both NULL");
-  if (!training && !running_mean) return invalid(op, "evaluation mode needs the running statistics");
-  if (training && m <= 1) return invalid(op, "training needs more than one value per channel");
-  if (!(eps > 0.0f)) return invalid(op, "eps must be positive");
-  if (c == 0) return IDEMNET_OK;
-  if (m > 0 && (!x || !y)) return invalid(op, "null buffer");
-  if (c > 0x7fffffff) return invalid(op, "too many channels");
-  bn_forward_kernel<<<(unsigned)c, kThreads, 0, as_stream(stream)>>>(x, gamma, beta, y, n, c, hw, training, eps,
-                                                                      momentum, running_mean, running_var,
-                                                                      save_mean, save_invstd);
-  return launched(op);
+int idemnet_cuda_batch_norm2d_forward(idemnet_cuda_context* ctx, const float* x, const float* gamma,
+                                      const float* beta, float* y, int64_t n, int64_t c, int64_t hw,
+                                      int training, float eps, float momentum, float* running_mean,
+                                      float* running_var, float* save_mean, float* save_invstd) {
+  return idemnet_cuda::with_context(ctx, "cuda_batch_norm2d_forward", [&]() -> int {
+    const char* op = "cuda_batch_norm2d_forward";
+    int64_t m = n * hw;
+    if (n < 0 || c < 0 || hw < 0) return invalid(op, "negative size");
+    if ((gamma == nullptr) != (beta == nullptr)) return invalid(op, "gamma and beta must both be given or both NULL");
+    if ((running_mean == nullptr) != (running_var == nullptr))
+      return invalid(op, "running_mean and running_var must both be given or both NULL");
+    if (!training && !running_mean) return invalid(op, "evaluation mode needs the running statistics");
+    if (training && m <= 1) return invalid(op, "training needs more than one value per channel");
+    if (!(eps > 0.0f)) return invalid(op, "eps must be positive");
+    if (c == 0) return IDEMNET_OK;
+    if (m > 0 && (!x || !y)) return invalid(op, "null buffer");
+    if (c > 0x7fffffff) return invalid(op, "too many channels");
+    bn_forward_kernel<<<(unsigned)c, kThreads, 0, ctx->stream>>>(x, gamma, beta, y, n, c, hw, training, eps,
+                                                                  momentum, running_mean, running_var, save_mean,
+                                                                  save_invstd);
+    return launched(op);
+  });
 }
 
-int idemnet_cuda_batch_norm2d_backward(const float* x, const float* dy, const float* gamma, const float* save_mean,
-                                       const float* save_invstd, int training, float* dx, float* dgamma,
-                                       float acc_gamma, float* dbeta, float acc_beta, int64_t n, int64_t c,
-                                       int64_t hw, void* stream) {
-  idemnet_cuda::clear_error();
-  const char* op = "cuda_batch_norm2d_backward";
-  if (n < 0 || c < 0 || hw < 0) return invalid(op, "negative size");
-  if (c == 0) return IDEMNET_OK;
-  if (!save_mean || !save_invstd) return invalid(op, "null statistics");
-  if (n * hw > 0 && (!x || !dy)) return invalid(op, "null buffer");
-  if (!((acc_gamma == 0.0f || acc_gamma == 1.0f) && (acc_beta == 0.0f || acc_beta == 1.0f)))
-    return invalid(op, "accumulate flags must be 0 or 1");
-  if (c > 0x7fffffff) return invalid(op, "too many channels");
-  bn_backward_kernel<<<(unsigned)c, kThreads, 0, as_stream(stream)>>>(x, dy, gamma, save_mean, save_invstd,
-                                                                       training, dx, dgamma, acc_gamma, dbeta,
-                                                                       acc_beta, n, c, hw);
-  return launched(op);
+int idemnet_cuda_batch_norm2d_backward(idemnet_cuda_context* ctx, const float* x, const float* dy,
+                                       const float* gamma, const float* save_mean, const float* save_invstd,
+                                       int training, float* dx, float* dgamma, float acc_gamma, float* dbeta,
+                                       float acc_beta, int64_t n, int64_t c, int64_t hw) {
+  return idemnet_cuda::with_context(ctx, "cuda_batch_norm2d_backward", [&]() -> int {
+    const char* op = "cuda_batch_norm2d_backward";
+    if (n < 0 || c < 0 || hw < 0) return invalid(op, "negative size");
+    if (c == 0) return IDEMNET_OK;
+    if (!save_mean || !save_invstd) return invalid(op, "null statistics");
+    if (n * hw > 0 && (!x || !dy)) return invalid(op, "null buffer");
+    if (!((acc_gamma == 0.0f || acc_gamma == 1.0f) && (acc_beta == 0.0f || acc_beta == 1.0f)))
+      return invalid(op, "accumulate flags must be 0 or 1");
+    if (c > 0x7fffffff) return invalid(op, "too many channels");
+    bn_backward_kernel<<<(unsigned)c, kThreads, 0, ctx->stream>>>(x, dy, gamma, save_mean, save_invstd, training,
+                                                                   dx, dgamma, acc_gamma, dbeta, acc_beta, n, c, hw);
+    return launched(op);
+  });
 }
 
 }  // extern "C"

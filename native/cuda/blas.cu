@@ -139,7 +139,6 @@ int cublas_status(const char* op, int status) {
 int gemm(idemnet_cuda_context* ctx, const char* op, int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha,
          const float* a, int64_t lda, int64_t sa, const float* b, int64_t ldb, int64_t sb, float beta, float* c,
          int64_t ldc, int64_t sc, int64_t batch) {
-  idemnet_cuda::clear_error();
   if (ctx == nullptr) return invalid(op, "null context");
   if (m < 0 || n < 0 || k < 0 || batch < 0) return invalid(op, "negative size");
   if (m == 0 || n == 0 || batch == 0) return IDEMNET_OK;
@@ -207,36 +206,40 @@ int context_gemm(idemnet_cuda_context* ctx, const char* op, int ta, int tb, int6
 extern "C" {
 
 int idemnet_cuda_set_tf32(idemnet_cuda_context* ctx, int enabled) {
-  idemnet_cuda::clear_error();
-  if (ctx == nullptr) return invalid("set_tf32", "null context");
-  ctx->tf32 = enabled != 0;
-  if (ctx->cublas) {
-    int status = cublas().set_math_mode(ctx->cublas, ctx->tf32 ? kTf32TensorOpMath : kDefaultMath);
-    return cublas_status("set_tf32", status);
-  }
-  return IDEMNET_OK;  // the builtin kernel always computes in float32
+  return idemnet_cuda::with_context(ctx, "set_tf32", [&]() -> int {
+    ctx->tf32 = enabled != 0;
+    if (ctx->cublas) {
+      int status = cublas().set_math_mode(ctx->cublas, ctx->tf32 ? kTf32TensorOpMath : kDefaultMath);
+      return cublas_status("set_tf32", status);
+    }
+    return IDEMNET_OK;  // the builtin kernel always computes in float32
+  });
 }
 
 int idemnet_cuda_gemm_engine(idemnet_cuda_context* ctx, int* is_cublas, const char** detail) {
-  idemnet_cuda::clear_error();
-  if (ctx == nullptr) return invalid("gemm_engine", "null context");
-  if (is_cublas) *is_cublas = ctx->cublas != nullptr ? 1 : 0;
-  if (detail) *detail = ctx->gemm_detail.c_str();
-  return IDEMNET_OK;
+  return idemnet_cuda::with_context(ctx, "gemm_engine", [&]() -> int {
+    if (is_cublas) *is_cublas = ctx->cublas != nullptr ? 1 : 0;
+    if (detail) *detail = ctx->gemm_detail.c_str();
+    return IDEMNET_OK;
+  });
 }
 
 int idemnet_cuda_sgemm(idemnet_cuda_context* ctx, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k,
                        float alpha, const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
                        int64_t ldc) {
-  return gemm(ctx, "cuda_sgemm", trans_a, trans_b, m, n, k, alpha, a, lda, 0, b, ldb, 0, beta, c, ldc, 0, 1);
+  return idemnet_cuda::with_context(ctx, "cuda_sgemm", [&] {
+    return gemm(ctx, "cuda_sgemm", trans_a, trans_b, m, n, k, alpha, a, lda, 0, b, ldb, 0, beta, c, ldc, 0, 1);
+  });
 }
 
 int idemnet_cuda_sgemm_strided_batched(idemnet_cuda_context* ctx, int trans_a, int trans_b, int64_t m, int64_t n,
                                        int64_t k, float alpha, const float* a, int64_t lda, int64_t stride_a,
                                        const float* b, int64_t ldb, int64_t stride_b, float beta, float* c,
                                        int64_t ldc, int64_t stride_c, int64_t batch) {
-  return gemm(ctx, "cuda_sgemm_strided_batched", trans_a, trans_b, m, n, k, alpha, a, lda, stride_a, b, ldb,
-              stride_b, beta, c, ldc, stride_c, batch);
+  return idemnet_cuda::with_context(ctx, "cuda_sgemm_strided_batched", [&] {
+    return gemm(ctx, "cuda_sgemm_strided_batched", trans_a, trans_b, m, n, k, alpha, a, lda, stride_a, b, ldb,
+                stride_b, beta, c, ldc, stride_c, batch);
+  });
 }
 
 }  // extern "C"

@@ -8,20 +8,37 @@
 #include <unordered_map>
 #include <vector>
 
+#include "../shared/status.h"
 #include "idemnet_cuda.h"
+
+struct idemnet_cuda_context;
 
 namespace idemnet_cuda {
 
-void set_error(const std::string& message);
-void clear_error();
+using idemnet::clear_error;
+using idemnet::guarded;
+using idemnet::invalid;
 
 // Maps a CUDA error to a status code and records "op: cudaErrorName: description".
 int fail(const char* op, cudaError_t err);
-int invalid(const char* op, const std::string& what);
 int backend_error(const char* op, const std::string& what);
+
+// The entry of every operation on a context: guarded (no exception crosses the ABI) and the
+// context checked.
+template <class F>
+int with_context(idemnet_cuda_context* ctx, const char* op, F&& body) noexcept {
+  return guarded(op, [&]() -> int {
+    if (ctx == nullptr) return invalid(op, "null context");
+    return body();
+  });
+}
 
 // Threads per block of the elementwise and reduction kernels.
 constexpr int kThreads = 256;
+
+// Doubles in a context's reduction workspace: the per-block partials of one reduction (followed
+// by a counter).
+constexpr int kReduceBlocks = 1024;
 
 // Blocks for a grid-stride loop over n elements (at least 1; capped: each thread then loops).
 inline int grid_for(int64_t n) {
@@ -33,7 +50,7 @@ inline int grid_for(int64_t n) {
 // device), so the summation order, and with it the result, is the same on every run and GPU.
 inline int reduce_grid_for(int64_t n) {
   int64_t blocks = (n + 4 * kThreads - 1) / (4 * kThreads);
-  return (int)(blocks < IDEMNET_CUDA_REDUCE_BLOCKS ? (blocks > 0 ? blocks : 1) : IDEMNET_CUDA_REDUCE_BLOCKS);
+  return (int)(blocks < kReduceBlocks ? (blocks > 0 ? blocks : 1) : kReduceBlocks);
 }
 
 // Status of the launch just queued.
@@ -41,8 +58,6 @@ inline int launched(const char* op) {
   cudaError_t err = cudaGetLastError();
   return err == cudaSuccess ? IDEMNET_OK : fail(op, err);
 }
-
-inline cudaStream_t as_stream(void* s) { return static_cast<cudaStream_t>(s); }
 
 // Sum of one double per thread over a block of THREADS threads, in a fixed tree order; every
 // thread gets the total. `shared` holds THREADS doubles.
@@ -66,7 +81,7 @@ template <class Write>
 __device__ inline void finish_reduction_with(double block_total, double* workspace, Write write) {
   __shared__ bool last;
   __shared__ double lane[kThreads];
-  unsigned int* counter = reinterpret_cast<unsigned int*>(workspace + IDEMNET_CUDA_REDUCE_BLOCKS);
+  unsigned int* counter = reinterpret_cast<unsigned int*>(workspace + kReduceBlocks);
   if (threadIdx.x == 0) {
     workspace[blockIdx.x] = block_total;
     __threadfence();
@@ -111,7 +126,7 @@ struct idemnet_cuda_context {
   std::unordered_map<void*, size_t> live;                      // block -> its size class
   int64_t bytes_in_use = 0, bytes_cached = 0, device_mallocs = 0, cache_hits = 0;
 
-  double* reduce_workspace = nullptr;  // IDEMNET_CUDA_REDUCE_BLOCKS doubles + a counter
+  double* reduce_workspace = nullptr;  // kReduceBlocks doubles + a counter
 
   void* cublas = nullptr;  // cublasHandle_t, or null when the builtin GEMM is used
   void* cublas_workspace = nullptr;

@@ -9,7 +9,6 @@
 
 #include "common.cuh"
 
-using idemnet_cuda::as_stream;
 using idemnet_cuda::grid_for;
 using idemnet_cuda::invalid;
 using idemnet_cuda::kThreads;
@@ -25,8 +24,8 @@ namespace {
 #define GRID_STRIDE(i, n) \
   for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < (n); i += (int64_t)gridDim.x * blockDim.x)
 
-struct Geometry {
-  int64_t n, c, h, w, o, kh, kw, sh, sw, ph, pw, ho, wo;
+// The ABI's geometry (idemnet_conv_geometry) and the sizes derived from it.
+struct Geometry : idemnet_conv_geometry {
   int64_t k() const { return c * kh * kw; }
   int64_t p() const { return ho * wo; }
 };
@@ -142,113 +141,92 @@ int col2im(const float* col, const float* bias, float* dx, int64_t s0, int64_t n
 
 extern "C" {
 
-int idemnet_cuda_im2col(const float* x, float* col, int64_t s0, int64_t nb, int64_t c, int64_t h, int64_t w,
-                        int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t ho,
-                        int64_t wo, void* stream) {
-  idemnet_cuda::clear_error();
-  Geometry g{s0 + nb, c, h, w, 1, kh, kw, sh, sw, ph, pw, ho, wo};
-  if (s0 < 0 || nb < 0) return invalid("cuda_im2col", "negative sample range");
-  TRY(check("cuda_im2col", g));
-  if (nb > 0 && (!x || !col)) return invalid("cuda_im2col", "null buffer");
-  return im2col(x, col, s0, nb, g, as_stream(stream));
-}
-
-int idemnet_cuda_col2im(const float* col, const float* bias, float* dx, int64_t s0, int64_t nb, int64_t c, int64_t h,
-                        int64_t w, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw,
-                        int64_t ho, int64_t wo, void* stream) {
-  idemnet_cuda::clear_error();
-  Geometry g{s0 + nb, c, h, w, 1, kh, kw, sh, sw, ph, pw, ho, wo};
-  if (s0 < 0 || nb < 0) return invalid("cuda_col2im", "negative sample range");
-  TRY(check("cuda_col2im", g));
-  if (nb > 0 && (!col || !dx)) return invalid("cuda_col2im", "null buffer");
-  return col2im(col, bias, dx, s0, nb, g, as_stream(stream));
-}
-
 int idemnet_cuda_conv2d_forward(idemnet_cuda_context* ctx, const float* x, const float* weight, const float* bias,
-                                float* y, int64_t n, int64_t c, int64_t h, int64_t w, int64_t o, int64_t kh,
-                                int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t ho, int64_t wo) {
-  idemnet_cuda::clear_error();
+                                float* y, const idemnet_conv_geometry* geometry) {
   const char* op = "cuda_conv2d_forward";
-  if (ctx == nullptr) return invalid(op, "null context");
-  Geometry g{n, c, h, w, o, kh, kw, sh, sw, ph, pw, ho, wo};
-  TRY(check(op, g));
-  if (n == 0) return IDEMNET_OK;
-  if (!x || !weight || !y) return invalid(op, "null buffer");
-  int64_t nb = chunk_samples(g), K = g.k(), P = g.p();
-  float* scratch = nullptr;
-  TRY(idemnet_cuda::scratch(ctx, (size_t)((K + o) * nb * P) * sizeof(float), &scratch));
-  float* col = scratch;
-  float* yt = scratch + K * nb * P;
-  for (int64_t s0 = 0; s0 < n; s0 += nb) {
-    int64_t cnt = n - s0 < nb ? n - s0 : nb, L = cnt * P;
-    TRY(im2col(x, col, s0, cnt, g, ctx->stream));
-    TRY(idemnet_cuda::context_gemm(ctx, op, 0, 0, o, L, K, weight, K, col, L, 0.0f, yt, L));
-    scatter_transpose<<<grid_for(o * L), kThreads, 0, ctx->stream>>>(yt, bias, y, s0, cnt, o, P);
-    TRY(launched(op));
-  }
-  return IDEMNET_OK;
+  return idemnet_cuda::with_context(ctx, op, [&]() -> int {
+    if (geometry == nullptr) return invalid(op, "null geometry");
+    const Geometry g{*geometry};
+    const int64_t n = g.n, o = g.o;
+    TRY(check(op, g));
+    if (n == 0) return IDEMNET_OK;
+    if (!x || !weight || !y) return invalid(op, "null buffer");
+    int64_t nb = chunk_samples(g), K = g.k(), P = g.p();
+    float* scratch = nullptr;
+    TRY(idemnet_cuda::scratch(ctx, (size_t)((K + o) * nb * P) * sizeof(float), &scratch));
+    float* col = scratch;
+    float* yt = scratch + K * nb * P;
+    for (int64_t s0 = 0; s0 < n; s0 += nb) {
+      int64_t cnt = n - s0 < nb ? n - s0 : nb, L = cnt * P;
+      TRY(im2col(x, col, s0, cnt, g, ctx->stream));
+      TRY(idemnet_cuda::context_gemm(ctx, op, 0, 0, o, L, K, weight, K, col, L, 0.0f, yt, L));
+      scatter_transpose<<<grid_for(o * L), kThreads, 0, ctx->stream>>>(yt, bias, y, s0, cnt, o, P);
+      TRY(launched(op));
+    }
+    return IDEMNET_OK;
+  });
 }
 
 int idemnet_cuda_conv2d_backward_data(idemnet_cuda_context* ctx, const float* dy, const float* weight,
-                                      const float* bias, float* dx, int64_t n, int64_t c, int64_t h, int64_t w,
-                                      int64_t o, int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph,
-                                      int64_t pw, int64_t ho, int64_t wo) {
-  idemnet_cuda::clear_error();
+                                      const float* bias, float* dx, const idemnet_conv_geometry* geometry) {
   const char* op = "cuda_conv2d_backward_data";
-  if (ctx == nullptr) return invalid(op, "null context");
-  Geometry g{n, c, h, w, o, kh, kw, sh, sw, ph, pw, ho, wo};
-  TRY(check(op, g));
-  if (n == 0) return IDEMNET_OK;
-  if (!dy || !weight || !dx) return invalid(op, "null buffer");
-  int64_t nb = chunk_samples(g), K = g.k(), P = g.p();
-  float* scratch = nullptr;
-  TRY(idemnet_cuda::scratch(ctx, (size_t)((K + o) * nb * P) * sizeof(float), &scratch));
-  float* dcol = scratch;
-  float* dyt = scratch + K * nb * P;
-  for (int64_t s0 = 0; s0 < n; s0 += nb) {
-    int64_t cnt = n - s0 < nb ? n - s0 : nb, L = cnt * P;
-    gather_transpose<<<grid_for(o * L), kThreads, 0, ctx->stream>>>(dy, dyt, s0, cnt, o, P);
-    TRY(launched(op));
-    TRY(idemnet_cuda::context_gemm(ctx, op, 1, 0, K, L, o, weight, K, dyt, L, 0.0f, dcol, L));
-    TRY(col2im(dcol, bias, dx, s0, cnt, g, ctx->stream));
-  }
-  return IDEMNET_OK;
+  return idemnet_cuda::with_context(ctx, op, [&]() -> int {
+    if (geometry == nullptr) return invalid(op, "null geometry");
+    const Geometry g{*geometry};
+    const int64_t n = g.n, o = g.o;
+    TRY(check(op, g));
+    if (n == 0) return IDEMNET_OK;
+    if (!dy || !weight || !dx) return invalid(op, "null buffer");
+    int64_t nb = chunk_samples(g), K = g.k(), P = g.p();
+    float* scratch = nullptr;
+    TRY(idemnet_cuda::scratch(ctx, (size_t)((K + o) * nb * P) * sizeof(float), &scratch));
+    float* dcol = scratch;
+    float* dyt = scratch + K * nb * P;
+    for (int64_t s0 = 0; s0 < n; s0 += nb) {
+      int64_t cnt = n - s0 < nb ? n - s0 : nb, L = cnt * P;
+      gather_transpose<<<grid_for(o * L), kThreads, 0, ctx->stream>>>(dy, dyt, s0, cnt, o, P);
+      TRY(launched(op));
+      TRY(idemnet_cuda::context_gemm(ctx, op, 1, 0, K, L, o, weight, K, dyt, L, 0.0f, dcol, L));
+      TRY(col2im(dcol, bias, dx, s0, cnt, g, ctx->stream));
+    }
+    return IDEMNET_OK;
+  });
 }
 
 int idemnet_cuda_conv2d_backward_weight(idemnet_cuda_context* ctx, const float* x, const float* dy, float* dweight,
-                                        float beta, int64_t n, int64_t c, int64_t h, int64_t w, int64_t o,
-                                        int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph, int64_t pw,
-                                        int64_t ho, int64_t wo) {
-  idemnet_cuda::clear_error();
+                                        float beta, const idemnet_conv_geometry* geometry) {
   const char* op = "cuda_conv2d_backward_weight";
-  if (ctx == nullptr) return invalid(op, "null context");
-  Geometry g{n, c, h, w, o, kh, kw, sh, sw, ph, pw, ho, wo};
-  TRY(check(op, g));
-  if (!(beta == 0.0f || beta == 1.0f)) return invalid(op, "beta must be 0 or 1");
-  if (!dweight) return invalid(op, "null buffer");
-  int64_t K = g.k(), P = g.p();
-  if (n == 0 || P == 0) {
-    if (beta == 0.0f) {
-      cudaError_t err = cudaMemsetAsync(dweight, 0, (size_t)(o * K) * sizeof(float), ctx->stream);
-      if (err != cudaSuccess) return idemnet_cuda::fail(op, err);
+  return idemnet_cuda::with_context(ctx, op, [&]() -> int {
+    if (geometry == nullptr) return invalid(op, "null geometry");
+    const Geometry g{*geometry};
+    const int64_t n = g.n, o = g.o;
+    TRY(check(op, g));
+    if (!(beta == 0.0f || beta == 1.0f)) return invalid(op, "beta must be 0 or 1");
+    if (!dweight) return invalid(op, "null buffer");
+    int64_t K = g.k(), P = g.p();
+    if (n == 0 || P == 0) {
+      if (beta == 0.0f) {
+        cudaError_t err = cudaMemsetAsync(dweight, 0, (size_t)(o * K) * sizeof(float), ctx->stream);
+        if (err != cudaSuccess) return idemnet_cuda::fail(op, err);
+      }
+      return IDEMNET_OK;
+    }
+    if (!x || !dy) return invalid(op, "null buffer");
+    int64_t nb = chunk_samples(g);
+    float* scratch = nullptr;
+    TRY(idemnet_cuda::scratch(ctx, (size_t)((K + o) * nb * P) * sizeof(float), &scratch));
+    float* col = scratch;
+    float* dyt = scratch + K * nb * P;
+    for (int64_t s0 = 0; s0 < n; s0 += nb) {
+      int64_t cnt = n - s0 < nb ? n - s0 : nb, L = cnt * P;
+      TRY(im2col(x, col, s0, cnt, g, ctx->stream));
+      gather_transpose<<<grid_for(o * L), kThreads, 0, ctx->stream>>>(dy, dyt, s0, cnt, o, P);
+      TRY(launched(op));
+      float b = s0 == 0 ? beta : 1.0f;
+      TRY(idemnet_cuda::context_gemm(ctx, op, 0, 1, o, K, L, dyt, L, col, L, b, dweight, K));
     }
     return IDEMNET_OK;
-  }
-  if (!x || !dy) return invalid(op, "null buffer");
-  int64_t nb = chunk_samples(g);
-  float* scratch = nullptr;
-  TRY(idemnet_cuda::scratch(ctx, (size_t)((K + o) * nb * P) * sizeof(float), &scratch));
-  float* col = scratch;
-  float* dyt = scratch + K * nb * P;
-  for (int64_t s0 = 0; s0 < n; s0 += nb) {
-    int64_t cnt = n - s0 < nb ? n - s0 : nb, L = cnt * P;
-    TRY(im2col(x, col, s0, cnt, g, ctx->stream));
-    gather_transpose<<<grid_for(o * L), kThreads, 0, ctx->stream>>>(dy, dyt, s0, cnt, o, P);
-    TRY(launched(op));
-    float b = s0 == 0 ? beta : 1.0f;
-    TRY(idemnet_cuda::context_gemm(ctx, op, 0, 1, o, K, L, dyt, L, col, L, b, dweight, K));
-  }
-  return IDEMNET_OK;
+  });
 }
 
 }  // extern "C"

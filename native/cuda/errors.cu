@@ -1,82 +1,102 @@
-// Error reporting and device queries.
+// The per-thread error message of the CUDA library (the rule of idemnet_common.h) and device
+// queries.
 #include <cstdio>
 
 #include "common.cuh"
 
-namespace idemnet_cuda {
+namespace idemnet {
 
 namespace {
 thread_local std::string last_error;
 }
 
-void set_error(const std::string& message) { last_error = message; }
-void clear_error() { last_error.clear(); }
+void set_error(const char* op, const std::string& what) { last_error = std::string(op) + ": " + what; }
+
+void set_error_noexcept(const char* op, const char* what) noexcept {
+  try {
+    last_error.assign(op).append(": ").append(what);
+  } catch (...) {
+    last_error.clear();
+  }
+}
+
+void clear_error() noexcept { last_error.clear(); }
+
+int invalid(const char* op, const std::string& what) {
+  set_error(op, what);
+  return IDEMNET_ERR_INVALID_ARGUMENT;
+}
+
+}  // namespace idemnet
+
+namespace idemnet_cuda {
 
 int fail(const char* op, cudaError_t err) {
-  set_error(std::string(op) + ": " + cudaGetErrorName(err) + ": " + cudaGetErrorString(err));
+  idemnet::set_error(op, std::string(cudaGetErrorName(err)) + ": " + cudaGetErrorString(err));
   // No driver / no device are expected on CPU-only machines: report them as such, not as a bug.
   if (err == cudaErrorInsufficientDriver || err == cudaErrorNoDevice) return IDEMNET_ERR_NO_DEVICE;
   if (err == cudaErrorMemoryAllocation) return IDEMNET_ERR_OUT_OF_MEMORY;
   return IDEMNET_ERR_BACKEND;
 }
 
-int invalid(const char* op, const std::string& what) {
-  set_error(std::string(op) + ": " + what);
-  return IDEMNET_ERR_INVALID_ARGUMENT;
-}
-
 int backend_error(const char* op, const std::string& what) {
-  set_error(std::string(op) + ": " + what);
+  idemnet::set_error(op, what);
   return IDEMNET_ERR_BACKEND;
 }
 
 }  // namespace idemnet_cuda
 
+using idemnet_cuda::fail;
+using idemnet_cuda::invalid;
+
 extern "C" {
 
-const char* idemnet_cuda_last_error(void) { return idemnet_cuda::last_error.c_str(); }
+const char* idemnet_cuda_last_error(void) { return idemnet::last_error.c_str(); }
 
-int idemnet_cuda_abi_version(void) { return IDEMNET_CUDA_ABI_VERSION; }
+int idemnet_cuda_abi_version(void) { return IDEMNET_ABI_VERSION; }
 
 int idemnet_cuda_device_count(int* count) {
-  idemnet_cuda::clear_error();
-  if (count == nullptr) return idemnet_cuda::invalid("device_count", "null output");
-  *count = 0;
-  cudaError_t err = cudaGetDeviceCount(count);
-  if (err != cudaSuccess) {
+  return idemnet::guarded("device_count", [&]() -> int {
+    if (count == nullptr) return invalid("device_count", "null output");
     *count = 0;
-    cudaGetLastError();  // clear the error so later calls start clean
-    return idemnet_cuda::fail("device_count", err);
-  }
-  return IDEMNET_OK;
+    cudaError_t err = cudaGetDeviceCount(count);
+    if (err != cudaSuccess) {
+      *count = 0;
+      cudaGetLastError();  // clear the error so later calls start clean
+      return fail("device_count", err);
+    }
+    return IDEMNET_OK;
+  });
 }
 
 int idemnet_cuda_device_name(int device, char* buf, int len) {
-  idemnet_cuda::clear_error();
-  if (buf == nullptr || len <= 0) return idemnet_cuda::invalid("device_name", "null or empty buffer");
-  cudaDeviceProp prop;
-  cudaError_t err = cudaGetDeviceProperties(&prop, device);
-  if (err != cudaSuccess) {
-    cudaGetLastError();
-    return idemnet_cuda::fail("device_name", err);
-  }
-  std::snprintf(buf, (size_t)len, "%s (sm_%d%d, %.1f GiB)", prop.name, prop.major, prop.minor,
-                (double)prop.totalGlobalMem / (1024.0 * 1024.0 * 1024.0));
-  return IDEMNET_OK;
+  return idemnet::guarded("device_name", [&]() -> int {
+    if (buf == nullptr || len <= 0) return invalid("device_name", "null or empty buffer");
+    cudaDeviceProp prop;
+    cudaError_t err = cudaGetDeviceProperties(&prop, device);
+    if (err != cudaSuccess) {
+      cudaGetLastError();
+      return fail("device_name", err);
+    }
+    std::snprintf(buf, (size_t)len, "%s (sm_%d%d, %.1f GiB)", prop.name, prop.major, prop.minor,
+                  (double)prop.totalGlobalMem / (1024.0 * 1024.0 * 1024.0));
+    return IDEMNET_OK;
+  });
 }
 
 int idemnet_cuda_versions(int* runtime, int* driver) {
-  idemnet_cuda::clear_error();
-  if (runtime) *runtime = CUDART_VERSION;
-  if (driver) {
-    *driver = 0;
-    cudaError_t err = cudaDriverGetVersion(driver);
-    if (err != cudaSuccess) {
-      cudaGetLastError();
-      return idemnet_cuda::fail("versions", err);
+  return idemnet::guarded("versions", [&]() -> int {
+    if (runtime) *runtime = CUDART_VERSION;
+    if (driver) {
+      *driver = 0;
+      cudaError_t err = cudaDriverGetVersion(driver);
+      if (err != cudaSuccess) {
+        cudaGetLastError();
+        return fail("versions", err);
+      }
     }
-  }
-  return IDEMNET_OK;
+    return IDEMNET_OK;
+  });
 }
 
 }  // extern "C"

@@ -1,7 +1,6 @@
 // Deterministic reductions (double accumulation, fixed order) and the fused MB corrector.
 #include "common.cuh"
 
-using idemnet_cuda::as_stream;
 using idemnet_cuda::block_sum;
 using idemnet_cuda::finish_reduction;
 using idemnet_cuda::grid_for;
@@ -78,16 +77,15 @@ __global__ void channel_sums_kernel(const float* __restrict__ x, int64_t n, int6
   if (threadIdx.x == 0) out[ch] = (float)((beta == 0.0f ? 0.0 : (double)beta * out[ch]) + total);
 }
 
-int reduce(bool squares, const float* x, int64_t n, double* workspace, double* out, void* stream) {
+int reduce(idemnet_cuda_context* ctx, bool squares, const float* x, int64_t n, double* out) {
   const char* op = squares ? "cuda_sum_squares" : "cuda_sum";
-  idemnet_cuda::clear_error();
   if (n < 0) return invalid(op, "negative size");
-  if (!workspace || !out || (n > 0 && !x)) return invalid(op, "null buffer");
+  if (!out || (n > 0 && !x)) return invalid(op, "null buffer");
   // n == 0 still runs one block, which writes 0 (keeps the result in device memory uniform).
   if (squares) {
-    sum_kernel<true><<<reduce_grid_for(n), kThreads, 0, as_stream(stream)>>>(x, n, workspace, out);
+    sum_kernel<true><<<reduce_grid_for(n), kThreads, 0, ctx->stream>>>(x, n, ctx->reduce_workspace, out);
   } else {
-    sum_kernel<false><<<reduce_grid_for(n), kThreads, 0, as_stream(stream)>>>(x, n, workspace, out);
+    sum_kernel<false><<<reduce_grid_for(n), kThreads, 0, ctx->stream>>>(x, n, ctx->reduce_workspace, out);
   }
   return launched(op);
 }
@@ -96,53 +94,57 @@ int reduce(bool squares, const float* x, int64_t n, double* workspace, double* o
 
 extern "C" {
 
-int idemnet_cuda_sum(const float* x, int64_t n, double* workspace, double* out, void* stream) {
-  return reduce(false, x, n, workspace, out, stream);
+int idemnet_cuda_sum(idemnet_cuda_context* ctx, const float* x, int64_t n, double* out_device) {
+  return idemnet_cuda::with_context(ctx, "cuda_sum", [&] { return reduce(ctx, false, x, n, out_device); });
 }
 
-int idemnet_cuda_sum_squares(const float* x, int64_t n, double* workspace, double* out, void* stream) {
-  return reduce(true, x, n, workspace, out, stream);
+int idemnet_cuda_sum_squares(idemnet_cuda_context* ctx, const float* x, int64_t n, double* out_device) {
+  return idemnet_cuda::with_context(ctx, "cuda_sum_squares", [&] { return reduce(ctx, true, x, n, out_device); });
 }
 
-int idemnet_cuda_corrector(const float* a, const float* b, const float* c, float s, float* out, int64_t n,
-                           double* workspace, double* sum_sq_diff, void* stream) {
-  idemnet_cuda::clear_error();
-  const char* op = "cuda_corrector";
-  if (n < 0) return invalid(op, "negative size");
-  if (n > 0 && (!a || !b || !c || !out)) return invalid(op, "null buffer");
-  if (sum_sq_diff == nullptr) {
-    if (n == 0) return IDEMNET_OK;
-    corrector_kernel<<<grid_for(n), kThreads, 0, as_stream(stream)>>>(a, b, c, s, out, n);
-  } else {
-    if (!workspace) return invalid(op, "the loss needs the reduction workspace");
-    corrector_loss_kernel<<<reduce_grid_for(n), kThreads, 0, as_stream(stream)>>>(a, b, c, s, out, n, workspace,
-                                                                                   sum_sq_diff);
-  }
-  return launched(op);
+int idemnet_cuda_corrector(idemnet_cuda_context* ctx, const float* a, const float* b, const float* c, float s,
+                           float* out, int64_t n, double* sum_sq_diff_device) {
+  return idemnet_cuda::with_context(ctx, "cuda_corrector", [&]() -> int {
+    const char* op = "cuda_corrector";
+    if (n < 0) return invalid(op, "negative size");
+    if (n > 0 && (!a || !b || !c || !out)) return invalid(op, "null buffer");
+    if (sum_sq_diff_device == nullptr) {
+      if (n == 0) return IDEMNET_OK;
+      corrector_kernel<<<grid_for(n), kThreads, 0, ctx->stream>>>(a, b, c, s, out, n);
+    } else {
+      corrector_loss_kernel<<<reduce_grid_for(n), kThreads, 0, ctx->stream>>>(a, b, c, s, out, n,
+                                                                              ctx->reduce_workspace,
+                                                                              sum_sq_diff_device);
+    }
+    return launched(op);
+  });
 }
 
-int idemnet_cuda_sum_rows(const float* x, int64_t rows, int64_t cols, float beta, float* out, void* stream) {
-  idemnet_cuda::clear_error();
-  const char* op = "cuda_sum_rows";
-  if (rows < 0 || cols < 0) return invalid(op, "negative size");
-  if (cols == 0) return IDEMNET_OK;
-  if (!out || (rows > 0 && !x)) return invalid(op, "null buffer");
-  int64_t blocks = (cols + kColTile - 1) / kColTile;
-  if (blocks > 0x7fffffff) return invalid(op, "too many columns");
-  sum_rows_kernel<<<(unsigned)blocks, dim3(kColTile, kRowGroups), 0, as_stream(stream)>>>(x, rows, cols, beta, out);
-  return launched(op);
+int idemnet_cuda_sum_rows(idemnet_cuda_context* ctx, const float* x, int64_t rows, int64_t cols, float beta,
+                          float* out) {
+  return idemnet_cuda::with_context(ctx, "cuda_sum_rows", [&]() -> int {
+    const char* op = "cuda_sum_rows";
+    if (rows < 0 || cols < 0) return invalid(op, "negative size");
+    if (cols == 0) return IDEMNET_OK;
+    if (!out || (rows > 0 && !x)) return invalid(op, "null buffer");
+    int64_t blocks = (cols + kColTile - 1) / kColTile;
+    if (blocks > 0x7fffffff) return invalid(op, "too many columns");
+    sum_rows_kernel<<<(unsigned)blocks, dim3(kColTile, kRowGroups), 0, ctx->stream>>>(x, rows, cols, beta, out);
+    return launched(op);
+  });
 }
 
-int idemnet_cuda_channel_sums(const float* x, int64_t n, int64_t c, int64_t hw, float beta, float* out,
-                              void* stream) {
-  idemnet_cuda::clear_error();
-  const char* op = "cuda_channel_sums";
-  if (n < 0 || c < 0 || hw < 0) return invalid(op, "negative size");
-  if (c == 0) return IDEMNET_OK;
-  if (!out || (n * hw > 0 && !x)) return invalid(op, "null buffer");
-  if (c > 0x7fffffff) return invalid(op, "too many channels");
-  channel_sums_kernel<<<(unsigned)c, kThreads, 0, as_stream(stream)>>>(x, n, c, hw, beta, out);
-  return launched(op);
+int idemnet_cuda_channel_sums(idemnet_cuda_context* ctx, const float* x, int64_t n, int64_t c, int64_t hw,
+                              float beta, float* out) {
+  return idemnet_cuda::with_context(ctx, "cuda_channel_sums", [&]() -> int {
+    const char* op = "cuda_channel_sums";
+    if (n < 0 || c < 0 || hw < 0) return invalid(op, "negative size");
+    if (c == 0) return IDEMNET_OK;
+    if (!out || (n * hw > 0 && !x)) return invalid(op, "null buffer");
+    if (c > 0x7fffffff) return invalid(op, "too many channels");
+    channel_sums_kernel<<<(unsigned)c, kThreads, 0, ctx->stream>>>(x, n, c, hw, beta, out);
+    return launched(op);
+  });
 }
 
 }  // extern "C"

@@ -8,7 +8,6 @@
 
 #include "common.cuh"
 
-using idemnet_cuda::as_stream;
 using idemnet_cuda::block_sum;
 using idemnet_cuda::finish_reduction_to;
 using idemnet_cuda::grid_for;
@@ -127,7 +126,7 @@ __global__ void max_row_norm_kernel(const float* __restrict__ x, int64_t rows, i
     }
     block_max = nan_max(block_max, sqrt(block_sum<kThreads>(acc, shared)));
   }
-  unsigned int* counter = reinterpret_cast<unsigned int*>(workspace + IDEMNET_CUDA_REDUCE_BLOCKS);
+  unsigned int* counter = reinterpret_cast<unsigned int*>(workspace + idemnet_cuda::kReduceBlocks);
   if (threadIdx.x == 0) {
     workspace[blockIdx.x] = block_max;
     __threadfence();
@@ -195,133 +194,145 @@ __global__ void dropout_counted_kernel(const float* x, float* y, int64_t n, uint
 
 extern "C" {
 
-int idemnet_cuda_write_scalars(float* dst, const float* values, int64_t n, void* stream) {
-  idemnet_cuda::clear_error();
-  const char* op = "cuda_write_scalars";
-  if (n < 0 || n > kMaxScalars) return invalid(op, "between 0 and 16 values");
-  if (n == 0) return IDEMNET_OK;
-  if (!dst || !values) return invalid(op, "null buffer");
-  Scalars s{};
-  for (int64_t i = 0; i < n; ++i) s.v[i] = values[i];
-  write_scalars_kernel<<<1, kMaxScalars, 0, as_stream(stream)>>>(dst, s, (int)n);
-  return launched(op);
+int idemnet_cuda_write_scalars(idemnet_cuda_context* ctx, float* dst, const float* values, int64_t n) {
+  return idemnet_cuda::with_context(ctx, "cuda_write_scalars", [&]() -> int {
+    const char* op = "cuda_write_scalars";
+    if (n < 0 || n > kMaxScalars) return invalid(op, "between 0 and 16 values");
+    if (n == 0) return IDEMNET_OK;
+    if (!dst || !values) return invalid(op, "null buffer");
+    Scalars s{};
+    for (int64_t i = 0; i < n; ++i) s.v[i] = values[i];
+    write_scalars_kernel<<<1, kMaxScalars, 0, ctx->stream>>>(dst, s, (int)n);
+    return launched(op);
+  });
 }
 
-int idemnet_cuda_scale_by(const float* x, const float* factor, float alpha, float* out, int64_t n, void* stream) {
-  idemnet_cuda::clear_error();
-  const char* op = "cuda_scale_by";
-  if (n < 0) return invalid(op, "negative size");
-  if (!factor) return invalid(op, "null factor");
-  if (n == 0) return IDEMNET_OK;
-  if (!x || !out) return invalid(op, "null buffer");
-  scale_by_kernel<<<grid_for(n), kThreads, 0, as_stream(stream)>>>(x, factor, alpha, out, n);
-  return launched(op);
+int idemnet_cuda_scale_by(idemnet_cuda_context* ctx, const float* x, const float* factor, float alpha, float* out,
+                          int64_t n) {
+  return idemnet_cuda::with_context(ctx, "cuda_scale_by", [&]() -> int {
+    const char* op = "cuda_scale_by";
+    if (n < 0) return invalid(op, "negative size");
+    if (!factor) return invalid(op, "null factor");
+    if (n == 0) return IDEMNET_OK;
+    if (!x || !out) return invalid(op, "null buffer");
+    scale_by_kernel<<<grid_for(n), kThreads, 0, ctx->stream>>>(x, factor, alpha, out, n);
+    return launched(op);
+  });
 }
 
-int idemnet_cuda_sum_squares_to(const float* x, int64_t n, double scale, float* out, double* workspace,
-                                void* stream) {
-  idemnet_cuda::clear_error();
-  const char* op = "cuda_sum_squares_to";
-  if (n < 0) return invalid(op, "negative size");
-  if (!out || !workspace || (n > 0 && !x)) return invalid(op, "null buffer");
-  sum_squares_to_kernel<<<reduce_grid_for(n), kThreads, 0, as_stream(stream)>>>(x, n, scale, out, workspace);
-  return launched(op);
+int idemnet_cuda_sum_squares_to(idemnet_cuda_context* ctx, const float* x, int64_t n, double scale, float* out) {
+  return idemnet_cuda::with_context(ctx, "cuda_sum_squares_to", [&]() -> int {
+    const char* op = "cuda_sum_squares_to";
+    if (n < 0) return invalid(op, "negative size");
+    if (!out || (n > 0 && !x)) return invalid(op, "null buffer");
+    sum_squares_to_kernel<<<reduce_grid_for(n), kThreads, 0, ctx->stream>>>(x, n, scale, out, ctx->reduce_workspace);
+    return launched(op);
+  });
 }
 
-int idemnet_cuda_corrector_to(const float* a, const float* b, const float* c, float s, float* out, int64_t n,
-                              double loss_scale, float* loss, double* workspace, void* stream) {
-  idemnet_cuda::clear_error();
-  const char* op = "cuda_corrector_to";
-  if (n < 0) return invalid(op, "negative size");
-  if (!loss || !workspace || (n > 0 && (!a || !b || !c || !out))) return invalid(op, "null buffer");
-  corrector_to_kernel<<<reduce_grid_for(n), kThreads, 0, as_stream(stream)>>>(a, b, c, s, out, n, loss_scale, loss,
-                                                                              workspace);
-  return launched(op);
+int idemnet_cuda_corrector_to(idemnet_cuda_context* ctx, const float* a, const float* b, const float* c, float s,
+                              float* out, int64_t n, double loss_scale, float* loss) {
+  return idemnet_cuda::with_context(ctx, "cuda_corrector_to", [&]() -> int {
+    const char* op = "cuda_corrector_to";
+    if (n < 0) return invalid(op, "negative size");
+    if (!loss || (n > 0 && (!a || !b || !c || !out))) return invalid(op, "null buffer");
+    corrector_to_kernel<<<reduce_grid_for(n), kThreads, 0, ctx->stream>>>(a, b, c, s, out, n, loss_scale, loss,
+                                                                          ctx->reduce_workspace);
+    return launched(op);
+  });
 }
 
-int idemnet_cuda_l1_loss(const float* a, const float* b, int64_t n, float grad_scale, float* grad, double loss_scale,
-                         float* loss, double* workspace, void* stream) {
-  idemnet_cuda::clear_error();
-  const char* op = "cuda_l1_loss";
-  if (n < 0) return invalid(op, "negative size");
-  if (!loss || !workspace || (n > 0 && (!a || !b))) return invalid(op, "null buffer");
-  l1_kernel<<<reduce_grid_for(n), kThreads, 0, as_stream(stream)>>>(a, b, n, grad_scale, grad, loss_scale, loss,
-                                                                    workspace);
-  return launched(op);
+int idemnet_cuda_l1_loss(idemnet_cuda_context* ctx, const float* a, const float* b, int64_t n, float grad_scale,
+                         float* grad, double loss_scale, float* loss) {
+  return idemnet_cuda::with_context(ctx, "cuda_l1_loss", [&]() -> int {
+    const char* op = "cuda_l1_loss";
+    if (n < 0) return invalid(op, "negative size");
+    if (!loss || (n > 0 && (!a || !b))) return invalid(op, "null buffer");
+    l1_kernel<<<reduce_grid_for(n), kThreads, 0, ctx->stream>>>(a, b, n, grad_scale, grad, loss_scale, loss,
+                                                                ctx->reduce_workspace);
+    return launched(op);
+  });
 }
 
-int idemnet_cuda_softmax_cross_entropy(const float* logits, const float* labels, int64_t rows, int64_t classes,
-                                       float* loss, float* grad, double* workspace, void* stream) {
-  idemnet_cuda::clear_error();
-  const char* op = "cuda_softmax_cross_entropy";
-  if (rows < 0 || classes < 0) return invalid(op, "negative size");
-  if (!loss || !workspace || (rows > 0 && (!logits || !labels))) return invalid(op, "null buffer");
-  cross_entropy_kernel<<<reduce_grid_for(rows), kThreads, 0, as_stream(stream)>>>(logits, labels, rows, classes, loss,
-                                                                                  grad, workspace);
-  return launched(op);
+int idemnet_cuda_softmax_cross_entropy(idemnet_cuda_context* ctx, const float* logits, const float* labels,
+                                       int64_t rows, int64_t classes, float* loss, float* grad) {
+  return idemnet_cuda::with_context(ctx, "cuda_softmax_cross_entropy", [&]() -> int {
+    const char* op = "cuda_softmax_cross_entropy";
+    if (rows < 0 || classes < 0) return invalid(op, "negative size");
+    if (!loss || (rows > 0 && (!logits || !labels))) return invalid(op, "null buffer");
+    cross_entropy_kernel<<<reduce_grid_for(rows), kThreads, 0, ctx->stream>>>(logits, labels, rows, classes, loss,
+                                                                              grad, ctx->reduce_workspace);
+    return launched(op);
+  });
 }
 
-int idemnet_cuda_max_row_norm(const float* x, int64_t rows, int64_t cols, float* out, double* workspace,
-                              void* stream) {
-  idemnet_cuda::clear_error();
-  const char* op = "cuda_max_row_norm";
-  if (rows < 0 || cols < 0) return invalid(op, "negative size");
-  if (!out || !workspace || (rows * cols > 0 && !x)) return invalid(op, "null buffer");
-  int blocks = (int)(rows < IDEMNET_CUDA_REDUCE_BLOCKS ? (rows > 0 ? rows : 1) : IDEMNET_CUDA_REDUCE_BLOCKS);
-  max_row_norm_kernel<<<blocks, kThreads, 0, as_stream(stream)>>>(x, rows, cols, out, workspace);
-  return launched(op);
+int idemnet_cuda_max_row_norm(idemnet_cuda_context* ctx, const float* x, int64_t rows, int64_t cols, float* out) {
+  return idemnet_cuda::with_context(ctx, "cuda_max_row_norm", [&]() -> int {
+    const char* op = "cuda_max_row_norm";
+    if (rows < 0 || cols < 0) return invalid(op, "negative size");
+    if (!out || (rows * cols > 0 && !x)) return invalid(op, "null buffer");
+    int64_t limit = idemnet_cuda::kReduceBlocks;
+    int blocks = (int)(rows < limit ? (rows > 0 ? rows : 1) : limit);
+    max_row_norm_kernel<<<blocks, kThreads, 0, ctx->stream>>>(x, rows, cols, out, ctx->reduce_workspace);
+    return launched(op);
+  });
 }
 
-int idemnet_cuda_sgd_update_scheduled(float* w, const float* g, float* v, int64_t n, const float* lr, float momentum,
-                                      float weight_decay, void* stream) {
-  idemnet_cuda::clear_error();
-  const char* op = "cuda_sgd_update_scheduled";
-  if (n < 0) return invalid(op, "negative size");
-  if (!lr) return invalid(op, "null learning rate");
-  if (momentum != 0.0f && n > 0 && !v) return invalid(op, "momentum needs a velocity buffer");
-  if (n == 0) return IDEMNET_OK;
-  if (!w || !g) return invalid(op, "null buffer");
-  sgd_scheduled_kernel<<<grid_for(n), kThreads, 0, as_stream(stream)>>>(w, g, momentum == 0.0f ? nullptr : v, n, lr,
-                                                                        momentum, weight_decay);
-  return launched(op);
+int idemnet_cuda_sgd_update_scheduled(idemnet_cuda_context* ctx, float* w, const float* g, float* v, int64_t n,
+                                      const float* lr, float momentum, float weight_decay) {
+  return idemnet_cuda::with_context(ctx, "cuda_sgd_update_scheduled", [&]() -> int {
+    const char* op = "cuda_sgd_update_scheduled";
+    if (n < 0) return invalid(op, "negative size");
+    if (!lr) return invalid(op, "null learning rate");
+    if (momentum != 0.0f && n > 0 && !v) return invalid(op, "momentum needs a velocity buffer");
+    if (n == 0) return IDEMNET_OK;
+    if (!w || !g) return invalid(op, "null buffer");
+    sgd_scheduled_kernel<<<grid_for(n), kThreads, 0, ctx->stream>>>(w, g, momentum == 0.0f ? nullptr : v, n, lr,
+                                                                    momentum, weight_decay);
+    return launched(op);
+  });
 }
 
-int idemnet_cuda_adam_update_scheduled(float* w, const float* g, float* m, float* v, int64_t n,
-                                       const float* coefficients, float beta1, float beta2, float eps,
-                                       float weight_decay, void* stream) {
-  idemnet_cuda::clear_error();
-  const char* op = "cuda_adam_update_scheduled";
-  if (n < 0) return invalid(op, "negative size");
-  if (!coefficients) return invalid(op, "null coefficients");
-  if (n == 0) return IDEMNET_OK;
-  if (!w || !g || !m || !v) return invalid(op, "null buffer");
-  adam_scheduled_kernel<<<grid_for(n), kThreads, 0, as_stream(stream)>>>(w, g, m, v, n, coefficients, beta1, beta2,
-                                                                         eps, weight_decay);
-  return launched(op);
+int idemnet_cuda_adam_update_scheduled(idemnet_cuda_context* ctx, float* w, const float* g, float* m, float* v,
+                                       int64_t n, const float* coefficients, float beta1, float beta2, float eps,
+                                       float weight_decay) {
+  return idemnet_cuda::with_context(ctx, "cuda_adam_update_scheduled", [&]() -> int {
+    const char* op = "cuda_adam_update_scheduled";
+    if (n < 0) return invalid(op, "negative size");
+    if (!coefficients) return invalid(op, "null coefficients");
+    if (n == 0) return IDEMNET_OK;
+    if (!w || !g || !m || !v) return invalid(op, "null buffer");
+    adam_scheduled_kernel<<<grid_for(n), kThreads, 0, ctx->stream>>>(w, g, m, v, n, coefficients, beta1, beta2, eps,
+                                                                     weight_decay);
+    return launched(op);
+  });
 }
 
-int idemnet_cuda_tight_clamp_weights(const float* rec, const float* tight, float lambda_rec, float lambda_tight,
-                                     float clamp, float* w_rec, float* w_tight, void* stream) {
-  idemnet_cuda::clear_error();
-  const char* op = "cuda_tight_clamp_weights";
-  if (!rec || !tight || !w_rec || !w_tight) return invalid(op, "null buffer");
-  tight_clamp_kernel<<<1, 1, 0, as_stream(stream)>>>(rec, tight, lambda_rec, lambda_tight, clamp, w_rec, w_tight);
-  return launched(op);
+int idemnet_cuda_tight_clamp_weights(idemnet_cuda_context* ctx, const float* rec, const float* tight,
+                                     float lambda_rec, float lambda_tight, float clamp, float* w_rec,
+                                     float* w_tight) {
+  return idemnet_cuda::with_context(ctx, "cuda_tight_clamp_weights", [&]() -> int {
+    const char* op = "cuda_tight_clamp_weights";
+    if (!rec || !tight || !w_rec || !w_tight) return invalid(op, "null buffer");
+    tight_clamp_kernel<<<1, 1, 0, ctx->stream>>>(rec, tight, lambda_rec, lambda_tight, clamp, w_rec, w_tight);
+    return launched(op);
+  });
 }
 
-int idemnet_cuda_dropout_counted(const float* x, float* y, int64_t n, uint64_t seed, const float* counter,
-                                 int64_t offset, float p, void* stream) {
-  idemnet_cuda::clear_error();
-  const char* op = "cuda_dropout_counted";
-  if (n < 0) return invalid(op, "negative size");
-  if (!(p >= 0.0f && p <= 1.0f)) return invalid(op, "p must lie in [0, 1]");
-  if (!counter || offset < 0) return invalid(op, "null counter or negative offset");
-  if (n == 0) return IDEMNET_OK;
-  if (!x || !y) return invalid(op, "null buffer");
-  double threshold = p, scale = p < 1.0f ? 1.0 / (1.0 - (double)p) : 0.0;
-  dropout_counted_kernel<<<grid_for(n), kThreads, 0, as_stream(stream)>>>(x, y, n, seed, counter, (uint64_t)offset,
-                                                                          threshold, scale);
-  return launched(op);
+int idemnet_cuda_dropout_counted(idemnet_cuda_context* ctx, const float* x, float* y, int64_t n, uint64_t seed,
+                                 const float* counter, int64_t offset, float p) {
+  return idemnet_cuda::with_context(ctx, "cuda_dropout_counted", [&]() -> int {
+    const char* op = "cuda_dropout_counted";
+    if (n < 0) return invalid(op, "negative size");
+    if (!(p >= 0.0f && p <= 1.0f)) return invalid(op, "p must lie in [0, 1]");
+    if (!counter || offset < 0) return invalid(op, "null counter or negative offset");
+    if (n == 0) return IDEMNET_OK;
+    if (!x || !y) return invalid(op, "null buffer");
+    double threshold = p, scale = p < 1.0f ? 1.0 / (1.0 - (double)p) : 0.0;
+    dropout_counted_kernel<<<grid_for(n), kThreads, 0, ctx->stream>>>(x, y, n, seed, counter, (uint64_t)offset,
+                                                                      threshold, scale);
+    return launched(op);
+  });
 }
 
 }  // extern "C"

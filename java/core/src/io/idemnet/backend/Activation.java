@@ -1,23 +1,25 @@
 package io.idemnet.backend;
 
+import io.idemnet.nativelib.NativeAbi;
+
 /**
  * An elementwise activation. {@code slope} is LeakyReLU's negative slope (0 for the others).
  * Derivatives at the kink follow PyTorch: ReLU'(0) = 0, LeakyReLU'(0) = slope. A NaN input gives
  * a NaN output for every kind.
  */
 public record Activation(Kind kind, float slope) {
-  /** The codes are those of {@code enum idemnet_activation} in {@code idemnet.h}. */
+  /** The codes are those of {@code enum idemnet_activation} in {@code idemnet_common.h}. */
   public enum Kind {
     /** f(x) = x. */
-    IDENTITY(0),
+    IDENTITY(NativeAbi.IDENTITY),
     /** f(x) = max(x, 0). */
-    RELU(1),
+    RELU(NativeAbi.RELU),
     /** f(x) = x for x &gt; 0, slope * x otherwise. */
-    LEAKY_RELU(2),
+    LEAKY_RELU(NativeAbi.LEAKY_RELU),
     /** f(x) = tanh(x). */
-    TANH(3),
+    TANH(NativeAbi.TANH),
     /** f(x) = 1 / (1 + exp(-x)). */
-    SIGMOID(4);
+    SIGMOID(NativeAbi.SIGMOID);
 
     /** The code of {@code enum idemnet_activation}. */
     public final int code;

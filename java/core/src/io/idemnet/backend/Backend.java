@@ -172,11 +172,11 @@ public abstract class Backend implements AutoCloseable {
   /** Elementwise binary operations; codes are those of {@code enum idemnet_binary_op}. */
   public enum BinaryOp {
     /** a + b. */
-    ADD(0),
+    ADD(io.idemnet.nativelib.NativeAbi.ADD),
     /** a - b. */
-    SUB(1),
+    SUB(io.idemnet.nativelib.NativeAbi.SUB),
     /** a * b. */
-    MUL(2);
+    MUL(io.idemnet.nativelib.NativeAbi.MUL);
 
     /** The code of {@code enum idemnet_binary_op}. */
     public final int code;

@@ -10,7 +10,7 @@ public final class NativeCallException extends RuntimeException {
     this.status = status;
   }
 
-  /** The {@code IDEMNET_ERR_*} code from {@code native/include/idemnet.h}. */
+  /** The status code: one of the {@code ERR_*} constants of {@link NativeAbi} ({@code idemnet_common.h}). */
   public int status() {
     return status;
   }

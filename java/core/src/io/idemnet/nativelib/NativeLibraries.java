@@ -3,7 +3,12 @@ package io.idemnet.nativelib;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -77,6 +82,29 @@ public final class NativeLibraries {
     }
     LOADED.put(name, lookup);
     return lookup;
+  }
+
+  /**
+   * Sets an environment variable of this process through libc's {@code setenv}, so that native
+   * libraries loaded afterwards read it (the JVM's own {@link System#getenv} view does not change).
+   * Does nothing where libc has no {@code setenv}.
+   *
+   * @param overwrite whether a value already set (e.g. by the user) is replaced
+   * @throws NativeLibraryException if {@code setenv} fails
+   */
+  public static void setEnvironmentVariable(String name, String value, boolean overwrite) {
+    Linker linker = Linker.nativeLinker();
+    MemorySegment setenv = linker.defaultLookup().find("setenv").orElse(null);
+    if (setenv == null) return;
+    MethodHandle h = linker.downcallHandle(setenv, FunctionDescriptor.of(ValueLayout.JAVA_INT,
+        ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+    int result;
+    try (Arena arena = Arena.ofConfined()) {
+      result = (int) h.invokeExact(arena.allocateFrom(name), arena.allocateFrom(value), overwrite ? 1 : 0);
+    } catch (Throwable e) {
+      throw new NativeLibraryException("cannot set " + name + " for the native libraries: " + e, e);
+    }
+    if (result != 0) throw new NativeLibraryException("setenv(" + name + ") failed");
   }
 
   private static Path locate(String name) {

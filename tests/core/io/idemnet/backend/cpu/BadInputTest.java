@@ -1,6 +1,7 @@
 package io.idemnet.backend.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,9 +9,13 @@ import io.idemnet.backend.Activation;
 import io.idemnet.backend.Backend;
 import io.idemnet.backend.Backends;
 import io.idemnet.backend.reference.ReferenceBackend;
+import io.idemnet.nativelib.NativeAbi;
 import io.idemnet.nativelib.NativeCallException;
 import io.idemnet.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -99,19 +104,87 @@ class BadInputTest {
   @Test
   void nativeLayerChecksItsOwnArguments() {
     // Bypass the Java checks: the C side must still answer with a status and a message.
+    MemorySegment ctx = CPU.context();
     NativeCallException e = assertThrows(NativeCallException.class,
-        () -> CpuNative.fill(MemorySegment.NULL, -5, 1f));
+        () -> CpuNative.fill(ctx, MemorySegment.NULL, -5, 1f));
     assertTrue(e.getMessage().contains("negative size"), e.getMessage());
-    assertEquals(1, e.status());
-    e = assertThrows(NativeCallException.class, () -> CpuNative.binary(42, MemorySegment.NULL,
+    assertEquals(NativeAbi.ERR_INVALID_ARGUMENT, e.status());
+    e = assertThrows(NativeCallException.class, () -> CpuNative.binary(ctx, 42, MemorySegment.NULL,
         MemorySegment.NULL, MemorySegment.NULL, 0));
     assertTrue(e.getMessage().contains("unknown op"), e.getMessage());
-    e = assertThrows(NativeCallException.class, () -> CpuNative.sgemm(0, 0, 4, 4, 4, 1f, MemorySegment.NULL, 4,
+    e = assertThrows(NativeCallException.class, () -> CpuNative.sgemm(ctx, 0, 0, 4, 4, 4, 1f, MemorySegment.NULL, 4,
         MemorySegment.NULL, 4, 0f, MemorySegment.NULL, 4));
     assertTrue(e.getMessage().contains("null"), e.getMessage());
-    e = assertThrows(NativeCallException.class, () -> CpuNative.sgemm(0, 0, 4, 4, 4, 1f, MemorySegment.NULL, 2,
+    e = assertThrows(NativeCallException.class, () -> CpuNative.sgemm(ctx, 0, 0, 4, 4, 4, 1f, MemorySegment.NULL, 2,
         MemorySegment.NULL, 4, 0f, MemorySegment.NULL, 4));
     assertTrue(e.getMessage().contains("leading dimension"), e.getMessage());
+    // The geometry struct arrives intact: an output size that contradicts the formula is named.
+    var geometry = new NativeAbi.ConvGeometry(1, 1, 5, 5, 1, 3, 3, 1, 1, 0, 0, 3, 4);
+    e = assertThrows(NativeCallException.class, () -> CpuNative.conv2dForward(ctx, MemorySegment.NULL,
+        MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, geometry));
+    assertTrue(e.getMessage().contains("output size does not match"), e.getMessage());
+  }
+
+  /**
+   * One ABI shape: every operation of the library takes the context first and refuses a NULL one
+   * with a status and message (the generated wrappers are all called, through reflection, with
+   * NULL pointers and zeros).
+   */
+  @Test
+  void everyNativeOperationChecksItsContext() throws Exception {
+    int checked = 0;
+    for (Method m : CpuNative.class.getDeclaredMethods()) {
+      if (!Modifier.isStatic(m.getModifiers()) || m.getReturnType() != void.class || m.getParameterCount() == 0
+          || m.isSynthetic() || m.getName().equals("contextCreate")) {
+        continue;
+      }
+      assertEquals(MemorySegment.class, m.getParameterTypes()[0], m.getName() + " takes the context first");
+      Object[] args = new Object[m.getParameterCount()];
+      Class<?>[] types = m.getParameterTypes();
+      for (int i = 0; i < args.length; i++) args[i] = zero(types[i]);
+      InvocationTargetException thrown = assertThrows(InvocationTargetException.class, () -> m.invoke(null, args),
+          m.getName());
+      NativeCallException e = assertInstanceOf(NativeCallException.class, thrown.getCause(), m.getName());
+      assertEquals(NativeAbi.ERR_INVALID_ARGUMENT, e.status(), e.getMessage());
+      assertTrue(e.getMessage().contains("null context"), e.getMessage());
+      checked++;
+    }
+    // 28 when written; a floor, so that the loop cannot pass by checking nothing.
+    assertTrue(checked >= 25, "operations checked: " + checked);
+  }
+
+  /** A zero, NULL or all-zero struct for a parameter of a generated wrapper. */
+  static Object zero(Class<?> type) throws ReflectiveOperationException {
+    if (type == MemorySegment.class) return MemorySegment.NULL;
+    if (type == int.class) return 0;
+    if (type == long.class) return 0L;
+    if (type == float.class) return 0f;
+    if (type == double.class) return 0.0;
+    if (type.isRecord()) {
+      var components = type.getRecordComponents();
+      Class<?>[] types = new Class<?>[components.length];
+      Object[] values = new Object[components.length];
+      for (int i = 0; i < components.length; i++) {
+        types[i] = components[i].getType();
+        values[i] = zero(types[i]);
+      }
+      return type.getDeclaredConstructor(types).newInstance(values);
+    }
+    throw new AssertionError("no zero for " + type);
+  }
+
+  @Test
+  void closedBackendIsAClearError() {
+    CpuBackend be = new CpuBackend(1);
+    assertEquals(1, be.numThreads());
+    be.setNumThreads(2);
+    assertEquals(2, be.numThreads());
+    try (Tensor x = be.zeros(3)) {
+      be.close();
+      be.close(); // closing twice is allowed
+      IllegalStateException e = assertThrows(IllegalStateException.class, () -> be.fill(x, 1f));
+      assertTrue(e.getMessage().contains("after close"), e.getMessage());
+    }
   }
 
   @Test

@@ -42,7 +42,7 @@ class CudaBackendTest {
     assertEquals("cuda", gpu.name());
     assertTrue(!gpu.deviceName().isBlank());
     System.out.println("[gpu tests] device " + gpu.deviceName() + ", GEMM " + gpu.gemmEngine() + ", CUDA versions "
-        + java.util.Arrays.toString(CudaNative.versions()));
+        + java.util.Arrays.toString(CudaBackend.versions()));
   }
 
   /** Uniform numbers and dropout masks use the same double arithmetic (no FMA) as the CPU: equal bits. */

@@ -2,6 +2,7 @@ package io.idemnet.backend.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
@@ -9,9 +10,15 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.idemnet.backend.Backend;
 import io.idemnet.backend.Backends;
+import io.idemnet.nativelib.NativeAbi;
+import io.idemnet.nativelib.NativeCallException;
 import io.idemnet.nativelib.NativeLibraries;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.logging.Handler;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
@@ -76,11 +83,11 @@ class CudaSelectionTest {
   void libraryLoadsAndProbesWithoutADevice() {
     assumeTrue(NativeLibraries.isPackaged("idemnet_cuda"), "libidemnet_cuda was not built (no nvcc)");
     CudaNative.ensureLoaded(); // every downcall handle resolved: no symbol is missing
-    int[] versions = CudaNative.versions();
+    int[] versions = CudaBackend.versions();
     assertTrue(versions[0] >= 12000, "built against CUDA " + versions[0]);
-    CudaNative.DeviceCount dc = CudaNative.deviceCount();
+    CudaBackend.DeviceCount dc = CudaBackend.deviceCount();
     if (dc.status() != 0) {
-      assertEquals(CudaNative.ERR_NO_DEVICE, dc.status(), dc.message());
+      assertEquals(NativeAbi.ERR_NO_DEVICE, dc.status(), dc.message());
       assertEquals(0, dc.count());
       assertTrue(dc.message().contains("device_count"), dc.message());
       assertFalse(CudaBackend.availability().usable());
@@ -88,27 +95,59 @@ class CudaSelectionTest {
     }
   }
 
+  /**
+   * One ABI shape, checked without a device: every operation of the CUDA library takes the context
+   * first and refuses a NULL one with a status and message, through the same exception guard as
+   * the CPU library (the generated wrappers are all called, through reflection, with zeros).
+   */
   @Test
-  void nativeArgumentChecksWorkWithoutADevice() {
+  void everyNativeOperationChecksItsContextWithoutADevice() throws Exception {
     assumeTrue(NativeLibraries.isPackaged("idemnet_cuda"), "libidemnet_cuda was not built (no nvcc)");
-    // Checks that fail before any CUDA call: a bad call is a status, never a crash.
-    var e = assertThrows(io.idemnet.nativelib.NativeCallException.class, () -> CudaNative.fill(0L, -1, 0f, 0L));
-    assertTrue(e.getMessage().contains("negative size"), e.getMessage());
-    e = assertThrows(io.idemnet.nativelib.NativeCallException.class, () -> CudaNative.fill(0L, 5, 0f, 0L));
-    assertTrue(e.getMessage().contains("null buffer"), e.getMessage());
-    e = assertThrows(io.idemnet.nativelib.NativeCallException.class,
-        () -> CudaNative.binary(7, 0L, 0L, 0L, 4, 0L));
-    assertTrue(e.getMessage().contains("unknown op"), e.getMessage());
-    e = assertThrows(io.idemnet.nativelib.NativeCallException.class, () -> CudaNative.synchronize(0L));
-    assertTrue(e.getMessage().contains("null context"), e.getMessage());
-    e = assertThrows(io.idemnet.nativelib.NativeCallException.class,
-        () -> CudaNative.sgemm(0L, 0, 0, 2, 2, 2, 1f, 0L, 2, 0L, 2, 0f, 0L, 2));
-    assertTrue(e.getMessage().contains("null context"), e.getMessage());
-    e = assertThrows(io.idemnet.nativelib.NativeCallException.class,
-        () -> CudaNative.dropout(0L, 0L, 3, 1L, 1.5f, 0L));
-    assertTrue(e.getMessage().contains("p must lie"), e.getMessage());
-    // Zero-sized work needs no device and succeeds.
-    CudaNative.fill(0L, 0, 1f, 0L);
-    CudaNative.axpy(1f, 0L, 0L, 0, 0L);
+    CudaNative.ensureLoaded();
+    Set<String> noContext = Set.of("deviceCount", "deviceName", "versions", "contextCreate");
+    int checked = 0;
+    for (Method m : CudaNative.class.getDeclaredMethods()) {
+      if (!Modifier.isStatic(m.getModifiers()) || m.getReturnType() != void.class || m.getParameterCount() == 0
+          || m.isSynthetic() || noContext.contains(m.getName())) {
+        continue;
+      }
+      assertEquals(long.class, m.getParameterTypes()[0], m.getName() + " takes the context first");
+      Object[] args = new Object[m.getParameterCount()];
+      for (int i = 0; i < args.length; i++) args[i] = zero(m.getParameterTypes()[i]);
+      InvocationTargetException thrown = assertThrows(InvocationTargetException.class, () -> m.invoke(null, args),
+          m.getName());
+      NativeCallException e = assertInstanceOf(NativeCallException.class, thrown.getCause(), m.getName());
+      assertEquals(NativeAbi.ERR_INVALID_ARGUMENT, e.status(), e.getMessage());
+      assertTrue(e.getMessage().contains("null context"), e.getMessage());
+      checked++;
+    }
+    // 41 when written; a floor, so that the loop cannot pass by checking nothing.
+    assertTrue(checked >= 35, "operations checked: " + checked);
+    // The queries that take no context check their outputs instead.
+    var e = assertThrows(NativeCallException.class, () -> CudaNative.deviceCount(0L));
+    assertTrue(e.getMessage().contains("null output"), e.getMessage());
+    e = assertThrows(NativeCallException.class, () -> CudaNative.contextCreate(0, 0L));
+    assertTrue(e.getMessage().contains("null output"), e.getMessage());
+    e = assertThrows(NativeCallException.class, () -> CudaNative.deviceName(0, 0L, 16));
+    assertTrue(e.getMessage().contains("null or empty buffer"), e.getMessage());
+  }
+
+  /** A zero, or an all-zero struct, for a parameter of a generated wrapper. */
+  private static Object zero(Class<?> type) throws ReflectiveOperationException {
+    if (type == int.class) return 0;
+    if (type == long.class) return 0L;
+    if (type == float.class) return 0f;
+    if (type == double.class) return 0.0;
+    if (type.isRecord()) {
+      var components = type.getRecordComponents();
+      Class<?>[] types = new Class<?>[components.length];
+      Object[] values = new Object[components.length];
+      for (int i = 0; i < components.length; i++) {
+        types[i] = components[i].getType();
+        values[i] = zero(types[i]);
+      }
+      return type.getDeclaredConstructor(types).newInstance(values);
+    }
+    throw new AssertionError("no zero for " + type);
   }
 }

@@ -3,25 +3,56 @@ package io.idemnet.backend.cpu;
 import io.idemnet.backend.Activation;
 import io.idemnet.backend.Backend;
 import io.idemnet.backend.ConvSpec;
+import io.idemnet.nativelib.NativeAbi;
 import io.idemnet.tensor.HostStorage;
 import io.idemnet.tensor.Storage;
 import io.idemnet.tensor.Tensor;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.ref.Cleaner;
 
 /**
  * Host tensors with C++ kernels ({@code libidemnet_cpu}: OpenMP, vectorised; GEMM through
  * OpenBLAS) called through FFM. Argument checking happens in {@link Backend}.
+ *
+ * <p>Each instance owns a context of the library holding its thread count, which every kernel
+ * call applies to the calling thread. {@link #close()} frees it (so does the garbage collector for
+ * an instance that was not closed); tensors are plain host memory and outlive it.
  */
-public final class CpuBackend extends Backend {
+public final class CpuBackend extends Backend implements AutoCloseable {
+  private static final Cleaner CLEANER = Cleaner.create();
+
+  /** The library's context; closing its arena (close() or the cleaner) destroys it. */
+  private final MemorySegment ctx;
+  private final Cleaner.Cleanable cleanable;
 
   /**
-   * Loads the native library.
+   * A backend with the default thread count (OMP_NUM_THREADS when set, else all cores).
    *
-   * @throws io.idemnet.nativelib.NativeLibraryException if it cannot be loaded on this machine
+   * @throws io.idemnet.nativelib.NativeLibraryException if the library cannot be loaded on this machine
    */
   public CpuBackend() {
+    this(0);
+  }
+
+  /**
+   * A backend whose kernels and GEMMs use {@code threads} threads ({@code <= 0}: the default).
+   *
+   * @throws io.idemnet.nativelib.NativeLibraryException if the library cannot be loaded on this machine
+   */
+  @SuppressWarnings("restricted")
+  public CpuBackend(int threads) {
     CpuNative.ensureLoaded();
+    MemorySegment created;
+    try (Arena call = Arena.ofConfined()) {
+      MemorySegment out = call.allocate(ValueLayout.ADDRESS);
+      CpuNative.contextCreate(threads, out);
+      created = out.get(ValueLayout.ADDRESS, 0);
+    }
+    Arena lifetime = Arena.ofShared();
+    this.ctx = created.reinterpret(lifetime, CpuNative::contextDestroy);
+    this.cleanable = CLEANER.register(this, lifetime::close);
   }
 
   @Override
@@ -29,15 +60,33 @@ public final class CpuBackend extends Backend {
     return "cpu";
   }
 
-  /** Threads used by the kernels and by OpenBLAS; n &lt;= 0 means all cores. */
+  /** Threads used by the kernels and by OpenBLAS; n &lt;= 0 means the default (all cores). */
   public void setNumThreads(int n) {
-    CpuNative.setNumThreads(n);
+    CpuNative.contextSetThreads(context(), n);
   }
 
-  /** Threads the kernels and OpenBLAS use now. */
+  /** The thread count of this backend's kernels and GEMMs. */
   public int numThreads() {
-    return CpuNative.getNumThreads();
+    MemorySegment out = SCRATCH.get();
+    CpuNative.contextThreads(context(), out);
+    return out.get(ValueLayout.JAVA_INT, 0);
   }
+
+  /** Frees the native context (from {@link #close()}); later kernel calls throw IllegalStateException. */
+  @Override
+  protected void releaseResources() {
+    cleanable.clean();
+  }
+
+  /** The context, checked to be open (a closed one would otherwise fail inside the downcall). */
+  MemorySegment context() {
+    if (!ctx.scope().isAlive()) throw new IllegalStateException("cpu backend used after close");
+    return ctx;
+  }
+
+  /** Out-parameters of the kernels (a double or an int): one slot per thread, no allocation per call. */
+  private static final ThreadLocal<MemorySegment> SCRATCH =
+      ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(ValueLayout.JAVA_DOUBLE));
 
   private static MemorySegment seg(Tensor t) {
     return ((HostStorage) t.storage()).segment();
@@ -65,22 +114,22 @@ public final class CpuBackend extends Backend {
 
   @Override
   protected void copyKernel(Tensor src, Tensor dst) {
-    CpuNative.copy(seg(src), seg(dst), src.numel());
+    CpuNative.copy(context(), seg(src), seg(dst), src.numel());
   }
 
   @Override
   protected void fillKernel(Tensor x, float value) {
-    CpuNative.fill(seg(x), x.numel(), value);
+    CpuNative.fill(context(), seg(x), x.numel(), value);
   }
 
   @Override
   protected void uniformKernel(Tensor x, long seed, float low, float high) {
-    CpuNative.uniform(seg(x), x.numel(), seed, low, high);
+    CpuNative.randUniform(context(), seg(x), x.numel(), seed, low, high);
   }
 
   @Override
   protected void normalKernel(Tensor x, long seed, float mean, float std) {
-    CpuNative.normal(seg(x), x.numel(), seed, mean, std);
+    CpuNative.randNormal(context(), seg(x), x.numel(), seed, mean, std);
   }
 
   @Override
@@ -89,96 +138,104 @@ public final class CpuBackend extends Backend {
     // BLAS wants leading dimensions >= 1 even for empty matrices.
     long lda = Math.max(1, transA ? m : k), ldb = Math.max(1, transB ? k : n), ldc = Math.max(1, n);
     if (batch == 1) {
-      CpuNative.sgemm(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, seg(a), lda, seg(b), ldb, beta, seg(c), ldc);
+      CpuNative.sgemm(context(), transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, seg(a), lda, seg(b), ldb, beta,
+          seg(c), ldc);
     } else {
-      CpuNative.sgemmBatched(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, seg(a), lda, (long) m * k,
-          seg(b), ldb, (long) k * n, beta, seg(c), ldc, (long) m * n, batch);
+      CpuNative.sgemmStridedBatched(context(), transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, seg(a), lda,
+          (long) m * k, seg(b), ldb, (long) k * n, beta, seg(c), ldc, (long) m * n, batch);
     }
   }
 
   @Override
   protected void addBiasKernel(Tensor x, Tensor bias, Tensor out, long rows, int cols) {
-    CpuNative.addBias(seg(x), seg(bias), seg(out), rows, cols);
+    CpuNative.addBias(context(), seg(x), seg(bias), seg(out), rows, cols);
   }
 
   @Override
   protected void binaryKernel(BinaryOp op, Tensor a, Tensor b, Tensor out) {
-    CpuNative.binary(op.code, seg(a), seg(b), seg(out), a.numel());
+    CpuNative.binary(context(), op.code, seg(a), seg(b), seg(out), a.numel());
   }
 
   @Override
   protected void scaleKernel(Tensor x, float alpha, Tensor out) {
-    CpuNative.scale(seg(x), alpha, seg(out), x.numel());
+    CpuNative.scale(context(), seg(x), alpha, seg(out), x.numel());
   }
 
   @Override
   protected void axpyKernel(float alpha, Tensor x, Tensor y) {
-    CpuNative.axpy(alpha, seg(x), seg(y), x.numel());
+    CpuNative.axpy(context(), alpha, seg(x), seg(y), x.numel());
   }
 
   @Override
   protected void activationKernel(Activation act, Tensor x, Tensor y) {
-    CpuNative.activationForward(act.kind().code, act.slope(), seg(x), seg(y), x.numel());
+    CpuNative.activationForward(context(), act.kind().code, act.slope(), seg(x), seg(y), x.numel());
   }
 
   @Override
   protected void activationBackwardKernel(Activation act, Tensor x, Tensor y, Tensor dy, Tensor dx) {
-    CpuNative.activationBackward(act.kind().code, act.slope(), x == null ? MemorySegment.NULL : seg(x),
+    CpuNative.activationBackward(context(), act.kind().code, act.slope(), x == null ? MemorySegment.NULL : seg(x),
         y == null ? MemorySegment.NULL : seg(y), seg(dy), seg(dx), dy.numel());
   }
 
   @Override
   protected double sumKernel(Tensor x) {
-    return CpuNative.sum(seg(x), x.numel());
+    MemorySegment out = SCRATCH.get();
+    CpuNative.sum(context(), seg(x), x.numel(), out);
+    return out.get(ValueLayout.JAVA_DOUBLE, 0);
   }
 
   @Override
   protected double sumSquaresKernel(Tensor x) {
-    return CpuNative.sumSquares(seg(x), x.numel());
+    MemorySegment out = SCRATCH.get();
+    CpuNative.sumSquares(context(), seg(x), x.numel(), out);
+    return out.get(ValueLayout.JAVA_DOUBLE, 0);
   }
 
   @Override
   protected void sumRowsKernel(Tensor x, long rows, int cols, boolean accumulate, Tensor out) {
-    CpuNative.sumRows(seg(x), rows, cols, accumulate ? 1f : 0f, seg(out));
+    CpuNative.sumRows(context(), seg(x), rows, cols, accumulate ? 1f : 0f, seg(out));
   }
 
   @Override
   protected double correctorKernel(float s, Tensor a, Tensor b, Tensor c, Tensor out, boolean withLoss) {
-    return CpuNative.corrector(seg(a), seg(b), seg(c), s, seg(out), a.numel(), withLoss);
+    MemorySegment loss = withLoss ? SCRATCH.get() : MemorySegment.NULL;
+    CpuNative.corrector(context(), seg(a), seg(b), seg(c), s, seg(out), a.numel(), loss);
+    return withLoss ? loss.get(ValueLayout.JAVA_DOUBLE, 0) : Double.NaN;
   }
 
-  /** conv2d geometry for image [N, C, H, W], weight [O, C, kh, kw], output [N, O, Ho, Wo]. */
-  private static CpuNative.ConvDims dims(Tensor image, Tensor w, Tensor output, ConvSpec s) {
-    return new CpuNative.ConvDims(image.dim(0), image.dim(1), image.dim(2), image.dim(3), w.dim(0), w.dim(2),
-        w.dim(3), s.strideH(), s.strideW(), s.padH(), s.padW(), output.dim(2), output.dim(3));
+  /** The geometry of a convolution of image [N, C, H, W] with weight [O, C, kh, kw] into output [N, O, Ho, Wo]. */
+  private static NativeAbi.ConvGeometry geometry(Tensor image, Tensor weight, Tensor output, ConvSpec s) {
+    return new NativeAbi.ConvGeometry(image.dim(0), image.dim(1), image.dim(2), image.dim(3), weight.dim(0),
+        weight.dim(2), weight.dim(3), s.strideH(), s.strideW(), s.padH(), s.padW(), output.dim(2), output.dim(3));
   }
 
   @Override
   protected void conv2dKernel(Tensor x, Tensor w, Tensor bias, ConvSpec spec, Tensor y) {
-    CpuNative.conv2dForward(seg(x), seg(w), segOrNull(bias), seg(y), dims(x, w, y, spec));
+    CpuNative.conv2dForward(context(), seg(x), seg(w), segOrNull(bias), seg(y), geometry(x, w, y, spec));
   }
 
   @Override
   protected void conv2dDataKernel(Tensor dy, Tensor w, Tensor bias, ConvSpec spec, Tensor dx) {
-    CpuNative.conv2dBackwardData(seg(dy), seg(w), segOrNull(bias), seg(dx), dims(dx, w, dy, spec));
+    CpuNative.conv2dBackwardData(context(), seg(dy), seg(w), segOrNull(bias), seg(dx), geometry(dx, w, dy, spec));
   }
 
   @Override
   protected void conv2dWeightKernel(Tensor x, Tensor dy, ConvSpec spec, boolean accumulate, Tensor dw) {
-    CpuNative.conv2dBackwardWeight(seg(x), seg(dy), seg(dw), accumulate ? 1f : 0f, dims(x, dw, dy, spec));
+    CpuNative.conv2dBackwardWeight(context(), seg(x), seg(dy), seg(dw), accumulate ? 1f : 0f,
+        geometry(x, dw, dy, spec));
   }
 
   @Override
   protected void channelSumsKernel(Tensor x, boolean accumulate, Tensor out) {
     long n = x.dim(0), c = x.dim(1);
-    CpuNative.channelSums(seg(x), n, c, x.numel() / Math.max(1, n * c), accumulate ? 1f : 0f, seg(out));
+    CpuNative.channelSums(context(), seg(x), n, c, x.numel() / Math.max(1, n * c), accumulate ? 1f : 0f, seg(out));
   }
 
   @Override
   protected void batchNormKernel(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
       boolean training, float momentum, float eps, Tensor y, Tensor saveMean, Tensor saveInvstd) {
-    long n = x.dim(0), c = x.dim(1);
-    CpuNative.batchNormForward(seg(x), segOrNull(gamma), segOrNull(beta), seg(y), n, c, x.numel() / Math.max(1, n * c),
+    long n = x.dim(0), c = x.dim(1), hw = x.numel() / Math.max(1, n * c);
+    CpuNative.batchNorm2dForward(context(), seg(x), segOrNull(gamma), segOrNull(beta), seg(y), n, c, hw,
         training ? 1 : 0, eps, momentum, segOrNull(runningMean), segOrNull(runningVar), segOrNull(saveMean),
         segOrNull(saveInvstd));
   }
@@ -186,81 +243,82 @@ public final class CpuBackend extends Backend {
   @Override
   protected void batchNormBackwardKernel(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvstd,
       boolean training, Tensor dx, Tensor dGamma, boolean accumulateGamma, Tensor dBeta, boolean accumulateBeta) {
-    long n = x.dim(0), c = x.dim(1);
-    CpuNative.batchNormBackward(seg(x), seg(dy), segOrNull(gamma), seg(saveMean), seg(saveInvstd), training ? 1 : 0,
-        segOrNull(dx), segOrNull(dGamma), accumulateGamma ? 1f : 0f, segOrNull(dBeta), accumulateBeta ? 1f : 0f, n, c,
-        x.numel() / Math.max(1, n * c));
+    long n = x.dim(0), c = x.dim(1), hw = x.numel() / Math.max(1, n * c);
+    CpuNative.batchNorm2dBackward(context(), seg(x), seg(dy), segOrNull(gamma), seg(saveMean), seg(saveInvstd),
+        training ? 1 : 0, segOrNull(dx), segOrNull(dGamma), accumulateGamma ? 1f : 0f, segOrNull(dBeta),
+        accumulateBeta ? 1f : 0f, n, c, hw);
   }
 
   @Override
   protected void dropoutKernel(Tensor x, float p, long seed, Tensor y) {
-    CpuNative.dropout(seg(x), seg(y), x.numel(), seed, p);
+    CpuNative.dropout(context(), seg(x), seg(y), x.numel(), seed, p);
   }
 
   @Override
   protected void sgdKernel(Tensor w, Tensor g, Tensor velocity, float lr, float momentum, float weightDecay) {
-    CpuNative.sgd(seg(w), seg(g), velocity == null ? MemorySegment.NULL : seg(velocity), w.numel(), lr, momentum,
-        weightDecay);
+    CpuNative.sgdUpdate(context(), seg(w), seg(g), segOrNull(velocity), w.numel(), lr, momentum, weightDecay);
   }
 
   @Override
   protected void adamKernel(Tensor w, Tensor g, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
       float weightDecay, long step) {
-    CpuNative.adam(seg(w), seg(g), seg(m), seg(v), w.numel(), lr, beta1, beta2, eps, weightDecay, step);
+    CpuNative.adamUpdate(context(), seg(w), seg(g), seg(m), seg(v), w.numel(), lr, beta1, beta2, eps, weightDecay,
+        step);
   }
 
   // ---- device-resident step operations
 
   @Override
   protected void scaleByKernel(Tensor x, Tensor factor, float alpha, Tensor out) {
-    CpuNative.scaleBy(seg(x), seg(factor), alpha, seg(out), x.numel());
+    CpuNative.scaleBy(context(), seg(x), seg(factor), alpha, seg(out), x.numel());
   }
 
   @Override
   protected void sumSquaresToKernel(Tensor x, double scale, Tensor out) {
-    CpuNative.sumSquaresTo(seg(x), x.numel(), scale, seg(out));
+    CpuNative.sumSquaresTo(context(), seg(x), x.numel(), scale, seg(out));
   }
 
   @Override
   protected void correctorToKernel(float s, Tensor a, Tensor b, Tensor c, Tensor out, double lossScale, Tensor loss) {
-    CpuNative.correctorTo(seg(a), seg(b), seg(c), s, seg(out), a.numel(), lossScale, seg(loss));
+    CpuNative.correctorTo(context(), seg(a), seg(b), seg(c), s, seg(out), a.numel(), lossScale, seg(loss));
   }
 
   @Override
   protected void l1Kernel(Tensor a, Tensor b, float gradScale, Tensor grad, double lossScale, Tensor loss) {
-    CpuNative.l1Loss(seg(a), seg(b), a.numel(), gradScale, segOrNull(grad), lossScale, seg(loss));
+    CpuNative.l1Loss(context(), seg(a), seg(b), a.numel(), gradScale, segOrNull(grad), lossScale, seg(loss));
   }
 
   @Override
   protected void crossEntropyKernel(Tensor logits, Tensor labels, long rows, long classes, Tensor loss, Tensor grad) {
-    CpuNative.softmaxCrossEntropy(seg(logits), seg(labels), rows, classes, seg(loss), segOrNull(grad));
+    CpuNative.softmaxCrossEntropy(context(), seg(logits), seg(labels), rows, classes, seg(loss), segOrNull(grad));
   }
 
   @Override
   protected void maxRowNormKernel(Tensor x, long rows, long cols, Tensor out) {
-    CpuNative.maxRowNorm(seg(x), rows, cols, seg(out));
+    CpuNative.maxRowNorm(context(), seg(x), rows, cols, seg(out));
   }
 
   @Override
   protected void sgdScheduledKernel(Tensor w, Tensor g, Tensor velocity, Tensor lr, float momentum, float weightDecay) {
-    CpuNative.sgdScheduled(seg(w), seg(g), segOrNull(velocity), w.numel(), seg(lr), momentum, weightDecay);
+    CpuNative.sgdUpdateScheduled(context(), seg(w), seg(g), segOrNull(velocity), w.numel(), seg(lr), momentum, weightDecay);
   }
 
   @Override
   protected void adamScheduledKernel(Tensor w, Tensor g, Tensor m, Tensor v, Tensor coefficients, float beta1,
       float beta2, float eps, float weightDecay) {
-    CpuNative.adamScheduled(seg(w), seg(g), seg(m), seg(v), w.numel(), seg(coefficients), beta1, beta2, eps,
+    CpuNative.adamUpdateScheduled(context(), seg(w), seg(g), seg(m), seg(v), w.numel(), seg(coefficients), beta1, beta2, eps,
         weightDecay);
   }
 
   @Override
   protected void dropoutCountedKernel(Tensor x, float p, long seed, Tensor counter, long offset, Tensor y) {
-    CpuNative.dropoutCounted(seg(x), seg(y), x.numel(), seed, seg(counter), offset, p);
+    CpuNative.dropoutCounted(context(), seg(x), seg(y), x.numel(), seed, seg(counter), offset, p);
   }
 
   @Override
   protected void tightClampKernel(Tensor rec, Tensor tight, float lambdaRec, float lambdaTight, float clamp,
       Tensor weightRec, Tensor weightTight) {
-    CpuNative.tightClampWeights(seg(rec), seg(tight), lambdaRec, lambdaTight, clamp, seg(weightRec), seg(weightTight));
+    CpuNative.tightClampWeights(context(), seg(rec), seg(tight), lambdaRec, lambdaTight, clamp, seg(weightRec),
+        seg(weightTight));
   }
 }

@@ -3,9 +3,11 @@ package io.idemnet.backend.cuda;
 import io.idemnet.backend.Activation;
 import io.idemnet.backend.Backend;
 import io.idemnet.backend.ConvSpec;
+import io.idemnet.nativelib.NativeAbi;
 import io.idemnet.nativelib.NativeCallException;
 import io.idemnet.tensor.Storage;
 import io.idemnet.tensor.Tensor;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -40,8 +42,6 @@ public final class CudaBackend extends Backend implements AutoCloseable {
   private final int device;
   private final String deviceName;
   private long ctx;
-  private final long stream;
-  private final long reduceWorkspace;
   private final long scalarDevice;
   private final MemorySegment scalarHost;
   /** Host memory for the values of a declared write (at most 16 floats; the kernel copies them at launch). */
@@ -68,17 +68,72 @@ public final class CudaBackend extends Backend implements AutoCloseable {
     }
     this.device = device;
     try {
-      this.ctx = CudaNative.contextCreate(device);
+      MemorySegment out = out();
+      CudaNative.contextCreate(device, out.address());
+      this.ctx = out.get(ValueLayout.JAVA_LONG, 0);
     } catch (NativeCallException e) {
       throw new CudaUnavailableException("cannot create a CUDA context on device " + device + ": " + e.getMessage(), e);
     }
-    this.stream = CudaNative.contextStream(ctx);
-    this.reduceWorkspace = CudaNative.reduceWorkspace(ctx);
-    this.scalarDevice = CudaNative.malloc(ctx, 16);
-    this.scalarHost = CudaNative.hostAlloc(16);
-    this.scalarsToWrite = CudaNative.hostAlloc((long) MAX_DECLARED_ELEMENTS * Float.BYTES);
-    this.staging = CudaNative.hostAlloc(STAGING_MIN);
-    this.deviceName = CudaNative.deviceName(device);
+    this.scalarDevice = deviceMalloc(ctx, 16);
+    this.scalarHost = hostAlloc(ctx, 16);
+    this.scalarsToWrite = hostAlloc(ctx, (long) MAX_DECLARED_ELEMENTS * Float.BYTES);
+    this.staging = hostAlloc(ctx, STAGING_MIN);
+    this.deviceName = deviceName(device);
+  }
+
+  /** Out-parameters of the library calls: a per-thread 64-byte slot, zeroed, so calls allocate nothing. */
+  private static final ThreadLocal<MemorySegment> OUT = ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(64, 8));
+
+  private static MemorySegment out() {
+    MemorySegment out = OUT.get();
+    out.fill((byte) 0);
+    return out;
+  }
+
+  private static long deviceMalloc(long context, long bytes) {
+    MemorySegment out = out();
+    CudaNative.malloc(context, bytes, out.address());
+    return out.get(ValueLayout.JAVA_LONG, 0);
+  }
+
+  /** Page-locked host memory of {@code bytes}, freed with CudaNative.hostFree(context, address). */
+  @SuppressWarnings("restricted")
+  private static MemorySegment hostAlloc(long context, long bytes) {
+    MemorySegment out = out();
+    CudaNative.hostAlloc(context, bytes, out.address());
+    return MemorySegment.ofAddress(out.get(ValueLayout.JAVA_LONG, 0)).reinterpret(bytes);
+  }
+
+  private static String deviceName(int device) {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment buf = arena.allocate(256);
+      CudaNative.deviceName(device, buf.address(), 256);
+      return buf.getString(0);
+    }
+  }
+
+  /** The device count, or the failed query's status and message (status 0: it worked). */
+  record DeviceCount(int status, int count, String message) {}
+
+  static DeviceCount deviceCount() {
+    MemorySegment out = out();
+    try {
+      CudaNative.deviceCount(out.address());
+      return new DeviceCount(0, out.get(ValueLayout.JAVA_INT, 0), "");
+    } catch (NativeCallException e) {
+      return new DeviceCount(e.status(), 0, e.getMessage());
+    }
+  }
+
+  /** {CUDA runtime version the library was built with, driver version (0 without a driver)}. */
+  static int[] versions() {
+    MemorySegment out = out();
+    try {
+      CudaNative.versions(out.address(), out.address() + 4);
+    } catch (NativeCallException e) {
+      // No driver: the runtime version is still set and the driver's stays 0.
+    }
+    return new int[] {out.get(ValueLayout.JAVA_INT, 0), out.get(ValueLayout.JAVA_INT, 4)};
   }
 
   /**
@@ -97,8 +152,8 @@ public final class CudaBackend extends Backend implements AutoCloseable {
     }
     try {
       CudaNative.ensureLoaded();
-      CudaNative.DeviceCount dc = CudaNative.deviceCount();
-      if (dc.status() == CudaNative.ERR_NO_DEVICE) {
+      DeviceCount dc = deviceCount();
+      if (dc.status() == NativeAbi.ERR_NO_DEVICE) {
         return new Availability(false, 0, "no usable NVIDIA driver or GPU (" + dc.message() + ")");
       }
       if (dc.status() != 0) return new Availability(false, 0, "the CUDA device query failed: " + dc.message());
@@ -126,13 +181,18 @@ public final class CudaBackend extends Backend implements AutoCloseable {
   }
 
   /** "cuBLAS from libcublas.so.13", or why the builtin GEMM kernel is used. */
+  @SuppressWarnings("restricted")
   public String gemmEngine() {
-    return CudaNative.gemmEngine(live()).detail();
+    MemorySegment out = out();
+    CudaNative.gemmEngine(live(), 0L, out.address());
+    return MemorySegment.ofAddress(out.get(ValueLayout.JAVA_LONG, 0)).reinterpret(Long.MAX_VALUE).getString(0);
   }
 
   /** Whether GEMMs and convolutions go through cuBLAS (else the builtin kernel). */
   public boolean usesCublas() {
-    return CudaNative.gemmEngine(live()).cublas();
+    MemorySegment out = out();
+    CudaNative.gemmEngine(live(), out.address(), 0L);
+    return out.get(ValueLayout.JAVA_INT, 0) != 0;
   }
 
   /**
@@ -159,7 +219,9 @@ public final class CudaBackend extends Backend implements AutoCloseable {
 
   /** The caching allocator's counters (bytes in use and cached, cudaMalloc calls, cache hits). */
   public AllocatorStats allocatorStats() {
-    long[] s = CudaNative.allocatorStats(live());
+    MemorySegment out = out();
+    CudaNative.allocatorStats(live(), out.address());
+    long[] s = out.asSlice(0, 5 * Long.BYTES).toArray(ValueLayout.JAVA_LONG);
     return new AllocatorStats(s[0], s[1], s[2], s[3], s[4]);
   }
 
@@ -168,7 +230,7 @@ public final class CudaBackend extends Backend implements AutoCloseable {
     CudaNative.emptyCache(live());
   }
 
-  // ------------------------------------------------------------------ recorded steps (CUDA graphs)
+  // ------------------------------------------------------------------ CUDA graphs
 
   /**
    * {@link Backend#record} captures the stream into a CUDA graph: kernels queued while the step
@@ -202,7 +264,7 @@ public final class CudaBackend extends Backend implements AutoCloseable {
     @Override
     protected void finish() {
       ended = true; // graph_end leaves capture mode even when it fails
-      exec = CudaNative.graphEnd(context);
+      exec = endCapture(context);
     }
 
     @Override
@@ -210,8 +272,8 @@ public final class CudaBackend extends Backend implements AutoCloseable {
       if (ended) return; // finish threw: nothing was instantiated
       ended = true;
       try {
-        long partial = CudaNative.graphEnd(context);
-        if (partial != 0) CudaNative.graphDestroy(partial);
+        long partial = endCapture(context);
+        if (partial != 0) CudaNative.graphDestroy(context, partial);
       } catch (RuntimeException ignored) {
         // the capture was invalidated by the failure; graph_end has ended it and cleared the error
       }
@@ -226,9 +288,15 @@ public final class CudaBackend extends Backend implements AutoCloseable {
     protected void release() {
       if (ctx == 0) return; // the context (and with it the graph's memory) is gone already
       CudaNative.synchronize(ctx); // a queued replay may still use the graph and its memory
-      CudaNative.graphDestroy(exec);
+      CudaNative.graphDestroy(ctx, exec);
       exec = 0;
     }
+  }
+
+  private static long endCapture(long context) {
+    MemorySegment out = out();
+    CudaNative.graphEnd(context, out.address());
+    return out.get(ValueLayout.JAVA_LONG, 0);
   }
 
   // ------------------------------------------------------------------ lifecycle and memory
@@ -239,9 +307,9 @@ public final class CudaBackend extends Backend implements AutoCloseable {
     if (ctx == 0) return;
     long c = ctx;
     ctx = 0;
-    CudaNative.hostFree(scalarHost.address());
-    CudaNative.hostFree(scalarsToWrite.address());
-    CudaNative.hostFree(staging.address());
+    CudaNative.hostFree(c, scalarHost.address());
+    CudaNative.hostFree(c, scalarsToWrite.address());
+    CudaNative.hostFree(c, staging.address());
     CudaNative.contextDestroy(c);
   }
 
@@ -272,7 +340,7 @@ public final class CudaBackend extends Backend implements AutoCloseable {
   protected Storage allocate(long numel) {
     long c = live();
     long bytes = Math.max(1, numel) * Float.BYTES;
-    long address = CudaNative.malloc(c, bytes);
+    long address = deviceMalloc(c, bytes);
     CudaNative.memsetZero(c, address, numel * Float.BYTES);
     return new DeviceStorage(this, address, bytes);
   }
@@ -282,8 +350,8 @@ public final class CudaBackend extends Backend implements AutoCloseable {
     long want = Math.min(Math.max(bytes, STAGING_MIN), STAGING_MAX);
     if (staging.byteSize() < want) {
       long grown = Math.min(STAGING_MAX, Math.max(want, 2 * staging.byteSize()));
-      MemorySegment next = CudaNative.hostAlloc(grown);
-      CudaNative.hostFree(staging.address());
+      MemorySegment next = hostAlloc(live(), grown);
+      CudaNative.hostFree(live(), staging.address());
       staging = next;
     }
     return staging;
@@ -298,7 +366,7 @@ public final class CudaBackend extends Backend implements AutoCloseable {
       for (int off = 0; off < src.length; off += chunk) {
         int len = Math.min(chunk, src.length - off);
         MemorySegment.copy(src, off, buf, ValueLayout.JAVA_FLOAT, 0, len);
-        CudaNative.copyH2D(c, base + (long) off * Float.BYTES, buf.address(), (long) len * Float.BYTES);
+        CudaNative.copyH2d(c, base + (long) off * Float.BYTES, buf.address(), (long) len * Float.BYTES);
       }
     }
   }
@@ -311,7 +379,7 @@ public final class CudaBackend extends Backend implements AutoCloseable {
       int chunk = (int) (buf.byteSize() / Float.BYTES);
       for (int off = 0; off < dst.length; off += chunk) {
         int len = Math.min(chunk, dst.length - off);
-        CudaNative.copyD2H(c, buf.address(), base + (long) off * Float.BYTES, (long) len * Float.BYTES);
+        CudaNative.copyD2h(c, buf.address(), base + (long) off * Float.BYTES, (long) len * Float.BYTES);
         MemorySegment.copy(buf, ValueLayout.JAVA_FLOAT, 0, dst, off, len);
       }
     }
@@ -320,7 +388,7 @@ public final class CudaBackend extends Backend implements AutoCloseable {
   /** The double a reduction left in the device scalar slot. */
   private double readScalar(String what) {
     synchronized (hostLock) {
-      CudaNative.copyD2H(live(), scalarHost.address(), scalarDevice, Double.BYTES);
+      CudaNative.copyD2h(live(), scalarHost.address(), scalarDevice, Double.BYTES);
       return scalarHost.get(ValueLayout.JAVA_DOUBLE, 0);
     }
   }
@@ -333,28 +401,28 @@ public final class CudaBackend extends Backend implements AutoCloseable {
   protected void writeScalarsKernel(float[] src, Tensor dst) {
     synchronized (hostLock) {
       MemorySegment.copy(src, 0, scalarsToWrite, ValueLayout.JAVA_FLOAT, 0, src.length);
-      CudaNative.writeScalars(ptr(dst), scalarsToWrite, src.length, stream);
+      CudaNative.writeScalars(live(), ptr(dst), scalarsToWrite.address(), src.length);
     }
   }
 
   @Override
   protected void copyKernel(Tensor src, Tensor dst) {
-    CudaNative.copyD2D(live(), ptr(dst), ptr(src), src.numel() * Float.BYTES);
+    CudaNative.copyD2d(live(), ptr(dst), ptr(src), src.numel() * Float.BYTES);
   }
 
   @Override
   protected void fillKernel(Tensor x, float value) {
-    CudaNative.fill(ptr(x), x.numel(), value, stream);
+    CudaNative.fill(live(), ptr(x), x.numel(), value);
   }
 
   @Override
   protected void uniformKernel(Tensor x, long seed, float low, float high) {
-    CudaNative.uniform(ptr(x), x.numel(), seed, low, high, stream);
+    CudaNative.randUniform(live(), ptr(x), x.numel(), seed, low, high);
   }
 
   @Override
   protected void normalKernel(Tensor x, long seed, float mean, float std) {
-    CudaNative.normal(ptr(x), x.numel(), seed, mean, std, stream);
+    CudaNative.randNormal(live(), ptr(x), x.numel(), seed, mean, std);
   }
 
   // ------------------------------------------------------------------ kernels
@@ -367,185 +435,185 @@ public final class CudaBackend extends Backend implements AutoCloseable {
       CudaNative.sgemm(live(), transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, ptr(a), lda, ptr(b), ldb, beta, ptr(c),
           ldc);
     } else {
-      CudaNative.sgemmBatched(live(), transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, ptr(a), lda, (long) m * k, ptr(b),
-          ldb, (long) k * n, beta, ptr(c), ldc, (long) m * n, batch);
+      CudaNative.sgemmStridedBatched(live(), transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, ptr(a), lda,
+          (long) m * k, ptr(b), ldb, (long) k * n, beta, ptr(c), ldc, (long) m * n, batch);
     }
   }
 
   @Override
   protected void addBiasKernel(Tensor x, Tensor bias, Tensor out, long rows, int cols) {
-    CudaNative.addBias(ptr(x), ptr(bias), ptr(out), rows, cols, stream);
+    CudaNative.addBias(live(), ptr(x), ptr(bias), ptr(out), rows, cols);
   }
 
   @Override
   protected void binaryKernel(BinaryOp op, Tensor a, Tensor b, Tensor out) {
-    CudaNative.binary(op.code, ptr(a), ptr(b), ptr(out), a.numel(), stream);
+    CudaNative.binary(live(), op.code, ptr(a), ptr(b), ptr(out), a.numel());
   }
 
   @Override
   protected void scaleKernel(Tensor x, float alpha, Tensor out) {
-    CudaNative.scale(ptr(x), alpha, ptr(out), x.numel(), stream);
+    CudaNative.scale(live(), ptr(x), alpha, ptr(out), x.numel());
   }
 
   @Override
   protected void axpyKernel(float alpha, Tensor x, Tensor y) {
-    CudaNative.axpy(alpha, ptr(x), ptr(y), x.numel(), stream);
+    CudaNative.axpy(live(), alpha, ptr(x), ptr(y), x.numel());
   }
 
   @Override
   protected void activationKernel(Activation act, Tensor x, Tensor y) {
-    CudaNative.activationForward(act.kind().code, act.slope(), ptr(x), ptr(y), x.numel(), stream);
+    CudaNative.activationForward(live(), act.kind().code, act.slope(), ptr(x), ptr(y), x.numel());
   }
 
   @Override
   protected void activationBackwardKernel(Activation act, Tensor x, Tensor y, Tensor dy, Tensor dx) {
-    CudaNative.activationBackward(act.kind().code, act.slope(), ptrOrNull(x), ptrOrNull(y), ptr(dy), ptr(dx),
-        dy.numel(), stream);
+    CudaNative.activationBackward(live(), act.kind().code, act.slope(), ptrOrNull(x), ptrOrNull(y), ptr(dy), ptr(dx),
+        dy.numel());
   }
 
   @Override
   protected double sumKernel(Tensor x) {
-    CudaNative.sum(ptr(x), x.numel(), reduceWorkspace, scalarDevice, stream);
+    CudaNative.sum(live(), ptr(x), x.numel(), scalarDevice);
     return readScalar("sum");
   }
 
   @Override
   protected double sumSquaresKernel(Tensor x) {
-    CudaNative.sumSquares(ptr(x), x.numel(), reduceWorkspace, scalarDevice, stream);
+    CudaNative.sumSquares(live(), ptr(x), x.numel(), scalarDevice);
     return readScalar("sumOfSquares");
   }
 
   @Override
   protected void sumRowsKernel(Tensor x, long rows, int cols, boolean accumulate, Tensor out) {
-    CudaNative.sumRows(ptr(x), rows, cols, accumulate ? 1f : 0f, ptr(out), stream);
+    CudaNative.sumRows(live(), ptr(x), rows, cols, accumulate ? 1f : 0f, ptr(out));
   }
 
   @Override
   protected double correctorKernel(float s, Tensor a, Tensor b, Tensor c, Tensor out, boolean withLoss) {
     if (!withLoss) {
-      CudaNative.corrector(ptr(a), ptr(b), ptr(c), s, ptr(out), a.numel(), 0L, 0L, stream);
+      CudaNative.corrector(live(), ptr(a), ptr(b), ptr(c), s, ptr(out), a.numel(), 0L);
       return Double.NaN;
     }
-    CudaNative.corrector(ptr(a), ptr(b), ptr(c), s, ptr(out), a.numel(), reduceWorkspace, scalarDevice, stream);
+    CudaNative.corrector(live(), ptr(a), ptr(b), ptr(c), s, ptr(out), a.numel(), scalarDevice);
     return readScalar("corrector with loss");
   }
 
   @Override
   protected void sgdKernel(Tensor w, Tensor g, Tensor velocity, float lr, float momentum, float weightDecay) {
-    CudaNative.sgd(ptr(w), ptr(g), ptrOrNull(velocity), w.numel(), lr, momentum, weightDecay, stream);
+    CudaNative.sgdUpdate(live(), ptr(w), ptr(g), ptrOrNull(velocity), w.numel(), lr, momentum, weightDecay);
   }
 
   @Override
   protected void adamKernel(Tensor w, Tensor g, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
       float weightDecay, long step) {
-    CudaNative.adam(ptr(w), ptr(g), ptr(m), ptr(v), w.numel(), lr, beta1, beta2, eps, weightDecay, step, stream);
+    CudaNative.adamUpdate(live(), ptr(w), ptr(g), ptr(m), ptr(v), w.numel(), lr, beta1, beta2, eps, weightDecay, step);
+  }
+
+  /** The geometry of a convolution of image [N, C, H, W] with weight [O, C, kh, kw] into output [N, O, Ho, Wo]. */
+  private static NativeAbi.ConvGeometry geometry(Tensor image, Tensor weight, Tensor output, ConvSpec s) {
+    return new NativeAbi.ConvGeometry(image.dim(0), image.dim(1), image.dim(2), image.dim(3), weight.dim(0),
+        weight.dim(2), weight.dim(3), s.strideH(), s.strideW(), s.padH(), s.padW(), output.dim(2), output.dim(3));
   }
 
   @Override
-  protected void conv2dKernel(Tensor x, Tensor w, Tensor bias, ConvSpec s, Tensor y) {
-    CudaNative.conv2dForward(live(), ptr(x), ptr(w), ptrOrNull(bias), ptr(y), x.dim(0), x.dim(1), x.dim(2), x.dim(3),
-        w.dim(0), w.dim(2), w.dim(3), s.strideH(), s.strideW(), s.padH(), s.padW(), y.dim(2), y.dim(3));
+  protected void conv2dKernel(Tensor x, Tensor w, Tensor bias, ConvSpec spec, Tensor y) {
+    CudaNative.conv2dForward(live(), ptr(x), ptr(w), ptrOrNull(bias), ptr(y), geometry(x, w, y, spec));
   }
 
   @Override
-  protected void conv2dDataKernel(Tensor dy, Tensor w, Tensor bias, ConvSpec s, Tensor dx) {
-    CudaNative.conv2dBackwardData(live(), ptr(dy), ptr(w), ptrOrNull(bias), ptr(dx), dx.dim(0), dx.dim(1), dx.dim(2),
-        dx.dim(3), w.dim(0), w.dim(2), w.dim(3), s.strideH(), s.strideW(), s.padH(), s.padW(), dy.dim(2), dy.dim(3));
+  protected void conv2dDataKernel(Tensor dy, Tensor w, Tensor bias, ConvSpec spec, Tensor dx) {
+    CudaNative.conv2dBackwardData(live(), ptr(dy), ptr(w), ptrOrNull(bias), ptr(dx), geometry(dx, w, dy, spec));
   }
 
   @Override
-  protected void conv2dWeightKernel(Tensor x, Tensor dy, ConvSpec s, boolean accumulate, Tensor dw) {
-    CudaNative.conv2dBackwardWeight(live(), ptr(x), ptr(dy), ptr(dw), accumulate ? 1f : 0f, x.dim(0), x.dim(1),
-        x.dim(2), x.dim(3), dw.dim(0), dw.dim(2), dw.dim(3), s.strideH(), s.strideW(), s.padH(), s.padW(), dy.dim(2),
-        dy.dim(3));
+  protected void conv2dWeightKernel(Tensor x, Tensor dy, ConvSpec spec, boolean accumulate, Tensor dw) {
+    CudaNative.conv2dBackwardWeight(live(), ptr(x), ptr(dy), ptr(dw), accumulate ? 1f : 0f,
+        geometry(x, dw, dy, spec));
   }
 
   @Override
   protected void channelSumsKernel(Tensor x, boolean accumulate, Tensor out) {
     long n = x.dim(0), c = x.dim(1);
-    CudaNative.channelSums(ptr(x), n, c, x.numel() / Math.max(1, n * c), accumulate ? 1f : 0f, ptr(out), stream);
+    CudaNative.channelSums(live(), ptr(x), n, c, x.numel() / Math.max(1, n * c), accumulate ? 1f : 0f, ptr(out));
   }
 
   @Override
   protected void batchNormKernel(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
       boolean training, float momentum, float eps, Tensor y, Tensor saveMean, Tensor saveInvstd) {
-    long n = x.dim(0), c = x.dim(1);
-    CudaNative.batchNormForward(ptr(x), ptrOrNull(gamma), ptrOrNull(beta), ptr(y), n, c, x.numel() / Math.max(1, n * c),
-        training ? 1 : 0, eps, momentum, ptrOrNull(runningMean), ptrOrNull(runningVar), ptrOrNull(saveMean),
-        ptrOrNull(saveInvstd), stream);
+    long n = x.dim(0), c = x.dim(1), hw = x.numel() / Math.max(1, n * c);
+    CudaNative.batchNorm2dForward(live(), ptr(x), ptrOrNull(gamma), ptrOrNull(beta), ptr(y), n, c, hw, training ? 1 : 0,
+        eps, momentum, ptrOrNull(runningMean), ptrOrNull(runningVar), ptrOrNull(saveMean), ptrOrNull(saveInvstd));
   }
 
   @Override
   protected void batchNormBackwardKernel(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvstd,
       boolean training, Tensor dx, Tensor dGamma, boolean accumulateGamma, Tensor dBeta, boolean accumulateBeta) {
-    long n = x.dim(0), c = x.dim(1);
-    CudaNative.batchNormBackward(ptr(x), ptr(dy), ptrOrNull(gamma), ptr(saveMean), ptr(saveInvstd), training ? 1 : 0,
-        ptrOrNull(dx), ptrOrNull(dGamma), accumulateGamma ? 1f : 0f, ptrOrNull(dBeta), accumulateBeta ? 1f : 0f, n, c,
-        x.numel() / Math.max(1, n * c), stream);
+    long n = x.dim(0), c = x.dim(1), hw = x.numel() / Math.max(1, n * c);
+    CudaNative.batchNorm2dBackward(live(), ptr(x), ptr(dy), ptrOrNull(gamma), ptr(saveMean), ptr(saveInvstd),
+        training ? 1 : 0, ptrOrNull(dx), ptrOrNull(dGamma), accumulateGamma ? 1f : 0f, ptrOrNull(dBeta),
+        accumulateBeta ? 1f : 0f, n, c, hw);
   }
 
   @Override
   protected void dropoutKernel(Tensor x, float p, long seed, Tensor y) {
-    CudaNative.dropout(ptr(x), ptr(y), x.numel(), seed, p, stream);
+    CudaNative.dropout(live(), ptr(x), ptr(y), x.numel(), seed, p);
   }
 
   // ---- device-resident step operations
 
   @Override
   protected void scaleByKernel(Tensor x, Tensor factor, float alpha, Tensor out) {
-    CudaNative.scaleBy(ptr(x), ptr(factor), alpha, ptr(out), x.numel(), stream);
+    CudaNative.scaleBy(live(), ptr(x), ptr(factor), alpha, ptr(out), x.numel());
   }
 
   @Override
   protected void sumSquaresToKernel(Tensor x, double scale, Tensor out) {
-    CudaNative.sumSquaresTo(ptr(x), x.numel(), scale, ptr(out), reduceWorkspace, stream);
+    CudaNative.sumSquaresTo(live(), ptr(x), x.numel(), scale, ptr(out));
   }
 
   @Override
   protected void correctorToKernel(float s, Tensor a, Tensor b, Tensor c, Tensor out, double lossScale, Tensor loss) {
-    CudaNative.correctorTo(ptr(a), ptr(b), ptr(c), s, ptr(out), a.numel(), lossScale, ptr(loss), reduceWorkspace,
-        stream);
+    CudaNative.correctorTo(live(), ptr(a), ptr(b), ptr(c), s, ptr(out), a.numel(), lossScale, ptr(loss));
   }
 
   @Override
   protected void l1Kernel(Tensor a, Tensor b, float gradScale, Tensor grad, double lossScale, Tensor loss) {
-    CudaNative.l1Loss(ptr(a), ptr(b), a.numel(), gradScale, ptrOrNull(grad), lossScale, ptr(loss), reduceWorkspace,
-        stream);
+    CudaNative.l1Loss(live(), ptr(a), ptr(b), a.numel(), gradScale, ptrOrNull(grad), lossScale, ptr(loss));
   }
 
   @Override
   protected void crossEntropyKernel(Tensor logits, Tensor labels, long rows, long classes, Tensor loss, Tensor grad) {
-    CudaNative.softmaxCrossEntropy(ptr(logits), ptr(labels), rows, classes, ptr(loss), ptrOrNull(grad),
-        reduceWorkspace, stream);
+    CudaNative.softmaxCrossEntropy(live(), ptr(logits), ptr(labels), rows, classes, ptr(loss), ptrOrNull(grad));
   }
 
   @Override
   protected void maxRowNormKernel(Tensor x, long rows, long cols, Tensor out) {
-    CudaNative.maxRowNorm(ptr(x), rows, cols, ptr(out), reduceWorkspace, stream);
+    CudaNative.maxRowNorm(live(), ptr(x), rows, cols, ptr(out));
   }
 
   @Override
   protected void sgdScheduledKernel(Tensor w, Tensor g, Tensor velocity, Tensor lr, float momentum, float weightDecay) {
-    CudaNative.sgdScheduled(ptr(w), ptr(g), ptrOrNull(velocity), w.numel(), ptr(lr), momentum, weightDecay, stream);
+    CudaNative.sgdUpdateScheduled(live(), ptr(w), ptr(g), ptrOrNull(velocity), w.numel(), ptr(lr), momentum,
+        weightDecay);
   }
 
   @Override
   protected void adamScheduledKernel(Tensor w, Tensor g, Tensor m, Tensor v, Tensor coefficients, float beta1,
       float beta2, float eps, float weightDecay) {
-    CudaNative.adamScheduled(ptr(w), ptr(g), ptr(m), ptr(v), w.numel(), ptr(coefficients), beta1, beta2, eps,
-        weightDecay, stream);
+    CudaNative.adamUpdateScheduled(live(), ptr(w), ptr(g), ptr(m), ptr(v), w.numel(), ptr(coefficients), beta1, beta2,
+        eps, weightDecay);
   }
 
   @Override
   protected void tightClampKernel(Tensor rec, Tensor tight, float lambdaRec, float lambdaTight, float clamp,
       Tensor weightRec, Tensor weightTight) {
-    CudaNative.tightClampWeights(ptr(rec), ptr(tight), lambdaRec, lambdaTight, clamp, ptr(weightRec), ptr(weightTight),
-        stream);
+    CudaNative.tightClampWeights(live(), ptr(rec), ptr(tight), lambdaRec, lambdaTight, clamp, ptr(weightRec),
+        ptr(weightTight));
   }
 
   @Override
   protected void dropoutCountedKernel(Tensor x, float p, long seed, Tensor counter, long offset, Tensor y) {
-    CudaNative.dropoutCounted(ptr(x), ptr(y), x.numel(), seed, ptr(counter), offset, p, stream);
+    CudaNative.dropoutCounted(live(), ptr(x), ptr(y), x.numel(), seed, ptr(counter), offset, p);
   }
 
   @Override
