@@ -37,7 +37,9 @@ class MainTest {
         new String[] {"compare", "--lr", "-1"}, new String[] {"frobnicate"}, new String[] {"project", "--order", "12"},
         new String[] {"fpn", "--variant", "magic"}, new String[] {"fpn", "--latent", "0"}, new String[] {"fpn", "--model", "rnn"},
         new String[] {"fpn", "--channels", "0"}, new String[] {"fpn", "--lr-schedule", "sawtooth"},
-        new String[] {"fpn", "--variant", "implicit", "--max-products", "1"}, new String[] {"fpn", "--anderson", "0"})) {
+        new String[] {"fpn", "--variant", "implicit", "--max-products", "1"}, new String[] {"fpn", "--anderson", "0"},
+        new String[] {"fpn", "--variant", "jfb", "--cg-max-iter", "500"}, new String[] {"project", "--alphas", "1", "--q", "1"},
+        new String[] {"project", "--coefficients", "0,0,3,-1"})) {
       Outcome o = run(args);
       assertEquals(2, o.code(), String.join(" ", args) + " -> " + o.err());
       assertFalse(o.err().contains("\tat "), "no stack trace for " + String.join(" ", args) + ":\n" + o.err());
@@ -45,22 +47,78 @@ class MainTest {
     }
   }
 
+  /**
+   * After a bad option the error is the last thing printed (followed only by a one-line pointer to
+   * --help), not buried above the whole usage.
+   */
   @Test
-  void tinyCompareWritesNumbersAndFigures(@TempDir Path dir) throws Exception {
-    Outcome o = run("compare", "--dims", "3,3", "--lr", "0.01,0.1", "--runs", "2", "--epochs", "3", "--steps", "2",
-        "--batch", "16", "--probe", "32", "--pca-grid", "4", "--out", dir.toString());
+  void aBadOptionEndsWithTheErrorAndAHintNotTheUsage() {
+    for (String[] args : List.of(new String[] {"compare", "--runs", "many"}, new String[] {"ign", "--epochs"},
+        new String[] {"fpn", "--bogus"}, new String[] {"ign", "--net", "vgg"}, new String[] {"frobnicate"})) {
+      Outcome o = run(args);
+      String what = String.join(" ", args) + " -> " + o.err();
+      assertEquals(2, o.code(), what);
+      List<String> lines = o.err().lines().filter(l -> !l.isBlank()).toList();
+      assertFalse(o.err().contains("Usage:"), what);
+      assertTrue(lines.size() <= 4, "a few lines, not the usage: " + what);
+      assertTrue(lines.get(lines.size() - 1).contains("--help"), "the last line points to --help: " + what);
+      assertTrue(lines.get(lines.size() - 2).startsWith("idemnet"), "the error comes just before it: " + what);
+    }
+    Outcome o = run("compare", "--runs", "many");
+    assertTrue(o.err().contains("idemnet compare: Invalid value for option '--runs'"), o.err());
+  }
+
+  /**
+   * An ign run whose steps keep failing (a learning rate of 1e38 overflows the weights after one
+   * step) stops with a clear message after --max-skips skipped steps, with exit code 1.
+   */
+  @Test
+  void ignStopsAfterRepeatedNonFiniteSteps(@TempDir Path dir) throws Exception {
+    Path faces = imageFolder(dir, 8);
+    Path out = dir.resolve("run");
+    Outcome o = run("ign", "--net", "celeba64", "--data", faces.toString(), "--width", "0.1", "--batch", "2", "--epochs", "2",
+        "--max-steps", "4", "--lr", "1e38", "--max-skips", "2", "--out", out.toString(), "--no-figures");
+    assertEquals(1, o.code(), o.err());
+    List<String> lines = o.err().lines().filter(l -> !l.isBlank()).toList();
+    String last = lines.get(lines.size() - 1);
+    assertTrue(last.startsWith("idemnet ign: stopped at epoch 1") && last.contains("2 steps in a row")
+        && last.contains("no checkpoint was written"), o.err());
+    assertFalse(o.err().contains("\tat "), "no stack trace: " + o.err());
+    assertFalse(Files.exists(out.resolve("checkpoint.safetensors")));
+  }
+
+  @Test
+  void tinyCompareWritesNumbersAndFiguresAndResumes(@TempDir Path dir) throws Exception {
+    String[] args = {"compare", "--dims", "3,3", "--lr", "0.1,0.5", "--runs", "2", "--epochs", "4", "--steps", "2",
+        "--eval-every", "2", "--batch", "16", "--probe", "32", "--pca-grid", "4", "--out", dir.toString()};
+    Outcome o = run(args);
     assertEquals(0, o.code(), o.err());
     assertTrue(o.out().contains("OB/MB"), o.out());
-    // 2 algorithms x 2 learning rates x 2 runs x (3 + 1) epochs, plus the header.
-    assertEquals(1 + 2 * 2 * 2 * 4, Files.readAllLines(dir.resolve("runs.csv")).size());
+    // 2 algorithms x 2 learning rates x 2 runs x 3 recorded epochs (0, 2, 4), plus the header.
+    assertEquals(1 + 2 * 2 * 2 * 3, Files.readAllLines(dir.resolve("runs.csv")).size());
     assertEquals(1 + 2 * 2 * 2, Files.readAllLines(dir.resolve("final.csv")).size());
-    assertTrue(Files.readString(dir.resolve("summary.json")).contains("\"median_final_error\""));
+    assertTrue(Files.readAllLines(dir.resolve("final.csv")).get(0).contains(",trivial,"));
+    assertEquals(1 + 2 * 2, Files.readAllLines(dir.resolve("summary.csv")).size());
     for (String png : List.of("fig6_error_vs_lr.png", "fig7_error_vs_epoch.png", "fig4_gradient_cosine.png",
-        "fig5_gradient_norm.png", "fig3_pca_lr0.01.png", "fig13_f_identity_norm.png", "fig14_time_per_epoch.png")) {
+        "fig5_gradient_norm.png", "fig3_pca.png", "fig12_error_distribution.png", "fig13_f_identity_norm.png",
+        "fig13_trivial_criterion.png", "fig14_time_per_epoch.png")) {
       Path p = dir.resolve(png);
       assertTrue(Files.size(p) > 1000, png + " written");
       assertTrue(javax.imageio.ImageIO.read(p.toFile()).getWidth() > 100, png + " is an image");
     }
+    assertTrue(Files.readAllLines(dir.resolve("pca.csv")).size() == 2, "the PCA numbers");
+
+    // The same command again refuses to overwrite; with --resume it has nothing left to train and reports the same.
+    Outcome again = run(args);
+    assertEquals(2, again.code(), again.err());
+    assertTrue(again.err().contains("--resume"), again.err());
+    String summary = Files.readString(dir.resolve("summary.csv"));
+    String[] resume = java.util.Arrays.copyOf(args, args.length + 1);
+    resume[args.length] = "--resume";
+    Outcome resumed = run(resume);
+    assertEquals(0, resumed.code(), resumed.err());
+    assertTrue(resumed.out().contains("0 pairs of runs to train, 4 found complete"), resumed.out());
+    assertEquals(summary, Files.readString(dir.resolve("summary.csv")));
   }
 
   /** Plain IDX files of n random 28x28 images and labels 0..9 under dir, named as Fashion-MNIST's. */
@@ -88,7 +146,14 @@ class MainTest {
     List<String> lines = Files.readAllLines(csv);
     assertEquals(3, lines.size(), String.join("\n", lines));
     assertEquals(FpnCommand.CSV_HEADER, lines.get(0));
-    assertTrue(lines.get(1).startsWith("jfb,fashion-mnist,4,0.7,1,") && lines.get(1).endsWith(",3"), lines.get(1));
+    assertTrue(lines.get(1).startsWith("jfb,fashion-mnist,4,0.7,1,") && lines.get(1).endsWith(",3,"), lines.get(1));
+    // CG capped at the paper's 500 iterations: 2 + 2 * 500 Jacobian products, recorded in the last column.
+    Path cg = dir.resolve("cg.csv");
+    Outcome capped = run("fpn", "--data-dir", dir.toString(), "--epochs", "1", "--batch", "32", "--channels", "4",
+        "--variant", "implicit-cg", "--cg-max-iter", "500", "--out", cg.toString());
+    assertEquals(0, capped.code(), capped.err());
+    assertTrue(capped.out().contains("at most 1002 Jacobian products"), capped.out());
+    assertTrue(Files.readAllLines(cg).get(1).endsWith(",1,1002"), Files.readAllLines(cg).get(1));
 
     Path older = dir.resolve("older.csv"); // the columns before gamma was recorded
     String content = "variant,data,latent,epoch,train_loss\njfb,fashion-mnist,48,1,0.5\n";

@@ -225,7 +225,7 @@ class PlotsTest {
     assertPng(dir.resolve("widegrid.png"), 400, 300);
     double[] lo = mb.clone(), hi = ob.clone();
     Plots.linesWithBands(dir.resolve("wideband.png"), "diverging", "epoch", "loss", false, true,
-        List.of(new ErrorSeries("MB", x, mb, lo, hi, Style.SOLID)));
+        List.of(new ErrorSeries("MB", x, mb, lo, hi, Style.SOLID)), "shaded: MB to OB");
     assertPng(dir.resolve("wideband.png"), 700, 500);
   }
 
@@ -240,10 +240,55 @@ class PlotsTest {
     assertPng(dir.resolve("constlog.png"), 700, 500);
   }
 
+  /**
+   * A log axis must carry at least two distinct labelled ticks, however narrow its range. XChart
+   * labels a log axis at the values k 10^n on it (k = 1 only from a range of 30x on), and with
+   * fewer than two of those at its ends, with one significant digit each (fig7's lr 0.001 panel,
+   * 1.0e-4 to 1.4e-4, read "1E-4" twice). The axis range is therefore widened to such values:
+   * checked here for the ranges of fig7's panels and others around them, along with what the
+   * widening may cost (at most 2x at either end, 10x for decade axes).
+   */
+  @Test
+  void logAxesSpanAtLeastTwoLabelledTicks() {
+    double[][] ranges = {{1.0e-4, 1.4e-4}, {8.6e-5, 1.07e-4}, {3.9e-5, 1.1e-4}, {0.107, 0.16}, {2.5e-3, 4.6e-3},
+        {0.0990, 0.1010}, {1.00001e-4, 1.00002e-4}, {9.1e-5, 9.2e-5}, {3e-7, 5e-7}, {2000, 2500}, {1e4, 1.3e4},
+        {1e-10, 0.15}, {5e-4, 0.12}, {0.0011, 0.05}, {0.5, 0.9}, {12.5, 13.5}, {0.001, 0.1}, {1e-3, 1.0001e-3}};
+    for (double[] r : ranges) {
+      double min = r[0], max = r[1];
+      double[] axis = XyFigures.logAxisRange(min, max);
+      String what = "data " + min + ".." + max + ", axis " + axis[0] + ".." + axis[1];
+      assertTrue(axis[0] <= min && axis[1] >= max, what + " holds the data");
+      boolean decadesOnly = max / min >= 30;
+      double worst = decadesOnly ? 10 : 2;
+      assertTrue(axis[0] > min / worst && axis[1] < max * worst, what + " is not much wider than the data");
+      List<Double> ticks = new java.util.ArrayList<>();
+      for (int n = (int) Math.floor(Math.log10(axis[0])) - 1; n <= (int) Math.ceil(Math.log10(axis[1])); n++) {
+        for (int k = 1; k <= (decadesOnly ? 1 : 9); k++) {
+          double v = k * Math.pow(10, n);
+          if (v >= axis[0] && v <= axis[1]) ticks.add(v);
+        }
+      }
+      assertTrue(ticks.size() >= 2, what + ": ticks " + ticks);
+    }
+  }
+
+  /** Shaded bands must say what they are: a grid of panels with bands needs its legend entry. */
+  @Test
+  void gridBandsAreExplainedInTheLegend() throws IOException {
+    double[] x = {0, 1, 2, 3}, mid = {1e-4, 1.2e-4, 1.3e-4, 1.4e-4}, lo = {0.9e-4, 1.1e-4, 1.2e-4, 1.3e-4},
+        hi = {1.1e-4, 1.3e-4, 1.4e-4, 1.5e-4};
+    Panel p = new Panel("lr 0.001", "epoch", "idempotent error", true, List.of(new Series("MB", x, mid, Style.SOLID)),
+        List.of(new ErrorSeries("MB", x, mid, lo, hi, Style.SOLID)));
+    Path png = dir.resolve("gridbands.png");
+    assertBad("shaded bands need a legend entry", () -> Plots.grid(png, "t", 1, List.of(p)));
+    Plots.grid(png, "t", 1, List.of(p), "shaded: min to max over runs");
+    assertPng(png, 400, 300);
+  }
+
   @Test
   void linesWithBandsWritesAPng() throws IOException {
     Plots.linesWithBands(dir.resolve("bands.png"), "Median over 5 runs", "epoch", "error", false, true,
-        bandsOverRuns());
+        bandsOverRuns(), "shaded: min to max over runs");
     assertPng(dir.resolve("bands.png"), 700, 500);
   }
 
@@ -254,7 +299,7 @@ class PlotsTest {
         new double[] {0.5, -1, 0.1, 0, NAN, 0.005}, new double[] {2, 1, 0.5, 0.2, 0.1, INF}, Style.MARKERS);
     ErrorSeries lonely = new ErrorSeries("single", new double[] {3}, new double[] {0.3}, new double[] {0.2},
         new double[] {0.4}, Style.SOLID);
-    Plots.linesWithBands(dir.resolve("bandslog.png"), "t", "x", "y", true, true, List.of(s, lonely));
+    Plots.linesWithBands(dir.resolve("bandslog.png"), "t", "x", "y", true, true, List.of(s, lonely), "shaded: range");
     assertPng(dir.resolve("bandslog.png"), 700, 500);
   }
 
@@ -319,7 +364,9 @@ class PlotsTest {
     assertBad("'MB'", () -> new ErrorSeries("MB", two, two, two, new double[3], Style.SOLID));
     assertBad("duplicate series name 'MB'", () -> Plots.lines(png, "t", "x", "y", false, false,
         List.of(new Series("MB", two, two, Style.SOLID), new Series("MB", two, two, Style.DASHED))));
-    assertBad("empty", () -> Plots.linesWithBands(png, "t", "x", "y", false, false, List.of()));
+    assertBad("empty", () -> Plots.linesWithBands(png, "t", "x", "y", false, false, List.of(), "shaded: range"));
+    assertBad("shaded bands need a legend entry", () -> Plots.linesWithBands(png, "t", "x", "y", false, false,
+        bandsOverRuns(), " "));
     assertBad("columns", () -> Plots.grid(png, "t", 0, panelsPerLearningRate()));
     assertBad("panel", () -> Plots.grid(png, "t", 2, List.of()));
     assertBad("panel 1 'second'", () -> Plots.grid(png, "t", 2,
@@ -382,7 +429,7 @@ class PlotsTest {
     Plots.lines(out.resolve("lines.png"), "Idempotent error, MB vs OB", "epoch", "idempotent error", false, true,
         mbVsOb());
     Plots.linesWithBands(out.resolve("bands.png"), "Median and range over 5 runs", "epoch", "idempotent error",
-        false, true, bandsOverRuns());
+        false, true, bandsOverRuns(), "shaded: min to max over runs");
     Plots.grid(out.resolve("grid.png"), "Idempotent error per learning rate", 2, panelsPerLearningRate());
     Plots.histogram(out.resolve("histogram.png"), "Idempotent error on test points", "error", 30, errorSamples());
     Plots.bars(out.resolve("bars.png"), "Seconds per epoch", "seconds", secondsPerEpoch());

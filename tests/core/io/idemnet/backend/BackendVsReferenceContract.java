@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.idemnet.backend.reference.ReferenceBackend;
 import io.idemnet.tensor.Tensor;
@@ -336,6 +337,118 @@ public abstract class BackendVsReferenceContract {
     assertEquals(Double.NaN, CPU.sum(x.cpu), "sum with NaN is NaN");
     assertFalse(CPU.isFinite(x.cpu));
     assertFalse(REF.isFinite(x.ref));
+  }
+
+  protected Stream<AliasingCases.Case> aliasingCases() {
+    return AliasingCases.all().stream();
+  }
+
+  /**
+   * Every operation with one tensor passed for two of its arguments: for each pair of arguments of
+   * one shape of which at least one is written, the call must either be refused with an
+   * IllegalArgumentException that leaves every argument untouched, or give what the reference gives
+   * on separate copies of the same values. Two written arguments have no such meaning and must be
+   * refused. The reference and the candidate must agree on which calls they refuse (the checks live
+   * in Backend, shared by all). Tolerance: values lie in [-1.5, 1.5] and the longest sum has 18
+   * terms (a 3x3 kernel over 2 channels), so float against double differs by at most about
+   * 18 * 18 * 2^-24 = 2e-5: atol 1e-4 (an aliasing error is of order 1).
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("aliasingCases")
+  void aliasedArgumentsAreRefusedOrActAsSeparateCopies(AliasingCases.Case c) {
+    List<AliasingCases.Slot> slots = c.slots();
+    Random rnd = new Random(c.label().hashCode());
+    float[][] data = new float[slots.size()][];
+    for (int k = 0; k < data.length; k++) {
+      AliasingCases.Slot s = slots.get(k);
+      data[k] = new float[(int) io.idemnet.tensor.Shape.numel(s.shape())];
+      for (int e = 0; e < data[k].length; e++) {
+        data[k][e] = s.positive() ? 0.5f + rnd.nextFloat() : 2 * rnd.nextFloat() - 1;
+      }
+    }
+    for (int i = 0; i < slots.size(); i++) {
+      for (int j = i + 1; j < slots.size(); j++) {
+        AliasingCases.Slot a = slots.get(i), b = slots.get(j);
+        if (!java.util.Arrays.equals(a.shape(), b.shape()) || !(a.role().written() || b.role().written())) continue;
+        String what = c.label() + " with " + a.name() + " = " + b.name();
+        float[][] values = data.clone();
+        values[j] = data[i];
+        float[][] expected = new float[slots.size()][];
+        double expectedScalar = runOnArguments(REF, c, values, -1, -1, expected);
+        Boolean refusedByRef = null;
+        for (Backend be : new Backend[] {REF, CPU}) {
+          float[][] got = new float[slots.size()][];
+          double scalar;
+          boolean refused;
+          try {
+            scalar = runOnArguments(be, c, values, i, j, got);
+            refused = false;
+          } catch (IllegalArgumentException e) {
+            assertTrue(e.getMessage().contains("aliasing"), what + ": refusal names the aliasing: " + e.getMessage());
+            scalar = Double.NaN;
+            refused = true;
+          }
+          String on = what + " on " + be.name();
+          if (a.role().written() && b.role().written()) assertTrue(refused, on + ": two outputs in one tensor must be refused");
+          if (refusedByRef == null) refusedByRef = refused;
+          else assertEquals(refusedByRef, refused, what + ": reference and " + be.name() + " must refuse the same calls");
+          for (int k = 0; k < slots.size(); k++) {
+            if (k == j) continue; // the same tensor as slot i
+            String name = slots.get(k).name();
+            if (refused) {
+              assertArrayEquals(values[k], got[k], on + ": a refused call leaves " + name + " untouched");
+              continue;
+            }
+            // The shared tensor ends as the written one of the pair would on separate copies.
+            int writer = k == i && !a.role().written() ? j : k;
+            float[] want = slots.get(writer).role().written() ? expected[writer] : values[k];
+            assertClose(on + ": " + name, want, got[k], 1e-4, 1e-5);
+          }
+          if (!refused) assertClose(on + ": returned value", expectedScalar, scalar, 1e-4, 1e-5);
+        }
+      }
+    }
+  }
+
+  /**
+   * Runs the case on {@code be} with fresh tensors holding {@code values} (slot j gets slot i's
+   * tensor when i >= 0) and leaves every argument's final contents in {@code finalValues}, also when
+   * the call throws.
+   */
+  private static double runOnArguments(Backend be, AliasingCases.Case c, float[][] values, int i, int j,
+      float[][] finalValues) {
+    List<AliasingCases.Slot> slots = c.slots();
+    Tensor[] args = new Tensor[slots.size()];
+    try {
+      for (int k = 0; k < args.length; k++) {
+        args[k] = k == j && i >= 0 ? args[i] : be.fromArray(values[k], slots.get(k).shape());
+      }
+      try {
+        return c.call().run(be, args);
+      } finally {
+        for (int k = 0; k < args.length; k++) finalValues[k] = args[k].toArray();
+      }
+    } finally {
+      for (Tensor t : args) {
+        if (t != null) t.close();
+      }
+    }
+  }
+
+  /**
+   * Every public Backend operation that takes two or more tensors has an aliasing case, so a new
+   * operation cannot skip the contract above.
+   */
+  @Test
+  void everyOperationWithTwoTensorArgumentsHasAnAliasingCase() {
+    java.util.Set<String> covered = new java.util.TreeSet<>();
+    for (AliasingCases.Case c : AliasingCases.all()) covered.add(c.op());
+    java.util.Set<String> missing = new java.util.TreeSet<>();
+    for (java.lang.reflect.Method method : Backend.class.getMethods()) {
+      long tensors = java.util.Arrays.stream(method.getParameterTypes()).filter(t -> t == Tensor.class).count();
+      if (tensors >= 2 && !covered.contains(method.getName())) missing.add(method.getName());
+    }
+    assertTrue(missing.isEmpty(), "Backend operations without an aliasing case: " + missing);
   }
 
   /**

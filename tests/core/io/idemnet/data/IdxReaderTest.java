@@ -162,6 +162,31 @@ class IdxReaderTest {
     corrupt("trailing.gz", gzip(longer), "bytes after the 12 data bytes");
   }
 
+  private static byte[] concat(byte[]... parts) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    for (byte[] p : parts) out.writeBytes(p);
+    return out.toByteArray();
+  }
+
+  /**
+   * Bytes after the gzip data are refused (GZIPInputStream alone drops them silently when they do
+   * not look like a gzip header); a file of several whole gzip members is one gzip file and reads
+   * as their concatenation.
+   */
+  @Test
+  void rejectsBytesAfterTheGzipData() throws IOException {
+    byte[] good = idx(0x08, new int[] {2, 3, 2}, PIXELS);
+    corrupt("trailing-bytes.gz", concat(gzip(good), bytes(1, 2, 3, 0, 0)), "5 bytes follow the end of the gzip data");
+    corrupt("trailing-zero.gz", concat(gzip(good), bytes(0)), "1 byte follows the end of the gzip data");
+    corrupt("trailing-magic.gz", concat(gzip(good), bytes(0x1f, 0x8b, 0x63)), "corrupt gzip stream");
+    corrupt("trailing-member.gz", concat(gzip(good), gzip(bytes(7))), "bytes after the 12 data bytes");
+    IdxArray split = IdxReader.read(write("two-members.gz", concat(gzip(Arrays.copyOf(good, 10)),
+        gzip(Arrays.copyOfRange(good, 10, good.length)))));
+    assertEquals(IdxReader.read(write("one-member.gz", gzip(good))), split);
+    assertThrows(DataFileException.class,
+        () -> IdxReader.read(new ByteArrayInputStream(concat(gzip(good), bytes(9))), "stream"));
+  }
+
   @Test
   void rejectsTruncatedOrCorruptGzip() throws IOException {
     byte[] data = new byte[5000];

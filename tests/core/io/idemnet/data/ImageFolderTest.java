@@ -119,6 +119,19 @@ class ImageFolderTest {
     e = assertThrows(DataFileException.class, () -> ImageFolder.load(cutDir, 8, false));
     assertTrue(e.getMessage().startsWith(cut + ": cannot decode"), e.getMessage());
 
+    // A header forged to 20000 x 20000 pixels (valid CRC): refused from the header, before the
+    // decoder allocates 1.2 GB for it.
+    Path forgedDir = Files.createDirectories(dir.resolve("forged"));
+    byte[] png = Files.readAllBytes(png("small.png", new int[4][4]));
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(png);
+    b.putInt(16, 20000).putInt(20, 20000); // IHDR width and height
+    java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+    crc.update(png, 12, 17); // IHDR type and data
+    b.putInt(29, (int) crc.getValue());
+    Path forged = Files.write(forgedDir.resolve("forged.png"), png);
+    e = assertThrows(DataFileException.class, () -> ImageFolder.load(forgedDir, 8, false));
+    assertTrue(e.getMessage().startsWith(forged + ": the header gives 20000 x 20000 pixels"), e.getMessage());
+
     Path empty = Files.createDirectories(dir.resolve("empty"));
     e = assertThrows(DataFileException.class, () -> ImageFolder.load(empty, 8, false));
     assertTrue(e.getMessage().contains("no .png, .jpg or .jpeg files"), e.getMessage());

@@ -71,14 +71,15 @@ class CorrectorFamilyTest {
     }
   }
 
-  /** The family is 3x^2 - 2x^3 + x^2 (1 - x)^2 (alpha_1 + alpha_2 x + ...), checked pointwise. */
+  /** ofQ is 3x^2 - 2x^3 + x^2 (1 - x)^2 (q_0 + q_1 x + ...), checked pointwise. */
   @Test
-  void familyMatchesItsClosedForm() {
-    double[] alphas = {0.7, -1.1, 0.4, 2.0, -0.25};
-    CorrectorFamily g = CorrectorFamily.of(8, alphas);
+  void qFormMatchesItsClosedForm() {
+    double[] qs = {0.7, -1.1, 0.4, 2.0, -0.25};
+    CorrectorFamily g = CorrectorFamily.ofQ(8, qs);
+    assertArrayEquals(qs, g.qCoefficients(), 1e-12);
     for (double x = -1; x <= 2; x += 0.125) {
       double q = 0;
-      for (int i = alphas.length - 1; i >= 0; i--) q = q * x + alphas[i];
+      for (int i = qs.length - 1; i >= 0; i--) q = q * x + qs[i];
       double expected = 3 * x * x - 2 * x * x * x + x * x * (1 - x) * (1 - x) * q;
       assertEquals(expected, g.apply(x), 1e-12 * (1 + Math.abs(expected)), "x = " + x);
     }
@@ -86,20 +87,128 @@ class CorrectorFamilyTest {
 
   @Test
   void smootherstepIsTheOrderFiveMemberWithFlatSecondDerivatives() {
-    CorrectorFamily g = CorrectorFamily.of(5, -3, 6);
+    CorrectorFamily g = CorrectorFamily.of(5, 0, 10);
     assertArrayEquals(new double[] {0, 0, 0, 10, -15, 6}, g.coefficients(), 1e-15);
+    assertEquals(g, CorrectorFamily.ofQ(5, -3, 6));
+    assertEquals(g, CorrectorFamily.ofCoefficients(0, 0, 0, 10, -15, 6));
+    assertArrayEquals(new double[] {-3, 6}, g.qCoefficients(), 1e-15);
     assertEquals(0, g.secondDerivative(0), 1e-15);
     assertEquals(0, g.secondDerivative(1), 1e-15);
-    assertEquals("CorrectorFamily[order=5, alphas=[-3.0, 6.0], p(x)=10x^3 - 15x^4 + 6x^5]", g.toString());
+    assertEquals("CorrectorFamily[order=5, alphas=[0.0, 10.0], p(x)=10x^3 - 15x^4 + 6x^5]", g.toString());
   }
 
   @Test
-  void leadingZeroAlphasLowerTheDegree() {
-    CorrectorFamily g = CorrectorFamily.of(6, 0, 0, 0);
+  void leadingZeroCoefficientsLowerTheDegree() {
+    CorrectorFamily g = CorrectorFamily.ofQ(6, 0, 0, 0);
     assertEquals(6, g.order());
     assertEquals(3, g.degree());
     assertArrayEquals(CorrectorFamily.BASE.coefficients(), java.util.Arrays.copyOf(g.coefficients(), 4));
-    assertEquals(5, CorrectorFamily.of(6, 1, 2, 0).degree());
+    assertEquals(5, CorrectorFamily.ofQ(6, 1, 2, 0).degree());
+    // The paper's alphas that give the base cubic at order 4: alpha_2 = 3 (Eq. 22: 3K^2 - 2K^3 + 0 K^4).
+    assertEquals(3, CorrectorFamily.of(4, 3).degree());
+  }
+
+  /**
+   * Appendix A's families as printed (Eqs. 21-26), typed in term by term, against {@link
+   * CorrectorFamily#of}'s closed form, for random alphas. Exact sums of a few products: 1e-12.
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {3, 4, 5, 6, 7, 8})
+  void paperAlphasGiveAppendixAsFamilies(int order) {
+    Random rnd = new Random(70 + order);
+    for (int trial = 0; trial < 20; trial++) {
+      double[] a = new double[9]; // a[i] = alpha_i, i = 2 .. order - 2
+      double[] free = new double[order - 3];
+      for (int i = 0; i < free.length; i++) free[i] = a[i + 2] = 8 * rnd.nextDouble() - 4;
+      double[] expected = switch (order) {
+        case 3 -> new double[] {0, 0, 3, -2}; // Eq. (21)
+        case 4 -> new double[] {0, 0, a[2], 4 - 2 * a[2], a[2] - 3}; // Eq. (22)
+        case 5 -> new double[] {0, 0, a[2], a[3], 5 - 3 * a[2] - 2 * a[3], 2 * a[2] + a[3] - 4}; // Eq. (23)
+        case 6 -> new double[] {0, 0, a[2], a[3], a[4], 6 - 4 * a[2] - 3 * a[3] - 2 * a[4],
+            3 * a[2] + 2 * a[3] + a[4] - 5}; // Eq. (24)
+        case 7 -> new double[] {0, 0, a[2], a[3], a[4], a[5], 7 - 5 * a[2] - 4 * a[3] - 3 * a[4] - 2 * a[5],
+            4 * a[2] + 3 * a[3] + 2 * a[4] + a[5] - 6}; // Eq. (25)
+        case 8 -> new double[] {0, 0, a[2], a[3], a[4], a[5], a[6],
+            8 - 6 * a[2] - 5 * a[3] - 4 * a[4] - 3 * a[5] - 2 * a[6],
+            5 * a[2] + 4 * a[3] + 3 * a[4] + 2 * a[5] + a[6] - 7}; // Eq. (26)
+        default -> throw new AssertionError(order);
+      };
+      CorrectorFamily g = CorrectorFamily.of(order, free);
+      assertArrayEquals(expected, g.coefficients(), 1e-12, g.toString());
+      assertArrayEquals(free, g.alphas(), 0.0);
+      // The derived polynomial's defining properties.
+      assertEquals(0, g.apply(0), 1e-12, g + ": p(0)");
+      assertEquals(1, g.apply(1), 1e-12, g + ": p(1)");
+      assertEquals(0, g.derivative(0), 1e-12, g + ": p'(0)");
+      assertEquals(0, g.derivative(1), 1e-12, g + ": p'(1)");
+      assertEquals(2 * (order == 3 ? 3 : a[2]), g.secondDerivative(0), 1e-12, g + ": p''(0) = 2 alpha_2");
+    }
+  }
+
+  /** The three ways in describe the same polynomial: paper alphas, raw coefficients, q. */
+  @ParameterizedTest
+  @ValueSource(ints = {3, 4, 5, 6, 7, 8})
+  void paperAlphasRawCoefficientsAndQAgree(int order) {
+    Random rnd = new Random(90 + order);
+    double[] free = new double[order - 3];
+    for (int i = 0; i < free.length; i++) free[i] = 6 * rnd.nextDouble() - 3;
+    CorrectorFamily g = CorrectorFamily.of(order, free);
+    assertEquals(g, CorrectorFamily.ofCoefficients(g.coefficients()));
+    CorrectorFamily viaQ = CorrectorFamily.ofQ(order, g.qCoefficients());
+    assertArrayEquals(g.coefficients(), viaQ.coefficients(), 1e-12, "ofQ(qCoefficients())");
+    assertArrayEquals(free, viaQ.alphas(), 1e-12, "alphas back through q");
+    if (order >= 4) assertEquals(free[0] - 3, g.qCoefficients()[0], 1e-12, "q_0 = alpha_2 - 3");
+  }
+
+  /**
+   * Appendix A's claim for every family: an idempotent P is a fixed point (sum alpha_i = 1 and
+   * P^k = P), and K = P + eps D (near-idempotent to order 1) maps to a matrix whose idempotent
+   * defect is O(eps^2), while K's own is O(eps). Checked on an oblique rank-3 projection in R^6
+   * (cond(S) below about 4): g(P) = P to 1e-9 (alphas up to 3 in size, powers up to P^8 of O(1)
+   * entries: rounding ~1e-13); halving eps divides ||g(K)^2 - g(K)|| by 4 (between 3.5 and 4.5:
+   * at eps = 1e-3 the O(eps^3) term is a 1e-3 relative correction and rounding ~1e-13 is far
+   * below the defect ~1e-6) and ||K^2 - K|| by 2.
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {3, 4, 5, 6, 7, 8})
+  void everyFamilyFixesIdempotentsAndCorrectsToFirstOrder(int order) {
+    Random rnd = new Random(110 + order);
+    double[] free = new double[order - 3];
+    for (int i = 0; i < free.length; i++) free[i] = 6 * rnd.nextDouble() - 3;
+    CorrectorFamily g = CorrectorFamily.of(order, free);
+    int n = 6;
+    double[][] p = TestMatrices.randomProjection(rnd, n, 3);
+    assertMatrixEquals(p, g.apply(p), 1e-9, g + ": g(P) = P");
+    double[][] d = TestMatrices.gaussian(rnd, n, n, 1);
+    double eps = 1e-3;
+    double corrected = defect(g.apply(Matrices.add(p, Matrices.scale(eps, d))));
+    double correctedHalf = defect(g.apply(Matrices.add(p, Matrices.scale(eps / 2, d))));
+    double raw = defect(Matrices.add(p, Matrices.scale(eps, d)));
+    double rawHalf = defect(Matrices.add(p, Matrices.scale(eps / 2, d)));
+    double ratio = corrected / correctedHalf;
+    assertTrue(ratio > 3.5 && ratio < 4.5, g + ": defect ratio after correction " + ratio + " (" + corrected + ")");
+    assertEquals(2, raw / rawHalf, 0.05, "the uncorrected defect is first order");
+    assertTrue(corrected < 0.1 * raw, g + ": correction shrinks the defect: " + corrected + " vs " + raw);
+  }
+
+  /** ||K^2 - K||_F. */
+  private static double defect(double[][] k) {
+    return Matrices.frobeniusNorm(Matrices.subtract(Matrices.multiply(k, k), k));
+  }
+
+  @Test
+  void rawCoefficientsAreChecked() {
+    assertMessage(() -> CorrectorFamily.ofCoefficients(0, 0, 3), "4 to 9 coefficients");
+    assertMessage(() -> CorrectorFamily.ofCoefficients(0.1, 0, 3, -2), "p(0) = c_0 = 0, got 0.1");
+    assertMessage(() -> CorrectorFamily.ofCoefficients(0, 1, 3, -2), "p'(0) = c_1 = 0");
+    assertMessage(() -> CorrectorFamily.ofCoefficients(0, 0, 3, -2.1), "p(1) = sum c_k = 1");
+    assertMessage(() -> CorrectorFamily.ofCoefficients(0, 0, 2, 0, -2, 0), "p(1) = sum c_k = 1");
+    // 2x^2 - x^4 meets all four conditions (p(1) = 1, p'(1) = 4 - 4 = 0): accepted, and it is the
+    // order-4 paper family with alpha_2 = 2 (Eq. 22: 2K^2 + 0K^3 - K^4).
+    assertEquals(CorrectorFamily.of(4, 2), CorrectorFamily.ofCoefficients(0, 0, 2, 0, -1));
+    assertMessage(() -> CorrectorFamily.ofCoefficients(0, 0, 2, -2, 1), "p'(1) = sum k c_k = 0");
+    assertMessage(() -> CorrectorFamily.ofCoefficients(0, 0, 3, Double.NaN), "c_3 must be finite");
+    assertMessage(() -> CorrectorFamily.ofCoefficients((double[]) null), "must not be null");
   }
 
   @Test
@@ -109,8 +218,10 @@ class CorrectorFamilyTest {
     assertMessage(() -> CorrectorFamily.of(3, 1.0), "exactly 0 alpha");
     assertMessage(() -> CorrectorFamily.of(4), "exactly 1 alpha coefficient,");
     assertMessage(() -> CorrectorFamily.of(6, 1, 2), "exactly 3 alpha coefficients, got 2");
-    assertMessage(() -> CorrectorFamily.of(5, 1, Double.NaN), "alpha_2 must be finite");
-    assertMessage(() -> CorrectorFamily.of(4, Double.POSITIVE_INFINITY), "alpha_1 must be finite");
+    assertMessage(() -> CorrectorFamily.of(5, 1, Double.NaN), "alpha_3 must be finite");
+    assertMessage(() -> CorrectorFamily.of(4, Double.POSITIVE_INFINITY), "alpha_2 must be finite");
+    assertMessage(() -> CorrectorFamily.ofQ(5, 1, Double.NaN), "q_1 must be finite");
+    assertMessage(() -> CorrectorFamily.ofQ(6, 1, 2), "exactly 3 q coefficients, got 2");
     assertMessage(() -> CorrectorFamily.of(4, (double[]) null), "must not be null");
     assertMessage(() -> CorrectorFamily.BASE.apply(new double[][] {{1, 2, 3}, {4, 5, 6}}), "square");
     assertMessage(() -> CorrectorFamily.BASE.apply(new double[0][0]), "empty");
@@ -208,7 +319,7 @@ class CorrectorFamilyTest {
   /** The order-5 smootherstep member converges cubically: e_{k+1} = 10 e^3 - 15 e^4 + 6 e^5 near 0. */
   @Test
   void smootherstepConvergesCubically() {
-    CorrectorFamily g = CorrectorFamily.of(5, -3, 6);
+    CorrectorFamily g = CorrectorFamily.of(5, 0, 10);
     double e = 0.2; // 0.2 -> 5.8e-2 -> 1.8e-3 -> 5.6e-8 -> 1.8e-21
     for (int k = 0; k < 4; k++) {
       double next = g.apply(e);

@@ -147,18 +147,18 @@ class ProjectionTest {
     }
   }
 
-  /** Orders 4..8 (small random alphas) and the cubic smootherstep member also project. */
+  /** Orders 4..8 (small random q, i.e. close to the base corrector) and the cubic smootherstep member also project. */
   @ParameterizedTest
   @ValueSource(ints = {4, 5, 6, 7, 8, 0})
   void higherOrderFamiliesConverge(int order) {
     Random rnd = new Random(400 + order);
     CorrectorFamily g;
     if (order == 0) {
-      g = CorrectorFamily.of(5, -3, 6);
+      g = CorrectorFamily.of(5, 0, 10);
     } else {
-      double[] alphas = new double[order - 3];
-      for (int i = 0; i < alphas.length; i++) alphas[i] = 0.6 * rnd.nextDouble() - 0.3;
-      g = CorrectorFamily.of(order, alphas);
+      double[] q = new double[order - 3];
+      for (int i = 0; i < q.length; i++) q[i] = 0.6 * rnd.nextDouble() - 0.3;
+      g = CorrectorFamily.ofQ(order, q);
     }
     int n = 10, rank = 4;
     double[][] k0 = TestMatrices.nearIdempotent(rnd, n, rank);

@@ -30,7 +30,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  * Training steps move no data between host and device besides their declared reads and writes,
  * counted by a {@link CountingBackend} around the cpu backend (docs/architecture.md,
  * "Device-resident steps"). Every step here runs after one warm-up step (which allocates the
- * workspace); the counts are per step and exact.
+ * workspace); the counts are per step and exact. Each checked step (the default, which skips a
+ * step whose loss or gradients are not finite) makes one declared read of 4 bytes for that check.
  */
 class DeviceResidentStepsTest {
   private static CountingBackend counting() {
@@ -71,7 +72,8 @@ class DeviceResidentStepsTest {
       for (int i = 0; i < steps; i++) loss = IdempotentLoss.trainStep(g, f, opt, x, mode);
       Counts c = be.counts().minus(before);
       assertEquals(0, c.undeclaredTransfers(), "no uploads or downloads: " + c);
-      assertEquals(0, c.declaredReads(), "nothing read during the steps: " + c);
+      assertEquals(steps, c.declaredReads(), "one finiteness check per step: " + c);
+      assertEquals(4L * steps, c.declaredReadBytes(), "one float each: " + c);
       if (optimizer.equals("adam")) {
         assertEquals(steps, c.declaredWrites(), "Adam writes its two step scalars every step: " + c);
         assertEquals(8L * steps, c.declaredWriteBytes(), c.toString());
@@ -80,8 +82,8 @@ class DeviceResidentStepsTest {
       }
       float value = be.readScalar(loss);
       Counts read = be.counts().minus(before);
-      assertEquals(1, read.declaredReads());
-      assertEquals(4, read.declaredReadBytes(), "the loss is one float on the device");
+      assertEquals(steps + 1, read.declaredReads());
+      assertEquals(4L * (steps + 1), read.declaredReadBytes(), "the loss is one float on the device");
       assertTrue(Float.isFinite(value) && value > 0, "loss " + value);
     }
   }
@@ -102,13 +104,13 @@ class DeviceResidentStepsTest {
       for (int i = 1; i <= steps; i++) t.step(x, z, i);
       Counts c = be.counts().minus(before);
       assertEquals(0, c.undeclaredTransfers(), "no uploads or downloads: " + c);
-      assertEquals(0, c.declaredReads(), c.toString());
+      assertEquals(steps, c.declaredReads(), "one finiteness check per step: " + c);
       assertEquals(2L * steps, c.declaredWrites(), "the random counter and Adam's scalars, per step: " + c);
       assertEquals(16L * steps, c.declaredWriteBytes(), c.toString());
       IgnTrainer.Losses l = t.losses();
       Counts read = be.counts().minus(before);
-      assertEquals(5, read.declaredReads(), "five losses of one float each");
-      assertEquals(20, read.declaredReadBytes());
+      assertEquals(steps + 5, read.declaredReads(), "five losses of one float each");
+      assertEquals(4L * (steps + 5), read.declaredReadBytes());
       assertTrue(l.rec() > 0 && l.idem() > 0 && l.tight() > 0, l.toString());
     }
   }
@@ -138,7 +140,8 @@ class DeviceResidentStepsTest {
         FpnExperiment.trainStep(f, g, adam, x, labels);
         Counts c = be.counts().minus(before);
         FixedPointNetwork.Stats st = f.lastStats();
-        long expected = st.iterations() + 3 + (mode == BackwardMode.JFB ? 0 : st.vjpProducts() + 1);
+        // + 1: the finiteness check of the loss and gradients before the update
+        long expected = st.iterations() + 1 + 3 + (mode == BackwardMode.JFB ? 0 : st.vjpProducts() + 1);
         assertEquals(0, c.undeclaredTransfers(), "no uploads or downloads: " + c);
         assertEquals(expected, c.declaredReads(), st + ": " + c);
         assertEquals(4 * expected, c.declaredReadBytes(), "one float per read: " + c);

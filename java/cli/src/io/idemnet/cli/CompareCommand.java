@@ -9,12 +9,14 @@ import io.idemnet.experiments.CompareExperiment;
 import io.idemnet.experiments.CompareFigures;
 import io.idemnet.experiments.CompareReport;
 import io.idemnet.experiments.CompareResult;
+import io.idemnet.experiments.CompareTrajectory;
 import io.idemnet.experiments.CompareResult.RunResult;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -28,7 +30,8 @@ import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "compare", mixinStandardHelpOptions = true,
     description = "Train one network with Modified (MB) and Ordinary (OB) Backpropagation, for each learning rate, "
-        + "R paired runs each; write CSV/JSON and PNG figures and print the MB-vs-OB table.")
+        + "R paired runs each; write CSVs and PNG figures and print the MB-vs-OB table. Completed pairs of runs are "
+        + "kept as they finish: --resume continues an interrupted comparison in the same --out folder.")
 final class CompareCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
@@ -49,8 +52,25 @@ final class CompareCommand implements Callable<Integer> {
   @Option(names = "--epochs", description = "epochs per run (default: ${DEFAULT-VALUE})", defaultValue = "10")
   int epochs;
 
-  @Option(names = "--steps", description = "SGD steps per epoch (default: ${DEFAULT-VALUE})", defaultValue = "10")
+  @Option(names = "--steps", description = "SGD steps per epoch, each on a fresh batch (default: ${DEFAULT-VALUE})",
+      defaultValue = "1")
   int steps;
+
+  @Option(names = "--eval-every", description = "record the error (and run 0's gradients and parameters) every N epochs, "
+      + "and at the last (default: ${DEFAULT-VALUE})", defaultValue = "1")
+  int evalEvery;
+
+  @Option(names = "--trivial-threshold", description = "a trained f whose Jacobian at the points of its own image has "
+      + "an RMS Frobenius norm below this is reported as trivial (near-constant); below 0.5 it is closer to 0 than to any "
+      + "non-zero idempotent (default: ${DEFAULT-VALUE})", defaultValue = "0.5")
+  double trivialThreshold;
+
+  @Option(names = "--resume", description = "continue the comparison in --out: skip the completed pairs of runs "
+      + "(the settings must match the folder's settings.txt)")
+  boolean resume;
+
+  @Option(names = "--report-only", description = "train nothing: redraw the figures and CSV summaries of the runs in --out")
+  boolean reportOnly;
 
   @Option(names = "--batch", description = "batch size (default: ${DEFAULT-VALUE})", defaultValue = "1000")
   int batch;
@@ -69,11 +89,11 @@ final class CompareCommand implements Callable<Integer> {
       defaultValue = "1000")
   int probe;
 
-  @Option(names = "--no-gradients", negatable = false, description = "skip the MB/OB gradient analysis")
+  @Option(names = "--no-gradients", negatable = false, description = "skip the MB/OB gradient analysis (run 0)")
   boolean noGradients;
 
-  @Option(names = "--pca", description = "PCA trajectories and loss surface: auto (networks up to 1M parameters), on, off "
-      + "(default: ${DEFAULT-VALUE})", defaultValue = "auto")
+  @Option(names = "--pca", description = "keep run 0's parameter paths for the PCA trajectory figure: auto (networks up "
+      + "to 1M parameters), on, off (default: ${DEFAULT-VALUE})", defaultValue = "auto")
   String pca;
 
   @Option(names = "--pca-grid", description = "loss-surface grid points per side (default: ${DEFAULT-VALUE})",
@@ -83,7 +103,7 @@ final class CompareCommand implements Callable<Integer> {
   @Option(names = "--out", description = "output folder (default: runs/compare-<net>-<time>)")
   Path out;
 
-  @Option(names = "--backend", description = "auto, cpu or reference (default: ${DEFAULT-VALUE})", defaultValue = "auto")
+  @Option(names = "--backend", description = "auto, cpu, cuda or reference (default: ${DEFAULT-VALUE})", defaultValue = "auto")
   String backendName;
 
   @Option(names = "--threads", description = "CPU threads (default: all cores)", defaultValue = "0")
@@ -94,56 +114,99 @@ final class CompareCommand implements Callable<Integer> {
     CompareConfig config = config();
     Backend backend = Backends.named(backendName);
     if (backend instanceof CpuBackend cpu && threads > 0) cpu.setNumThreads(threads);
-    CompareExperiment experiment = new CompareExperiment(backend, config);
-    CompareReport report = new CompareReport(config.outputDir());
+    if (reportOnly && !java.nio.file.Files.exists(config.outputDir().resolve("final.csv"))) {
+      throw new ParameterException(spec.commandLine(), "--report-only: " + config.outputDir() + " holds no comparison (final.csv)");
+    }
+    CompareReport report;
+    try {
+      report = CompareReport.open(config.outputDir(), config, resume || reportOnly);
+    } catch (IllegalStateException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
     var err = spec.commandLine().getErr();
     var outStream = spec.commandLine().getOut();
-    outStream.printf(Locale.ROOT, "compare %s %s on %s: %d learning rates x %d runs x %d epochs x %d steps, batch %d -> %s%n",
-        config.network(), java.util.Arrays.toString(config.dims()), backend.name(), config.learningRates().size(),
-        config.runs(), config.epochs(), config.stepsPerEpoch(), config.batch(), config.outputDir());
-    ProgressBar bar = new ProgressBar(err, experiment.totalEpochs());
-    AtomicLong done = new AtomicLong();
-    AtomicBoolean stop = new AtomicBoolean();
-    CountDownLatch finished = new CountDownLatch(1);
-    // Ctrl-C: stop between epochs and let the main thread write what completed, then exit.
-    Thread hook = new Thread(() -> {
-      stop.set(true);
-      try {
-        finished.await(60, TimeUnit.SECONDS);
-      } catch (InterruptedException ignored) {
-        Thread.currentThread().interrupt();
+    boolean interrupted = false;
+    if (!reportOnly) {
+      Set<String> done = report.completedPairs();
+      CompareExperiment experiment = new CompareExperiment(backend, config);
+      long remaining = 0;
+      for (float lr : config.learningRates()) {
+        for (int r = 0; r < config.runs(); r++) if (!done.contains(CompareExperiment.key(lr, r))) remaining++;
       }
-    });
-    Runtime.getRuntime().addShutdownHook(hook);
-    try {
-      CompareResult result = experiment.run(new CompareExperiment.Listener() {
-        @Override
-        public void runFinished(RunResult mb, RunResult ob) {
-          report.append(mb, ob);
+      outStream.printf(Locale.ROOT, "compare %s %s on %s: %d learning rates x %d runs x %d epochs x %d steps, batch %d -> %s"
+          + " (%d pairs of runs to train, %d found complete)%n", config.network(), java.util.Arrays.toString(config.dims()),
+          backend.name(), config.learningRates().size(), config.runs(), config.epochs(), config.stepsPerEpoch(),
+          config.batch(), config.outputDir(), remaining, done.size());
+      ProgressBar bar = new ProgressBar(err, Math.max(1, remaining * config.epochs()));
+      AtomicLong progressed = new AtomicLong();
+      AtomicBoolean stop = new AtomicBoolean();
+      CountDownLatch finished = new CountDownLatch(1);
+      // Ctrl-C: stop between epochs and let the main thread write what completed, then exit.
+      Thread hook = new Thread(() -> {
+        stop.set(true);
+        try {
+          finished.await(60, TimeUnit.SECONDS);
+        } catch (InterruptedException ignored) {
+          Thread.currentThread().interrupt();
         }
-
-        @Override
-        public void progress(int lrIndex, int run, int epoch) {
-          bar.update(done.incrementAndGet(), String.format(Locale.ROOT, "lr %s run %d/%d epoch %d/%d",
-              config.learningRates().get(lrIndex), run + 1, config.runs(), epoch, config.epochs()));
-        }
-      }, stop::get);
-      report.finish(result);
-      List<Path> figures = CompareFigures.write(config.outputDir(), result);
-      if (result.interrupted()) err.println("\ninterrupted: results of the " + result.runs().size() / 2 + " completed runs are kept");
-      outStream.println();
-      outStream.print(CompareReport.table(result.runs()));
-      outStream.println("numbers: " + config.outputDir().resolve("runs.csv") + ", final.csv, summary.json");
-      outStream.println("figures: " + figures.stream().map(p -> p.getFileName().toString()).toList());
-      return result.interrupted() ? 130 : 0;
-    } finally {
-      finished.countDown();
+      });
+      Runtime.getRuntime().addShutdownHook(hook);
       try {
-        Runtime.getRuntime().removeShutdownHook(hook);
-      } catch (IllegalStateException shuttingDown) {
-        // already running the hook: nothing to remove
+        CompareResult result = experiment.run(new CompareExperiment.Listener() {
+          @Override
+          public void runFinished(RunResult mb, RunResult ob) {
+            report.append(mb, ob);
+          }
+
+          @Override
+          public void progress(int lrIndex, int run, int epoch) {
+            bar.update(progressed.incrementAndGet(), String.format(Locale.ROOT, "lr %s run %d/%d epoch %d/%d",
+                config.learningRates().get(lrIndex), run + 1, config.runs(), epoch, config.epochs()));
+          }
+        }, stop::get, done, pathsDir(config));
+        interrupted = result.interrupted();
+        if (interrupted) {
+          err.println("\ninterrupted: the " + (report.loaded().size() + result.runs().size()) / 2
+              + " completed pairs of runs are kept; rerun with --resume to continue");
+        }
+        finishReport(config, backend, report, interrupted, outStream);
+      } finally {
+        finished.countDown();
+        try {
+          Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+          // already running the hook: nothing to remove
+        }
+      }
+    } else {
+      finishReport(config, backend, report, false, outStream);
+    }
+    return interrupted ? 130 : 0;
+  }
+
+  private static Path pathsDir(CompareConfig config) {
+    return config.outputDir().resolve("paths");
+  }
+
+  private static void finishReport(CompareConfig config, Backend backend, CompareReport report, boolean interrupted,
+      java.io.PrintWriter out) {
+    double threshold = config.trivialThreshold();
+    List<RunResult> all = report.reload();
+    CompareResult.Trajectory trajectory = null;
+    if (!interrupted && config.pca()) {
+      var best = CompareReport.best(CompareReport.cells(all, threshold), CompareReport.Rule.PAPER);
+      if (best.get("MB") != null && best.get("OB") != null) {
+        trajectory = CompareTrajectory.compute(backend, config, pathsDir(config), best.get("MB").learningRate(),
+            best.get("OB").learningRate());
       }
     }
+    report.finish(all, threshold, trajectory);
+    List<Path> figures = CompareFigures.write(config.outputDir(), config.network(), all, threshold, trajectory);
+    out.println();
+    out.print(CompareReport.table(all, threshold));
+    out.println("numbers: " + config.outputDir().resolve("final.csv") + ", runs.csv, summary.csv, best.csv, curves.csv"
+        + (trajectory != null ? ", pca.csv, trajectory.csv, surface.csv" : ""));
+    out.println("figures: " + figures.stream().map(p -> p.getFileName().toString()).toList());
   }
 
   private CompareConfig config() {
@@ -161,7 +224,7 @@ final class CompareCommand implements Callable<Integer> {
         : Path.of("runs", "compare-" + name + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
     try {
       return new CompareConfig(name, d, slope, learningRates, runs, epochs, steps, batch, parseData(data), seed, probe,
-          !noGradients, withPca, pcaGrid, dir);
+          evalEvery, !noGradients, withPca, pcaGrid, trivialThreshold, dir);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }

@@ -22,7 +22,8 @@ import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "fpn", mixinStandardHelpOptions = true,
     description = "Train a Fixed Point Network classifier with Jacobian-free backprop (jfb), the implicit gradient "
-        + "(implicit, Neumann series) or as its explicit twin (explicit); report accuracy, time, iterations and "
+        + "(implicit, Neumann series; implicit-cg, conjugate gradients on the normal equations) or as its explicit twin "
+        + "(explicit); report accuracy, time, iterations and "
         + "Jacobian-vector products per epoch.")
 final class FpnCommand implements Callable<Integer> {
   @Spec
@@ -75,6 +76,11 @@ final class FpnCommand implements Callable<Integer> {
       description = "most Jacobian products per implicit backward (default: ${DEFAULT-VALUE})")
   int maxProducts;
 
+  @Option(names = "--cg-max-iter", defaultValue = "0",
+      description = "implicit-cg: stop conjugate gradients after this many iterations instead of at --max-products "
+          + "(2 + 2 N products); 500 is the FPN paper's baseline (0: use --max-products) (default: ${DEFAULT-VALUE})")
+  int cgMaxIter;
+
   @Option(names = "--lr-schedule", defaultValue = "constant",
       description = "constant or cosine (annealed to 0 over the run) (default: ${DEFAULT-VALUE})")
   String lrSchedule;
@@ -99,6 +105,11 @@ final class FpnCommand implements Callable<Integer> {
   @Option(names = "--backend", defaultValue = "auto", description = "auto, cpu or reference (default: ${DEFAULT-VALUE})")
   String backendName;
 
+  @Option(names = "--max-skips", defaultValue = "" + FpnExperiment.DEFAULT_MAX_CONSECUTIVE_SKIPS,
+      description = "a step with a NaN or infinite loss or gradient updates nothing and is skipped; stop after this many in "
+          + "a row (0: stop at the first) (default: ${DEFAULT-VALUE})")
+  int maxSkips;
+
   @Override
   public Integer call() throws IOException {
     FpnExperiment.Variant v;
@@ -120,13 +131,19 @@ final class FpnCommand implements Callable<Integer> {
     if (latent < 1 || channels < 1) {
       throw new ParameterException(spec.commandLine(), "--latent and --channels must be >= 1, got " + latent + " and " + channels);
     }
+    if (cgMaxIter < 0 || (cgMaxIter > 0 && v != FpnExperiment.Variant.IMPLICIT_CG)) {
+      throw new ParameterException(spec.commandLine(), "--cg-max-iter applies to --variant implicit-cg only and must be >= 1, got "
+          + cgMaxIter + " with " + v.cliName());
+    }
+    int products = cgMaxIter > 0 ? io.idemnet.fpn.FixedPointNetwork.cgProducts(cgMaxIter) : maxProducts;
     FpnExperiment.Config config;
     try {
-      config = new FpnExperiment.Config(v, conv ? channels : latent, gamma, epochs, batch, lr, tol, maxIter, maxProducts, depth, seed, cosine,
+      config = new FpnExperiment.Config(v, conv ? channels : latent, gamma, epochs, batch, lr, tol, maxIter, products, depth, seed, cosine,
           anderson);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
+    if (maxSkips < 0) throw new ParameterException(spec.commandLine(), "--max-skips must be >= 0, got " + maxSkips);
     checkOutColumns();
     Dataset train, test;
     switch (data.toLowerCase(Locale.ROOT)) {
@@ -148,25 +165,28 @@ final class FpnCommand implements Callable<Integer> {
     if (trainLimit > 0 && trainLimit < train.size()) train = train.subset(0, trainLimit);
     Backend backend = Backends.named(backendName);
     var o = spec.commandLine().getOut();
-    o.printf(Locale.ROOT, "fpn %s (%s Q) on %s: %d train / %d test images, latent %d%s, gamma %s, batch %d, Adam lr %s, %s%n",
+    o.printf(Locale.ROOT, "fpn %s (%s Q) on %s: %d train / %d test images, latent %d%s, gamma %s, batch %d, Adam lr %s, %s%s%n",
         v.cliName(), model, data, train.size(), test.size(), config.latent(), conv ? " feature maps" : "", gamma, batch, lr,
-        anderson > 1 ? "Anderson acceleration (memory " + anderson + ")" : "plain fixed-point iteration");
+        anderson > 1 ? "Anderson acceleration (memory " + anderson + ")" : "plain fixed-point iteration",
+        v == FpnExperiment.Variant.JFB || v == FpnExperiment.Variant.EXPLICIT ? ""
+            : ", at most " + config.implicitProducts() + " Jacobian products a backward");
     o.println("epoch  train_loss  test_acc  train_s  iters/batch  vjps/batch  workspace_MiB");
     int batchesPerEpoch = train.size() / batch;
     ProgressBar bar = new ProgressBar(spec.commandLine().getErr(), (long) batchesPerEpoch * epochs);
     long[] done = {0};
-    new FpnExperiment(backend, config, conv ? FpnExperiment.convQ() : FpnExperiment.linearQ(), conv).run(train, test, 10, r -> {
+    new FpnExperiment(backend, config, conv ? FpnExperiment.convQ() : FpnExperiment.linearQ(), conv)
+        .maxConsecutiveSkips(maxSkips).run(train, test, 10, r -> {
       o.printf(Locale.ROOT, "%5d  %10.4f  %8.4f  %7.1f  %11.1f  %10.1f  %13.1f%n", r.epoch(), r.trainLoss(), r.testAccuracy(),
           r.trainSeconds(), r.meanIterations(), r.meanVjps(), r.workspaceMiB());
       o.flush();
-      if (out != null) append(r, v, config.latent());
+      if (out != null) append(r, v, config.latent(), config.implicitProducts());
     }, b -> bar.update(++done[0], v.cliName()));
     return 0;
   }
 
   /** The --out CSV's columns; rows are only appended to a file that has exactly these. */
   static final String CSV_HEADER = "variant,data,latent,gamma,epoch,train_loss,test_accuracy,train_seconds,"
-      + "iterations_per_batch,vjps_per_batch,workspace_mib,anderson_memory";
+      + "iterations_per_batch,vjps_per_batch,workspace_mib,anderson_memory,max_products";
 
   /** Refuses, before any training, an existing --out file with other columns (e.g. from an older version). */
   private void checkOutColumns() {
@@ -183,13 +203,15 @@ final class FpnCommand implements Callable<Integer> {
     }
   }
 
-  private void append(EpochResult r, FpnExperiment.Variant v, int latentSize) {
+  private void append(EpochResult r, FpnExperiment.Variant v, int latentSize, int productLimit) {
     try {
       if (out.getParent() != null) Files.createDirectories(out.getParent());
       boolean fresh = !Files.exists(out);
-      String line = String.format(Locale.ROOT, "%s%s,%s,%d,%s,%d,%.6f,%.6f,%.3f,%.2f,%.2f,%.2f,%d%n",
+      boolean implicit = v == FpnExperiment.Variant.IMPLICIT || v == FpnExperiment.Variant.IMPLICIT_CG;
+      String line = String.format(Locale.ROOT, "%s%s,%s,%d,%s,%d,%.6f,%.6f,%.3f,%.2f,%.2f,%.2f,%d,%s%n",
           fresh ? CSV_HEADER + "\n" : "", v.cliName(), data, latentSize, gamma, r.epoch(), r.trainLoss(), r.testAccuracy(),
-          r.trainSeconds(), r.meanIterations(), r.meanVjps(), r.workspaceMiB(), anderson);
+          r.trainSeconds(), r.meanIterations(), r.meanVjps(), r.workspaceMiB(), anderson,
+          implicit ? Integer.toString(productLimit) : "");
       Files.writeString(out, line, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     } catch (IOException e) {
       throw new java.io.UncheckedIOException("cannot write " + out + ": " + e.getMessage(), e);

@@ -116,6 +116,11 @@ final class IgnCommand implements Callable<Integer> {
   @Option(names = "--no-figures", description = "skip the interpolation and out-of-distribution figures after training")
   boolean noFigures;
 
+  @Option(names = "--max-skips", defaultValue = "" + IgnExperiment.DEFAULT_MAX_CONSECUTIVE_SKIPS,
+      description = "a step with a NaN or infinite loss or gradient updates nothing and is skipped; stop after this many in "
+          + "a row, keeping the last checkpoint (0: stop at the first) (default: ${DEFAULT-VALUE})")
+  int maxSkips;
+
   @Override
   public Integer call() throws IOException {
     CommandLine cl = spec.commandLine();
@@ -154,6 +159,7 @@ final class IgnCommand implements Callable<Integer> {
       throw new ParameterException(cl, "need epochs >= 1, batch >= 1, lr > 0 and width > 0");
     }
     if (maxImages < 0 || fftImages < 2) throw new ParameterException(cl, "need --max-images >= 0 and --fft-images >= 2");
+    if (maxSkips < 0) throw new ParameterException(cl, "--max-skips must be >= 0, got " + maxSkips);
     int startEpoch = 1;
     if (resume != null) {
       if (!Files.isRegularFile(resume)) throw new ParameterException(cl, "no checkpoint at " + resume);
@@ -185,7 +191,7 @@ final class IgnCommand implements Callable<Integer> {
     int remaining = Math.max(0, epochs - startEpoch + 1);
     ProgressBar bar = new ProgressBar(cl.getErr(), (long) perEpoch * remaining);
     long[] done = {0};
-    int last = new IgnExperiment(backend, config).run(d, resume, s -> bar.update(++done[0],
+    int last = new IgnExperiment(backend, config).maxConsecutiveSkips(maxSkips).run(d, resume, s -> bar.update(++done[0],
         String.format(Locale.ROOT, "epoch %d/%d step %d/%d rec %.4f idem %.4f (mse %.3g) tight %.4f (mse %.3g)", s.epoch(),
             epochs, s.step() + 1, perEpoch, s.losses().rec(), s.losses().idem(), s.losses().idemMse(), s.losses().tight(),
             s.losses().tightMse())),

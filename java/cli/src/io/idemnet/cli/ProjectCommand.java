@@ -46,8 +46,17 @@ final class ProjectCommand implements Callable<Integer> {
       + "(default: ${DEFAULT-VALUE})")
   int order;
 
-  @Option(names = "--alphas", split = ",", description = "the order-3 free coefficients of the higher-order corrector")
-  double[] alphas = new double[0];
+  @Option(names = "--alphas", split = ",", description = "the free alphas alpha_2..alpha_{j-2} of the order-j corrector, "
+      + "numbered as in the paper's Appendix A (order - 3 values)")
+  double[] alphas;
+
+  @Option(names = "--q", split = ",", description = "instead of --alphas: the coefficients q_0..q_{j-4} of q in "
+      + "p(x) = 3x^2 - 2x^3 + x^2 (1 - x)^2 q(x)")
+  double[] q;
+
+  @Option(names = "--coefficients", split = ",", description = "instead of --order and --alphas: the raw coefficients "
+      + "c_0..c_j of p(x) = sum c_k x^k (checked: p(0) = 0, p(1) = 1, p'(0) = p'(1) = 0)")
+  double[] coefficients;
 
   @Option(names = "--gamma", defaultValue = "1", description = "step size in (0, 1] (default: ${DEFAULT-VALUE})")
   double gamma;
@@ -63,13 +72,13 @@ final class ProjectCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     MatrixProjection projection;
     try {
-      projection = new MatrixProjection(CorrectorFamily.of(order, alphas), gamma);
+      projection = new MatrixProjection(corrector(), gamma);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
     if (steps < 1 || !(tol >= 0)) throw new ParameterException(spec.commandLine(), "need --steps >= 1 and --tol >= 0");
     double[][] k0 = matrix != null ? readCsv(matrix) : randomMatrix();
-    out.printf(Locale.ROOT, "matrix %dx%d, corrector order %d, gamma %s%n", k0.length, k0.length, order, gamma);
+    out.printf(Locale.ROOT, "matrix %dx%d, corrector %s, gamma %s%n", k0.length, k0.length, projection.corrector(), gamma);
     out.println("eigenvalues before: " + Eigenvalues.compute(k0));
     MatrixProjection.Result r = projection.run(k0, steps, tol);
     out.println("iteration  ||K^2 - K||_F");
@@ -77,6 +86,14 @@ final class ProjectCommand implements Callable<Integer> {
     out.println("status: " + r.status() + " after " + r.steps() + " iterations");
     out.println("eigenvalues after:  " + Eigenvalues.compute(r.matrix()));
     return r.status() == MatrixProjection.Status.DIVERGED ? 1 : 0;
+  }
+
+  private CorrectorFamily corrector() {
+    int given = (alphas != null ? 1 : 0) + (q != null ? 1 : 0) + (coefficients != null ? 1 : 0);
+    if (given > 1) throw new IllegalArgumentException("give at most one of --alphas, --q and --coefficients");
+    if (coefficients != null) return CorrectorFamily.ofCoefficients(coefficients);
+    if (q != null) return CorrectorFamily.ofQ(order, q);
+    return CorrectorFamily.of(order, alphas != null ? alphas : new double[0]);
   }
 
   private double[][] randomMatrix() {

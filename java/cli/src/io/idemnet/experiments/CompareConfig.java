@@ -12,13 +12,25 @@ import java.util.List;
  * @param epochs epochs per run; an epoch is {@code stepsPerEpoch} SGD steps
  * @param data where batches come from
  * @param probeRows rows of the held-out N(0,1) batch on which the idempotent error is measured
- * @param gradients record MB/OB gradient cosine similarities and norms every epoch (costs 4 extra backward passes)
- * @param pca record parameter trajectories of run 0 and draw them with the loss surface
+ * @param evalEvery the error (and, for run 0, the gradient analysis and the parameter path) is
+ *     recorded at epoch 0, every {@code evalEvery} epochs, and at the last epoch
+ * @param gradients for run 0 at every learning rate, record MB/OB gradient cosine similarities
+ *     and norms at each recorded epoch (4 extra backward passes each time)
+ * @param pca keep run 0's parameter paths (MB and OB) at each recorded epoch, for the PCA
+ *     trajectory figure
  * @param pcaGrid grid points per side of the loss surface
+ * @param trivialThreshold a trained f whose Jacobian on its own image is below this in Frobenius
+ *     norm is reported as trivial (near-constant); see {@link CompareResult.RunResult#imageJacobian}
  */
 public record CompareConfig(String network, int[] dims, float slope, List<Float> learningRates, int runs, int epochs,
-    int stepsPerEpoch, int batch, DataSpec data, long seed, int probeRows, boolean gradients, boolean pca, int pcaGrid,
-    Path outputDir) {
+    int stepsPerEpoch, int batch, DataSpec data, long seed, int probeRows, int evalEvery, boolean gradients, boolean pca,
+    int pcaGrid, double trivialThreshold, Path outputDir) {
+
+  /**
+   * The default threshold of {@link #trivialThreshold}: below 0.5 the Jacobian is closer to 0 than
+   * to any non-zero idempotent matrix (||P||_F >= 1 for those), see docs/results/idempotent.md.
+   */
+  public static final double DEFAULT_TRIVIAL_THRESHOLD = 0.5;
 
   public CompareConfig {
     if (dims.length < 2 || dims[0] != dims[dims.length - 1]) {
@@ -30,10 +42,36 @@ public record CompareConfig(String network, int[] dims, float slope, List<Float>
     for (float lr : learningRates) {
       if (!(lr > 0) || !Float.isFinite(lr)) throw new IllegalArgumentException("learning rates must be positive, got " + lr);
     }
-    if (runs < 1 || epochs < 1 || stepsPerEpoch < 1 || batch < 1 || probeRows < 1) {
-      throw new IllegalArgumentException("runs, epochs, steps per epoch, batch and probe rows must be >= 1");
+    if (runs < 1 || epochs < 1 || stepsPerEpoch < 1 || batch < 1 || probeRows < 2 || evalEvery < 1) {
+      throw new IllegalArgumentException("runs, epochs, steps per epoch, batch and the evaluation interval must be >= 1, "
+          + "probe rows >= 2");
+    }
+    if (!(trivialThreshold >= 0) || !Double.isFinite(trivialThreshold)) {
+      throw new IllegalArgumentException("the trivial-solution threshold must be finite and >= 0, got " + trivialThreshold);
+    }
+    learningRates = List.copyOf(learningRates);
+    if (new java.util.HashSet<>(learningRates).size() != learningRates.size()) {
+      throw new IllegalArgumentException("learning rates must be distinct, got " + learningRates);
     }
     if (pca && pcaGrid < 2) throw new IllegalArgumentException("the PCA grid needs at least 2 points per side");
+  }
+
+  /** The epochs at which the error is recorded: 0, evalEvery, 2 evalEvery, ..., and the last. */
+  public int[] recordedEpochs() {
+    int n = epochs / evalEvery + 1 + (epochs % evalEvery == 0 ? 0 : 1);
+    int[] out = new int[n];
+    for (int i = 0; i < n; i++) out[i] = Math.min(i * evalEvery, epochs);
+    return out;
+  }
+
+  /**
+   * The settings that determine a run's numbers (everything but the learning-rate list, the run
+   * count and the reporting options), as "name=value" lines: a resumed comparison must match them.
+   */
+  public String identity() {
+    return String.join("\n", "network=" + network, "dims=" + java.util.Arrays.toString(dims), "slope=" + slope,
+        "epochs=" + epochs, "steps_per_epoch=" + stepsPerEpoch, "batch=" + batch, "data=" + data, "seed=" + seed,
+        "probe_rows=" + probeRows, "eval_every=" + evalEvery, "gradients=" + gradients, "pca=" + pca) + "\n";
   }
 
   /** The paper's networks. */

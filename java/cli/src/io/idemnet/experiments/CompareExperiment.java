@@ -5,14 +5,17 @@ import io.idemnet.backend.Activation;
 import io.idemnet.backend.Backend;
 import io.idemnet.experiments.CompareConfig.DataSpec;
 import io.idemnet.experiments.CompareResult.RunResult;
-import io.idemnet.experiments.CompareResult.Trajectory;
 import io.idemnet.idempotent.IdempotentLoss;
 import io.idemnet.idempotent.IdempotentLoss.Mode;
 import io.idemnet.nn.Sequential;
 import io.idemnet.optim.Sgd;
 import io.idemnet.tensor.Tensor;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
 
 /**
  * Runs an MB-vs-OB comparison. For each learning rate and run, an MB network and an OB network
@@ -20,8 +23,12 @@ import java.util.List;
  * batches; so the gradient analysis can compare the two algorithms' gradients at the same point
  * ("along MB", "along OB") and across the paired runs ("separate").
  *
- * <p>Seeds: run r at learning-rate index l initialises from seed + 1000 (l * runs + r); its
- * batches come from the counter-based generator, so every number is reproducible.
+ * <p>Seeds: run r initialises from seed + 1000 r at every learning rate, and its batches come
+ * from the counter-based generator seeded the same way: runs are paired across learning rates
+ * as well as across algorithms, and a run's numbers do not depend on which other learning rates
+ * or runs are in the sweep (so a sweep can be extended or resumed run by run). Run 0's paths at
+ * two learning rates share their starting point, which the PCA figure needs (MB and OB at their
+ * own best learning rates, as the paper draws Figure 3).
  */
 public final class CompareExperiment {
   private final Backend backend;
@@ -39,98 +46,221 @@ public final class CompareExperiment {
     this.config = config;
   }
 
-  /** Total epochs of lockstep training, for progress bars. */
-  public long totalEpochs() {
-    return (long) config.learningRates().size() * config.runs() * config.epochs();
+  /** The (learning rate, run) pairs of the sweep, as "lr/run" keys (see {@link #key}). */
+  public static String key(float learningRate, int run) {
+    return Float.toString(learningRate) + "/" + run;
+  }
+
+  /** Seed of run r's initialisation and batches. */
+  static long initSeed(long seed, int run) {
+    return seed + 1000L * run;
   }
 
   /**
-   * Runs everything. {@code stop} is polled between epochs; when it returns true the current run
-   * is abandoned and the result is marked interrupted.
+   * Runs every (learning rate, run) pair not in {@code done} (keys of {@link #key}). {@code stop}
+   * is polled between epochs; when it returns true the current pair is abandoned and the result
+   * is marked interrupted. Run 0's parameter paths are written under {@code pathsDir} when the
+   * config asks for PCA.
    */
-  public CompareResult run(Listener listener, java.util.function.BooleanSupplier stop) {
+  public CompareResult run(Listener listener, BooleanSupplier stop, Set<String> done, Path pathsDir) {
     List<RunResult> runs = new ArrayList<>();
-    List<Trajectory> trajectories = new ArrayList<>();
     int in = config.dims()[0];
-    try (Graph graph = new Graph(backend); Tensor probe = backend.zeros(config.probeRows(), in);
-        Tensor identity = identity(in)) {
-      backend.randomNormal(probe, config.seed() ^ 0x5EED, 0f, 1f);
+    try (Graph graph = new Graph(backend); Tensor probe = probe(backend, config); Tensor identity = identity(in)) {
       for (int l = 0; l < config.learningRates().size(); l++) {
         for (int r = 0; r < config.runs(); r++) {
-          if (stop.getAsBoolean()) return new CompareResult(config, runs, trajectories, true);
-          boolean withTrajectory = config.pca() && r == 0;
-          Paired p = runPair(graph, probe, identity, l, r, withTrajectory, listener, stop);
-          if (p == null) return new CompareResult(config, runs, trajectories, true);
-          runs.add(p.mb);
-          runs.add(p.ob);
-          if (p.trajectory != null) trajectories.add(p.trajectory);
-          listener.runFinished(p.mb, p.ob);
+          if (done.contains(key(config.learningRates().get(l), r))) continue;
+          if (stop.getAsBoolean()) return new CompareResult(config, runs, true);
+          RunResult[] p = runPair(graph, probe, identity, l, r, listener, stop, pathsDir);
+          if (p == null) return new CompareResult(config, runs, true);
+          runs.add(p[0]);
+          runs.add(p[1]);
+          listener.runFinished(p[0], p[1]);
         }
       }
     }
-    return new CompareResult(config, runs, trajectories, false);
+    return new CompareResult(config, runs, false);
   }
 
-  private record Paired(RunResult mb, RunResult ob, Trajectory trajectory) {}
+  /** Runs everything (no resume, no paths written). */
+  public CompareResult run(Listener listener, BooleanSupplier stop) {
+    return run(listener, stop, Set.of(), null);
+  }
 
-  private Paired runPair(Graph graph, Tensor probe, Tensor identity, int l, int r, boolean withTrajectory,
-      Listener listener, java.util.function.BooleanSupplier stop) {
+  /** The held-out N(0,1) batch on which errors are measured. */
+  static Tensor probe(Backend backend, CompareConfig config) {
+    Tensor probe = backend.zeros(config.probeRows(), config.dims()[0]);
+    backend.randomNormal(probe, config.seed() ^ 0x5EED, 0f, 1f);
+    return probe;
+  }
+
+  private RunResult[] runPair(Graph graph, Tensor probe, Tensor identity, int l, int r, Listener listener,
+      BooleanSupplier stop, Path pathsDir) {
     float lr = config.learningRates().get(l);
-    long initSeed = config.seed() + 1000L * (l * (long) config.runs() + r);
-    int epochs = config.epochs();
+    long initSeed = initSeed(config.seed(), r);
+    int[] recorded = config.recordedEpochs();
+    int n = recorded.length;
+    boolean analysis = r == 0 && config.gradients();
+    boolean paths = r == 0 && config.pca() && pathsDir != null;
     Activation act = Activation.leakyRelu(config.slope());
     try (Sequential mb = Sequential.mlp(backend, initSeed, act, config.dims());
         Sequential ob = Sequential.mlp(backend, initSeed, act, config.dims());
         Sgd sgdMb = new Sgd(mb.namedParameters(), lr); Sgd sgdOb = new Sgd(ob.namedParameters(), lr);
         Batches batches = new Batches(initSeed)) {
-      double[][] err = new double[2][epochs + 1], secs = new double[2][epochs + 1];
-      int g = config.gradients() ? epochs + 1 : 0;
-      double[][] normMb = new double[2][g], normOb = new double[2][g], cosAlong = new double[2][g];
-      double[] cosSeparate = new double[g];
+      double[][] err = new double[2][n];
+      double[] secs = new double[2];
+      double[][] normMb = nan(2, n), normOb = nan(2, n), cosAlong = nan(2, n);
+      double[] cosSeparate = nan(1, n)[0];
       List<float[]> pathMb = new ArrayList<>(), pathOb = new ArrayList<>();
-      for (int e = 0; e <= epochs; e++) {
+      int next = 0;
+      for (int e = 0; e <= config.epochs(); e++) {
         if (e > 0) {
           if (stop.getAsBoolean()) return null;
-          secs[0][e] = trainEpoch(graph, mb, sgdMb, batches, e, Mode.MODIFIED);
-          secs[1][e] = trainEpoch(graph, ob, sgdOb, batches, e, Mode.ORDINARY);
+          secs[0] += trainEpoch(graph, mb, sgdMb, batches, e, Mode.MODIFIED);
+          secs[1] += trainEpoch(graph, ob, sgdOb, batches, e, Mode.ORDINARY);
           listener.progress(l, r, e);
         }
+        if (e != recorded[next]) continue;
         graph.reset();
-        err[0][e] = IdempotentLoss.error(graph, mb, probe);
+        err[0][next] = IdempotentLoss.error(graph, mb, probe);
         graph.reset();
-        err[1][e] = IdempotentLoss.error(graph, ob, probe);
-        if (config.gradients()) {
+        err[1][next] = IdempotentLoss.error(graph, ob, probe);
+        if (analysis) {
           Tensor x = batches.batch(e, 0);
           float[][] onMb = bothGradients(graph, mb, x), onOb = bothGradients(graph, ob, x);
-          normMb[0][e] = ParameterVector.norm(onMb[0]);
-          normOb[0][e] = ParameterVector.norm(onMb[1]);
-          normMb[1][e] = ParameterVector.norm(onOb[0]);
-          normOb[1][e] = ParameterVector.norm(onOb[1]);
-          cosAlong[0][e] = ParameterVector.absCosine(onMb[0], onMb[1]);
-          cosAlong[1][e] = ParameterVector.absCosine(onOb[0], onOb[1]);
-          cosSeparate[e] = ParameterVector.absCosine(onMb[0], onOb[1]);
+          normMb[0][next] = ParameterVector.norm(onMb[0]);
+          normOb[0][next] = ParameterVector.norm(onMb[1]);
+          normMb[1][next] = ParameterVector.norm(onOb[0]);
+          normOb[1][next] = ParameterVector.norm(onOb[1]);
+          cosAlong[0][next] = ParameterVector.absCosine(onMb[0], onMb[1]);
+          cosAlong[1][next] = ParameterVector.absCosine(onOb[0], onOb[1]);
+          cosSeparate[next] = ParameterVector.absCosine(onMb[0], onOb[1]);
         }
-        if (withTrajectory) {
+        if (paths) {
           pathMb.add(ParameterVector.values(mb));
           pathOb.add(ParameterVector.values(ob));
         }
+        next++;
       }
-      RunResult rm = new RunResult("MB", lr, r, err[0], secs[0], normMb[0], normOb[0], cosAlong[0], cosSeparate,
-          frobenius(graph, mb, identity), trace(graph, mb, identity));
-      RunResult ro = new RunResult("OB", lr, r, err[1], secs[1], normMb[1], normOb[1], cosAlong[1], cosSeparate,
-          frobenius(graph, ob, identity), trace(graph, ob, identity));
-      Trajectory t = withTrajectory ? trajectory(graph, probe, lr, mb, pathMb, pathOb) : null;
-      return new Paired(rm, ro, t);
+      if (paths) {
+        ParameterPaths.write(ParameterPaths.file(pathsDir, "MB", lr), recorded, pathMb);
+        ParameterPaths.write(ParameterPaths.file(pathsDir, "OB", lr), recorded, pathOb);
+      }
+      int epochs = config.epochs();
+      return new RunResult[] {
+          measure(graph, mb, probe, identity, "MB", lr, r, recorded, err[0], normMb[0], normOb[0], cosAlong[0],
+              cosSeparate, secs[0] / epochs),
+          measure(graph, ob, probe, identity, "OB", lr, r, recorded, err[1], normMb[1], normOb[1], cosAlong[1],
+              cosSeparate, secs[1] / epochs)};
     }
+  }
+
+  private RunResult measure(Graph graph, Sequential f, Tensor probe, Tensor identity, String alg, float lr, int run,
+      int[] recorded, double[] err, double[] normMb, double[] normOb, double[] cosAlong, double[] cosSeparate,
+      double secondsPerEpoch) {
+    float[] fi = outputs(graph, f, identity);
+    int n = identity.dim(0);
+    double frob = 0, trace = 0;
+    for (int i = 0; i < n; i++) {
+      trace += fi[i * n + i];
+      for (int j = 0; j < n; j++) frob += (double) fi[i * n + j] * fi[i * n + j];
+    }
+    // The rows of I spread by sqrt(n - 1) about their mean (1/n, ..., 1/n).
+    double rowSpread = centredNorm(fi, n) / Math.sqrt(Math.max(1, n - 1));
+    double outputSpread = outputSpread(graph, f, probe);
+    double jacobian = imageJacobian(graph, f, probe, config.seed() ^ 0x7ACE);
+    return new RunResult(alg, lr, run, recorded, err, normMb, normOb, cosAlong, cosSeparate, secondsPerEpoch,
+        Math.sqrt(frob), trace, rowSpread, outputSpread, jacobian);
+  }
+
+  /**
+   * The trivial-solution measure of {@link RunResult#outputSpread}: ||f(X) - 1 mean_row f(X)||_F
+   * over ||X - 1 mean_row X||_F for the rows of x.
+   */
+  static double outputSpread(Graph graph, Sequential f, Tensor x) {
+    int n = x.dim(1);
+    return centredNorm(outputs(graph, f, x), n) / centredNorm(x.toArray(), n);
+  }
+
+  /** Random directions per image point in {@link #imageJacobian}. */
+  static final int JACOBIAN_PROBES = 4;
+
+  /** Step of the central differences in {@link #imageJacobian}, along directions with N(0, 1) entries. */
+  static final float JACOBIAN_STEP = 1e-3f;
+
+  /**
+   * The RMS over the rows y_i = f(x_i) of ||J_f(y_i)||_F, by Hutchinson's estimate
+   * E_v ||J v||^2 = ||J||_F^2 (v with independent N(0, 1) entries) over {@link #JACOBIAN_PROBES}
+   * directions per row, J v by central differences (f(y + h v) - f(y - h v)) / 2h. A LeakyReLU
+   * network is piecewise linear, so the difference is exact unless y +- h v crosses a kink; with
+   * h = 1e-3 that is rare, and the float32 rounding, about 1e-7 |f| / h ~ 1e-4 |f|, is far below
+   * the threshold's scale (0.5) for outputs of order 1.
+   */
+  static double imageJacobian(Graph graph, Sequential f, Tensor x, long seed) {
+    Backend be = graph.backend();
+    float[] y = outputs(graph, f, x);
+    int rows = x.dim(0);
+    double sum = 0;
+    try (Tensor v = be.zeros(x.shape()); Tensor shifted = be.zeros(x.shape())) {
+      float[] point = new float[y.length];
+      for (int k = 0; k < JACOBIAN_PROBES; k++) {
+        be.randomNormal(v, seed + k, 0f, 1f);
+        float[] dir = v.toArray();
+        for (int i = 0; i < y.length; i++) point[i] = y[i] + JACOBIAN_STEP * dir[i];
+        shifted.copyFrom(point);
+        float[] plus = outputs(graph, f, shifted);
+        for (int i = 0; i < y.length; i++) point[i] = y[i] - JACOBIAN_STEP * dir[i];
+        shifted.copyFrom(point);
+        float[] minus = outputs(graph, f, shifted);
+        for (int i = 0; i < y.length; i++) {
+          double d = ((double) plus[i] - minus[i]) / (2.0 * JACOBIAN_STEP);
+          sum += d * d;
+        }
+      }
+    }
+    return Math.sqrt(sum / ((double) JACOBIAN_PROBES * rows));
+  }
+
+  /** f(x) row by row, without a tape. */
+  private static float[] outputs(Graph graph, Sequential f, Tensor x) {
+    try (Graph.Scope s = graph.noGrad()) {
+      graph.reset();
+      return f.forward(graph, graph.constant(x)).value().toArray();
+    }
+  }
+
+  /** ||Y - 1 mean_row(Y)||_F of a row-major matrix with {@code cols} columns. */
+  static double centredNorm(float[] y, int cols) {
+    int rows = y.length / cols;
+    double[] mean = new double[cols];
+    for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) mean[j] += y[i * cols + j];
+    for (int j = 0; j < cols; j++) mean[j] /= rows;
+    double s = 0;
+    for (int i = 0; i < rows; i++) {
+      for (int j = 0; j < cols; j++) {
+        double d = y[i * cols + j] - mean[j];
+        s += d * d;
+      }
+    }
+    return Math.sqrt(s);
+  }
+
+  private static double[][] nan(int rows, int n) {
+    double[][] a = new double[rows][n];
+    for (double[] row : a) Arrays.fill(row, Double.NaN);
+    return a;
   }
 
   /** Trains one epoch; returns its wall-clock seconds (training steps only). */
   private double trainEpoch(Graph graph, Sequential f, Sgd sgd, Batches batches, int epoch, Mode mode) {
     long t0 = System.nanoTime();
     for (int s = 0; s < config.stepsPerEpoch(); s++) {
-      Tensor loss = IdempotentLoss.trainStep(graph, f, sgd, batches.batch(epoch, s), mode);
-      // The loss stays on the device; a declared read every 100 steps stops a diverged run.
-      if ((s + 1) % 100 == 0 && !Float.isFinite(graph.backend().readScalar(loss))) break;
+      graph.reset();
+      sgd.zeroGrad();
+      Tensor loss = IdempotentLoss.backward(graph, f, batches.batch(epoch, s), mode);
+      // An unchecked update (not IdempotentLoss.trainStep, which skips non-finite steps): compare
+      // measures divergence, and a diverged run's non-finite weights are what its NaN error shows.
+      sgd.step();
+      if (!Float.isFinite(graph.backend().readScalar(loss))) break; // a declared read of the loss
     }
     return (System.nanoTime() - t0) / 1e9;
   }
@@ -153,71 +283,6 @@ public final class CompareExperiment {
     float[] eye = new float[n * n];
     for (int i = 0; i < n; i++) eye[i * n + i] = 1f;
     return backend.fromArray(eye, n, n);
-  }
-
-  /** ||f(I)||_F, where row i of I is the unit vector e_i. */
-  private double frobenius(Graph graph, Sequential f, Tensor identity) {
-    try (Graph.Scope s = graph.noGrad()) {
-      graph.reset();
-      return Math.sqrt(backend.sumOfSquares(f.forward(graph, graph.constant(identity)).value()));
-    }
-  }
-
-  /** trace f(I) = sum_i f(e_i)_i. */
-  private double trace(Graph graph, Sequential f, Tensor identity) {
-    try (Graph.Scope s = graph.noGrad()) {
-      graph.reset();
-      float[] fi = f.forward(graph, graph.constant(identity)).value().toArray();
-      int n = identity.dim(0);
-      double t = 0;
-      for (int i = 0; i < n; i++) t += fi[i * n + i];
-      return t;
-    }
-  }
-
-  /** Projects both paths on their first two principal components and evaluates the error surface. */
-  private Trajectory trajectory(Graph graph, Tensor probe, float lr, Sequential scratch, List<float[]> pathMb,
-      List<float[]> pathOb) {
-    List<float[]> all = new ArrayList<>(pathMb);
-    all.addAll(pathOb);
-    Pca.Result pca = Pca.of(all.toArray(new float[0][]), 2);
-    double[] origin = new double[pathMb.get(0).length];
-    for (int i = 0; i < origin.length; i++) origin[i] = pathMb.get(0)[i];
-    double[][] mbXY = project(pca, pathMb, origin), obXY = project(pca, pathOb, origin);
-    double minX = 0, maxX = 0, minY = 0, maxY = 0;
-    for (double[][] path : new double[][][] {mbXY, obXY}) {
-      for (double[] p : path) {
-        minX = Math.min(minX, p[0]);
-        maxX = Math.max(maxX, p[0]);
-        minY = Math.min(minY, p.length > 1 ? p[1] : 0);
-        maxY = Math.max(maxY, p.length > 1 ? p[1] : 0);
-      }
-    }
-    double padX = 0.25 * Math.max(maxX - minX, 1e-6), padY = 0.25 * Math.max(maxY - minY, 1e-6);
-    int n = config.pcaGrid();
-    double[] gx = new double[n], gy = new double[n];
-    for (int i = 0; i < n; i++) {
-      gx[i] = minX - padX + (maxX - minX + 2 * padX) * i / (n - 1);
-      gy[i] = minY - padY + (maxY - minY + 2 * padY) * i / (n - 1);
-    }
-    double[][] surface = new double[n][n];
-    float[] point = new float[origin.length];
-    double[] d1 = pca.directions()[0], d2 = pca.directions().length > 1 ? pca.directions()[1] : new double[origin.length];
-    for (int i = 0; i < n; i++) {
-      for (int j = 0; j < n; j++) {
-        for (int k = 0; k < point.length; k++) point[k] = (float) (origin[k] + gx[j] * d1[k] + gy[i] * d2[k]);
-        ParameterVector.assign(scratch, point);
-        graph.reset();
-        surface[i][j] = IdempotentLoss.error(graph, scratch, probe);
-      }
-    }
-    return new Trajectory(lr, mbXY, obXY, gx, gy, surface, pca.variances());
-  }
-
-  private static double[][] project(Pca.Result pca, List<float[]> path, double[] origin) {
-    double[][] out = new double[path.size()][];
-    for (int i = 0; i < out.length; i++) out[i] = pca.project(path.get(i), origin);
-    return out;
   }
 
   /** Training batches of one run, per the data spec; reused buffers, reproducible per (epoch, step). */

@@ -8,8 +8,12 @@ import io.idemnet.idempotent.SymmetricEigen;
  * points of dimension P >> T, the eigenvectors u of (D D^T) give the directions D^T u.
  */
 public final class Pca {
-  /** Unit principal directions (rows), the variance along each, and the mean point. */
-  public record Result(double[][] directions, double[] variances, double[] mean) {
+  /**
+   * Unit principal directions (rows), the variance along each, the mean point, and the total
+   * variance of the points (over all directions), so that sum(variances) / totalVariance is the
+   * fraction the kept components explain.
+   */
+  public record Result(double[][] directions, double[] variances, double[] mean, double totalVariance) {
     /** Coordinates of a point on the first two directions, relative to {@code origin}. */
     public double[] project(float[] point, double[] origin) {
       double[] c = new double[directions.length];
@@ -60,6 +64,8 @@ public final class Pca {
       if (norm > 0) for (int i = 0; i < p; i++) dirs[c][i] /= norm;
       variances[c] = Math.max(0, values[c]) / (t - 1);
     }
-    return new Result(dirs, variances, mean);
+    double total = 0;
+    for (int a = 0; a < t; a++) total += gram[a][a];
+    return new Result(dirs, variances, mean, total / (t - 1));
   }
 }

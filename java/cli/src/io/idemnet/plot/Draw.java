@@ -87,6 +87,7 @@ final class Draw {
         g.draw(new Line2D.Double(x, cy, x + len, cy));
         if (e.style() == Style.MARKERS) g.fill(new Ellipse2D.Double(x + len / 2 - 3.5, cy - 3.5, 7, 7));
       }
+      case BAND -> g.fill(new java.awt.geom.Rectangle2D.Double(x, cy - 6, len, 12));
       case START -> startMarker(g, e.color(), x + len / 2, cy);
       case END -> endMarker(g, e.color(), x + len / 2, cy);
     }
@@ -114,8 +115,9 @@ final class Draw {
     }
   }
 
+  /** What a legend entry shows: a line sample, a filled swatch (a shaded band), a trajectory's start or end. */
   enum Symbol {
-    LINE, START, END
+    LINE, BAND, START, END
   }
 
   /** One legend entry: a label and what to draw before it. */

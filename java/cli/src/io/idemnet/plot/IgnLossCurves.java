@@ -35,12 +35,25 @@ public final class IgnLossCurves {
     List<Series> series = new ArrayList<>();
     for (int term = 0; term < 3; term++) {
       double[] x = new double[rows.size()], y = new double[rows.size()];
+      // Running mean over the finite values in the window: a skipped step's NaN leaves a gap of one
+      // value, not a NaN that would run on through every later mean.
       double sum = 0;
+      int finite = 0;
       for (int k = 0; k < rows.size(); k++) {
-        sum += rows.get(k)[term];
-        if (k >= window) sum -= rows.get(k - window)[term];
+        double in = rows.get(k)[term];
+        if (Double.isFinite(in)) {
+          sum += in;
+          finite++;
+        }
+        if (k >= window) {
+          double out = rows.get(k - window)[term];
+          if (Double.isFinite(out)) {
+            sum -= out;
+            finite--;
+          }
+        }
         x[k] = k + 1;
-        y[k] = sum / Math.min(k + 1, window);
+        y[k] = finite == 0 ? Double.NaN : sum / finite;
       }
       series.add(new Series(names[term], x, y, Style.SOLID));
     }

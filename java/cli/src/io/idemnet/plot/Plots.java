@@ -1,19 +1,13 @@
 package io.idemnet.plot;
 
 import java.awt.image.BufferedImage;
-import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
 import javax.imageio.ImageIO;
 
 /**
@@ -60,13 +54,22 @@ public final class Plots {
 
   /**
    * Lines with a shaded band from yLow to yHigh each (e.g. the median over runs with the minimum
-   * and maximum). Bands are drawn under all lines.
+   * and maximum). Bands are drawn under all lines; the legend shows a grey swatch labelled
+   * {@code bandLegend}, which says what the bands are (e.g. "shaded: min to max over runs").
    */
   public static void linesWithBands(Path png, String title, String xLabel, String yLabel, boolean logX,
-      boolean logY, List<ErrorSeries> series) throws IOException {
+      boolean logY, List<ErrorSeries> series, String bandLegend) throws IOException {
     checkPath(png);
     checkSeries(series, ErrorSeries::name);
-    write(XyFigures.bands(text(title), text(xLabel), text(yLabel), logX, logY, series), png);
+    checkBandLegend(bandLegend);
+    write(XyFigures.bands(text(title), text(xLabel), text(yLabel), logX, logY, series, text(bandLegend)), png);
+  }
+
+  private static void checkBandLegend(String bandLegend) {
+    if (bandLegend == null || bandLegend.isBlank()) {
+      throw new IllegalArgumentException("shaded bands need a legend entry saying what they show, e.g. \"shaded: min to max"
+          + " over runs\"");
+    }
   }
 
   /**
@@ -75,6 +78,15 @@ public final class Plots {
    * the panels; its legend entry shows the style of its first appearance).
    */
   public static void grid(Path png, String title, int columns, List<Panel> panels) throws IOException {
+    grid(png, title, columns, panels, null);
+  }
+
+  /**
+   * {@link #grid(Path, String, int, List)} for panels with shaded bands: the shared legend gets a
+   * grey swatch labelled {@code bandLegend}, which says what the bands are (required when any panel
+   * has bands).
+   */
+  public static void grid(Path png, String title, int columns, List<Panel> panels, String bandLegend) throws IOException {
     checkPath(png);
     if (columns < 1) throw new IllegalArgumentException("columns must be >= 1, got " + columns);
     if (panels == null || panels.isEmpty()) throw new IllegalArgumentException("grid needs at least one panel");
@@ -87,7 +99,8 @@ public final class Plots {
         throw new IllegalArgumentException("panel " + k + " '" + p.title() + "': " + e.getMessage(), e);
       }
     }
-    write(XyFigures.grid(text(title), columns, panels), png);
+    if (panels.stream().anyMatch(p -> !p.bands().isEmpty())) checkBandLegend(bandLegend);
+    write(XyFigures.grid(text(title), columns, panels, bandLegend == null ? null : text(bandLegend)), png);
   }
 
   /**
@@ -191,22 +204,9 @@ public final class Plots {
   /** Writes to a temporary file beside the target, then moves it over the target atomically. */
   static void write(BufferedImage img, Path png) throws IOException {
     Path target = png.toAbsolutePath();
-    Path dir = target.getParent();
-    Files.createDirectories(dir);
-    Path tmp = dir.resolve("." + target.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong())
-        + ".tmp");
-    try {
-      try (OutputStream out = new BufferedOutputStream(
-          Files.newOutputStream(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE))) {
-        if (!ImageIO.write(img, "png", out)) throw new IOException("no PNG writer available in this JVM");
-      }
-      try {
-        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-      }
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
+    Files.createDirectories(target.getParent());
+    io.idemnet.io.AtomicFiles.write(target, out -> {
+      if (!ImageIO.write(img, "png", out)) throw new IOException("no PNG writer available in this JVM");
+    });
   }
 }

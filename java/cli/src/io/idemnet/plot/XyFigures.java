@@ -280,6 +280,49 @@ final class XyFigures {
     guardRanges(chart, txr, tyr, logX && !manualX, logY && !manualY);
     roundTicks(chart, txr, tyr);
     logLabels(chart, xr, yr, logX && !manualX, logY && !manualY);
+    if (logX && !manualX && guarded(txr, true) == null) setRange(st, true, logAxisRange(xr.min, xr.max));
+    if (logY && !manualY && guarded(tyr, true) == null) setRange(st, false, logAxisRange(yr.min, yr.max));
+  }
+
+  private static void setRange(XYStyler st, boolean x, double[] range) {
+    if (x) {
+      st.setXAxisMin(range[0]);
+      st.setXAxisMax(range[1]);
+    } else {
+      st.setYAxisMin(range[0]);
+      st.setYAxisMax(range[1]);
+    }
+  }
+
+  /**
+   * The range of a log axis over data in [min, max] (0 < min < max): widened to the nearest
+   * values XChart labels, k 10^n (k = 1..9; k = 1 only from a range of 30x on, see
+   * {@link #logLabels}), so that at least two labelled ticks lie on the axis and both ends are
+   * round. (Left to itself, XChart labels a narrow axis such as 1.0e-4..1.4e-4 at its two ends
+   * with one significant digit each: "1E-4" twice.) The ends are moved out by a relative 1e-9 so
+   * that rounding cannot drop the end ticks.
+   */
+  static double[] logAxisRange(double min, double max) {
+    boolean decadesOnly = max / min >= 30;
+    return new double[] {roundDown(min, decadesOnly) * (1 - 1e-9), roundUp(max, decadesOnly) * (1 + 1e-9)};
+  }
+
+  /** The largest k 10^n <= v (k = 1..9, or k = 1 with decadesOnly). */
+  private static double roundDown(double v, boolean decadesOnly) {
+    double p = Math.pow(10, Math.floor(Math.log10(v)));
+    if (p > v) p /= 10; // log10 rounded up across a power of ten
+    if (decadesOnly) return p;
+    double k = Math.floor(v / p * (1 + 1e-12));
+    return Math.max(1, Math.min(9, k)) * p;
+  }
+
+  /** The smallest k 10^n >= v (k = 1..10, or k in {1, 10} with decadesOnly). */
+  private static double roundUp(double v, boolean decadesOnly) {
+    double p = Math.pow(10, Math.floor(Math.log10(v)));
+    if (p > v) p /= 10;
+    if (decadesOnly) return v <= p * (1 + 1e-12) ? p : 10 * p;
+    double k = Math.ceil(v / p * (1 - 1e-12));
+    return Math.max(1, Math.min(10, k)) * p;
   }
 
   private static boolean tooManyDecades(Range r, int maxDecades) {
@@ -301,7 +344,15 @@ final class XyFigures {
   /** Adds the series of one chart; returns whether any point was added. */
   private static boolean addAll(XYChart chart, List<Series> series, Map<String, Color> colours, boolean logX,
       boolean logY, float scale, int maxDecades, Notes notes) {
+    return addAll(chart, series, List.of(), colours, logX, logY, scale, maxDecades, notes);
+  }
+
+  /** Adds the bands (in the colours of the same-named series) and the series of one chart. */
+  private static boolean addAll(XYChart chart, List<Series> series, List<ErrorSeries> bands, Map<String, Color> colours,
+      boolean logX, boolean logY, float scale, int maxDecades, Notes notes) {
     List<Item> items = new ArrayList<>();
+    double floor = positiveFloor(bands);
+    for (ErrorSeries b : bands) addBandItems(items, b, colours.getOrDefault(b.name(), BAND_SWATCH), logX, logY, floor);
     for (Series s : series) {
       Points p = plottable(s.x(), s.y(), logX, logY);
       notes.dropped += p.dropped();
@@ -332,47 +383,19 @@ final class XyFigures {
   }
 
   static BufferedImage bands(String title, String xLabel, String yLabel, boolean logX, boolean logY,
-      List<ErrorSeries> series) {
+      List<ErrorSeries> series, String bandLegend) {
     XYChart chart = chart(WIDTH, HEIGHT, title, xLabel, yLabel, logX, logY, FULL, true);
     Map<String, Color> colours = colours(series.stream().map(ErrorSeries::name).toList());
     Notes notes = new Notes();
     // On a log axis a band reaching down to <= 0 stops at the smallest positive value shown.
-    Range positive = new Range();
-    for (ErrorSeries s : series) {
-      for (double[] v : List.of(s.y(), s.yLow(), s.yHigh())) for (double d : v) if (d > 0) positive.add(d);
-    }
-    double floor = positive.empty() ? 1 : positive.min;
+    double floor = positiveFloor(series);
     List<Item> items = new ArrayList<>();
     boolean anyLine = false;
     for (ErrorSeries s : series) {
       Color c = colours.get(s.name());
       Points p = plottable(s.x(), s.y(), logX, logY);
       notes.dropped += p.dropped();
-      int n = s.x().length, bandNo = 0;
-      // Bands: runs of consecutive points whose x and both bounds are drawable.
-      for (int start = 0; start < n;) {
-        if (!bandOk(s, start, logX, logY)) {
-          start++;
-          continue;
-        }
-        int end = start;
-        while (end + 1 < n && bandOk(s, end + 1, logX, logY)) end++;
-        int m = end - start + 1;
-        double[] bx = new double[2 * m], by = new double[2 * m];
-        for (int k = 0; k < m; k++) {
-          int i = start + k;
-          double lo = Math.min(s.yLow()[i], s.yHigh()[i]), hi = Math.max(s.yLow()[i], s.yHigh()[i]);
-          if (logY && lo <= 0) lo = floor;
-          bx[k] = s.x()[i];
-          by[k] = hi;
-          bx[2 * m - 1 - k] = s.x()[i];
-          by[2 * m - 1 - k] = lo;
-        }
-        String name = s.name() + " band " + bandNo++;
-        items.add(m == 1 ? new Item(Kind.ERROR_BAR, name, bx, by, c, Style.SOLID, 1f) // a lone point: an error bar
-            : new Item(Kind.BAND, name, bx, by, Palette.withAlpha(c, 0.22), Style.SOLID, 1f));
-        start = end + 1;
-      }
+      addBandItems(items, s, c, logX, logY, floor);
       if (p.x().length == 0) {
         notes.nothingToPlot.add(s.name());
         continue;
@@ -381,16 +404,77 @@ final class XyFigures {
       anyLine = true;
     }
     place(chart, items, logX, logY, FULL_DECADES);
-    if (!anyLine) chart.getStyler().setLegendVisible(false); // bands alone have no legend entries
+    if (anyLine) bandLegendEntry(chart, bandLegend, items);
+    else chart.getStyler().setLegendVisible(false); // bands alone have no legend entries
     return finish(chart, WIDTH, HEIGHT, !items.isEmpty(), notes);
   }
+
+  /** The smallest positive value of any series (where a band reaching down to <= 0 stops on a log axis). */
+  private static double positiveFloor(List<ErrorSeries> series) {
+    Range positive = new Range();
+    for (ErrorSeries s : series) {
+      for (double[] v : List.of(s.y(), s.yLow(), s.yHigh())) for (double d : v) if (d > 0) positive.add(d);
+    }
+    return positive.empty() ? 1 : positive.min;
+  }
+
+  /** The shaded band of a series: one polygon per run of drawable points (an error bar for a lone point). */
+  private static void addBandItems(List<Item> items, ErrorSeries s, Color c, boolean logX, boolean logY, double floor) {
+    int n = s.x().length, bandNo = 0;
+    for (int start = 0; start < n;) {
+      if (!bandOk(s, start, logX, logY)) {
+        start++;
+        continue;
+      }
+      int end = start;
+      while (end + 1 < n && bandOk(s, end + 1, logX, logY)) end++;
+      int m = end - start + 1;
+      double[] bx = new double[2 * m], by = new double[2 * m];
+      for (int k = 0; k < m; k++) {
+        int i = start + k;
+        double lo = Math.min(s.yLow()[i], s.yHigh()[i]), hi = Math.max(s.yLow()[i], s.yHigh()[i]);
+        if (logY && lo <= 0) lo = floor;
+        bx[k] = s.x()[i];
+        by[k] = hi;
+        bx[2 * m - 1 - k] = s.x()[i];
+        by[2 * m - 1 - k] = lo;
+      }
+      String name = s.name() + " band " + bandNo++;
+      items.add(m == 1 ? new Item(Kind.ERROR_BAR, name, bx, by, c, Style.SOLID, 1f) // a lone point: an error bar
+          : new Item(Kind.BAND, name, bx, by, Palette.withAlpha(c, BAND_ALPHA), Style.SOLID, 1f));
+      start = end + 1;
+    }
+  }
+
+  /** Opacity of a band's fill (and of its legend swatch). */
+  static final double BAND_ALPHA = 0.22;
 
   private static boolean bandOk(ErrorSeries s, int i, boolean logX, boolean logY) {
     double lo = s.yLow()[i], hi = s.yHigh()[i];
     return ok(s.x()[i], logX) && Double.isFinite(lo) && Double.isFinite(hi) && (!logY || Math.max(lo, hi) > 0);
   }
 
-  static BufferedImage grid(String title, int columns, List<Panel> panels) {
+  /**
+   * A legend entry that says what the shaded bands are: a grey swatch, drawn in the legend only
+   * (its polygon has no area, at a point of the first line, so the axes do not change).
+   */
+  private static void bandLegendEntry(XYChart chart, String label, List<Item> items) {
+    boolean anyBand = items.stream().anyMatch(it -> it.kind() != Kind.LINE);
+    Item line = items.stream().filter(it -> it.kind() == Kind.LINE).findFirst().orElse(null);
+    if (!anyBand || line == null) return;
+    XYSeries s = chart.addSeries(label, new double[] {line.x()[0], line.x()[0], line.x()[0]},
+        new double[] {line.y()[0], line.y()[0], line.y()[0]});
+    s.setXYSeriesRenderStyle(XYSeriesRenderStyle.PolygonArea);
+    s.setFillColor(Palette.withAlpha(BAND_SWATCH, BAND_ALPHA * 2));
+    s.setLineStyle(SeriesLines.NONE);
+    s.setLineColor(Palette.withAlpha(BAND_SWATCH, 0));
+    s.setMarker(SeriesMarkers.NONE);
+  }
+
+  /** The neutral colour of the legend's band swatch (bands take their series' colours). */
+  static final Color BAND_SWATCH = new Color(0x777777);
+
+  static BufferedImage grid(String title, int columns, List<Panel> panels, String bandLegend) {
     int cols = Math.min(columns, panels.size()), rows = (panels.size() + cols - 1) / cols;
     int width = cols * PANEL_WIDTH;
     List<String> names = new ArrayList<>();
@@ -404,6 +488,9 @@ final class XyFigures {
     Map<String, Color> colours = colours(names);
     List<Draw.Entry> legend = new ArrayList<>();
     styles.forEach((name, style) -> legend.add(new Draw.Entry(name, colours.get(name), style)));
+    if (panels.stream().anyMatch(p -> !p.bands().isEmpty())) {
+      legend.add(new Draw.Entry(bandLegend, Palette.withAlpha(BAND_SWATCH, BAND_ALPHA * 2), Style.SOLID, Draw.Symbol.BAND));
+    }
 
     // Title and a shared legend on top, then the panels.
     BufferedImage probe = Draw.image(1, 1);
@@ -428,7 +515,7 @@ final class XyFigures {
       int x0 = (k % cols) * PANEL_WIDTH, y0 = top + (k / cols) * PANEL_HEIGHT;
       XYChart chart = chart(PANEL_WIDTH, PANEL_HEIGHT, p.title(), p.xLabel(), p.yLabel(), false, p.logY(), SMALL, false);
       Notes notes = new Notes();
-      boolean any = addAll(chart, p.series(), colours, false, p.logY(), 0.9f, PANEL_DECADES, notes);
+      boolean any = addAll(chart, p.series(), p.bands(), colours, false, p.logY(), 0.9f, PANEL_DECADES, notes);
       BufferedImage panel = finish(chart, PANEL_WIDTH, PANEL_HEIGHT, any, notes);
       g.drawImage(panel, x0, y0, null);
     }

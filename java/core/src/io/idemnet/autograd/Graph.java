@@ -25,6 +25,7 @@ public final class Graph implements AutoCloseable {
   private final Backend backend;
   private final Workspace workspace;
   private final List<Node> tape = new ArrayList<>();
+  private boolean closed;
   private int noGradDepth;
   private int detachDepth;
 
@@ -62,11 +63,13 @@ public final class Graph implements AutoCloseable {
 
   /** The buffers reused from step to step (see {@link #reset()}). */
   public Workspace workspace() {
+    checkOpen("workspace");
     return workspace;
   }
 
   /** Starts a new step: forgets the tape and recycles the workspace. */
   public void reset() {
+    checkOpen("reset");
     tape.clear();
     workspace.rewind();
   }
@@ -83,12 +86,14 @@ public final class Graph implements AutoCloseable {
 
   /** A scope in which nothing is recorded: {@code try (var s = graph.noGrad()) { ... }}. */
   public Scope noGrad() {
+    checkOpen("noGrad");
     noGradDepth++;
     return () -> noGradDepth--;
   }
 
   /** A scope in which parameters act as constants (gradients still flow to inputs). */
   public Scope detachParameters() {
+    checkOpen("detachParameters");
     detachDepth++;
     return () -> detachDepth--;
   }
@@ -103,18 +108,21 @@ public final class Graph implements AutoCloseable {
 
   /** A value that needs no gradient (data). The graph does not take ownership. */
   public Var constant(Tensor t) {
+    checkOpen("constant");
     checkBackend(t);
     return new Var(t, false, null);
   }
 
   /** A leaf whose gradient is wanted (e.g. for a gradient check): backward allocates its grad. */
   public Var leaf(Tensor t) {
+    checkOpen("leaf");
     checkBackend(t);
     return new Var(t, true, null);
   }
 
   /** A parameter: gradients accumulate into {@link Parameter#grad()} unless parameters are detached. */
   public Var param(Parameter p) {
+    checkOpen("param");
     checkBackend(p.value());
     return detachDepth > 0 ? new Var(p.value(), false, null) : new Var(p.value(), true, p.grad());
   }
@@ -146,6 +154,7 @@ public final class Graph implements AutoCloseable {
 
   /** y = x W^T + b for x [N, in], W [out, in], b [out] (or null): PyTorch's Linear. */
   public Var linear(Var x, Var w, Var b) {
+    checkOpen("linear");
     if (x.value.rank() != 2 || w.value.rank() != 2 || x.dim(1) != w.dim(1)) {
       throw new IllegalArgumentException("linear: need x [N, in] and W [out, in], got x " + Arrays.toString(x.shape())
           + ", W " + Arrays.toString(w.shape()));
@@ -159,6 +168,7 @@ public final class Graph implements AutoCloseable {
 
   /** y = act(x). */
   public Var activation(Activation act, Var x) {
+    checkOpen("activation");
     Tensor y = workspace.take(x.shape());
     backend.activation(act, x.value, y);
     boolean rec = records(x);
@@ -167,6 +177,7 @@ public final class Graph implements AutoCloseable {
 
   /** a + b (same shapes). */
   public Var add(Var a, Var b) {
+    checkOpen("add");
     Tensor y = workspace.take(a.shape());
     backend.add(a.value, b.value, y);
     boolean rec = records(a, b);
@@ -175,6 +186,7 @@ public final class Graph implements AutoCloseable {
 
   /** a - b (same shapes). */
   public Var sub(Var a, Var b) {
+    checkOpen("sub");
     Tensor y = workspace.take(a.shape());
     backend.sub(a.value, b.value, y);
     boolean rec = records(a, b);
@@ -183,6 +195,7 @@ public final class Graph implements AutoCloseable {
 
   /** mean((a - b)^2) over all elements, as a [1] tensor computed on the device. */
   public Var mseLoss(Var a, Var b) {
+    checkOpen("mseLoss");
     Tensor diff = workspace.take(a.shape());
     backend.sub(a.value, b.value, diff);
     Tensor out = workspace.take(1);
@@ -216,6 +229,7 @@ public final class Graph implements AutoCloseable {
    * tensor filled with the batch).
    */
   public Var crossEntropy(Var logits, int[] labels) {
+    checkOpen("crossEntropy");
     if (logits.value.rank() != 2 || logits.dim(0) != labels.length) {
       throw new IllegalArgumentException("crossEntropy: need logits [N, classes] and N labels, got "
           + Arrays.toString(logits.shape()) + " and " + labels.length + " labels");
@@ -243,6 +257,7 @@ public final class Graph implements AutoCloseable {
    * [N, O, (H + 2 padH - kh) / strideH + 1, (W + 2 padW - kw) / strideW + 1].
    */
   public Var conv2d(Var x, Var w, Var b, ConvSpec spec) {
+    checkOpen("conv2d");
     requireRank4("conv2d", x, w);
     Tensor y = workspace.take(x.dim(0), w.dim(0), Math.max(0, spec.convOutH(x.dim(2), w.dim(2))),
         Math.max(0, spec.convOutW(x.dim(3), w.dim(3))));
@@ -256,6 +271,7 @@ public final class Graph implements AutoCloseable {
    * [N, Cout, (H - 1) strideH - 2 padH + kh + outputPaddingH, likewise W], 0 &lt;= outputPadding &lt; stride.
    */
   public Var convTranspose2d(Var x, Var w, Var b, ConvSpec spec, int outputPaddingH, int outputPaddingW) {
+    checkOpen("convTranspose2d");
     requireRank4("convTranspose2d", x, w);
     Tensor y = workspace.take(x.dim(0), w.dim(1), Math.max(0, spec.transposedOutH(x.dim(2), w.dim(2), outputPaddingH)),
         Math.max(0, spec.transposedOutW(x.dim(3), w.dim(3), outputPaddingW)));
@@ -279,6 +295,7 @@ public final class Graph implements AutoCloseable {
    */
   public Var batchNorm2d(Var x, Var gamma, Var beta, Tensor runningMean, Tensor runningVar, boolean training,
       float momentum, float eps) {
+    checkOpen("batchNorm2d");
     boolean rec = records(x, gamma, beta);
     Tensor y = workspace.take(x.shape());
     int c = x.value.rank() >= 2 ? x.dim(1) : 1;
@@ -293,6 +310,7 @@ public final class Graph implements AutoCloseable {
    * The backward pass recomputes the same mask from (seed, p). Callers pass a fresh seed per call.
    */
   public Var dropout(Var x, float p, long seed) {
+    checkOpen("dropout");
     Tensor y = workspace.take(x.shape());
     backend.dropout(x.value, p, seed, y);
     boolean rec = records(x);
@@ -313,6 +331,7 @@ public final class Graph implements AutoCloseable {
 
   /** The same elements in a new shape (a copy); one dimension may be -1 (inferred). */
   public Var reshape(Var x, int... shape) {
+    checkOpen("reshape");
     int[] target = shape.clone();
     int infer = -1;
     long known = 1;
@@ -345,6 +364,7 @@ public final class Graph implements AutoCloseable {
 
   /** [N, d1, d2, ...] -> [N, d1 * d2 * ...] (PyTorch's Flatten with its defaults). */
   public Var flatten(Var x) {
+    checkOpen("flatten");
     if (x.value.rank() < 1) throw new IllegalArgumentException("flatten: needs at least one dimension");
     long rest = 1;
     for (int i = 1; i < x.value.rank(); i++) rest *= x.dim(i);
@@ -353,6 +373,7 @@ public final class Graph implements AutoCloseable {
 
   /** Runs a custom function and records it with its hand-written backward. */
   public Var apply(CustomFunction fn, Var... inputs) {
+    checkOpen("apply");
     Tensor[] values = new Tensor[inputs.length];
     for (int i = 0; i < inputs.length; i++) values[i] = inputs[i].value;
     Tensor out;
@@ -367,6 +388,7 @@ public final class Graph implements AutoCloseable {
 
   /** Backpropagates from a scalar ([1]-shaped) output with dL/dL = 1. */
   public void backward(Var loss) {
+    checkOpen("backward");
     if (loss.value.numel() != 1) {
       throw new IllegalArgumentException("backward(loss) needs a one-element output, got " + Arrays.toString(loss.shape())
           + "; use backward(output, gradient)");
@@ -378,11 +400,13 @@ public final class Graph implements AutoCloseable {
 
   /** Backpropagates dL/d(output) = {@code gradient} (which is read, not kept). */
   public void backward(Var output, Tensor gradient) {
+    checkOpen("backward");
     backward(List.of(output), List.of(gradient));
   }
 
   /** Backpropagates several seeds at once (their contributions add up). */
   public void backward(List<Var> outputs, List<Tensor> gradients) {
+    checkOpen("backward");
     if (outputs.size() != gradients.size()) throw new IllegalArgumentException("backward: outputs and gradients differ in number");
     for (int i = 0; i < outputs.size(); i++) {
       Var v = outputs.get(i);
@@ -672,10 +696,21 @@ public final class Graph implements AutoCloseable {
     }
   }
 
+  /** Frees the workspace; any later use of the graph is refused. Idempotent. */
   @Override
   public void close() {
+    closed = true;
     tape.clear();
     workspace.close();
     randomCounter.close();
+  }
+
+  /** Whether {@link #close()} was called. */
+  public boolean isClosed() {
+    return closed;
+  }
+
+  private void checkOpen(String op) {
+    if (closed) throw new IllegalStateException("Graph." + op + ": the graph is closed");
   }
 }

@@ -14,6 +14,7 @@ public final class Workspace implements AutoCloseable {
   private final Backend backend;
   private final List<Tensor> buffers = new ArrayList<>();
   private int cursor;
+  private boolean closed;
 
   /** An empty workspace on {@code backend}. */
   public Workspace(Backend backend) {
@@ -22,6 +23,7 @@ public final class Workspace implements AutoCloseable {
 
   /** The next buffer of this step: the same tensor as at this position of the previous step when the shape matches, else a new one. Contents are unspecified. */
   public Tensor take(int... shape) {
+    if (closed) throw new IllegalStateException("Workspace.take: the workspace is closed");
     if (cursor < buffers.size()) {
       Tensor t = buffers.get(cursor);
       if (t.hasShape(shape)) {
@@ -56,8 +58,10 @@ public final class Workspace implements AutoCloseable {
     return buffers.size();
   }
 
+  /** Frees every buffer; later takes are refused. */
   @Override
   public void close() {
+    closed = true;
     buffers.forEach(Tensor::close);
     buffers.clear();
     cursor = 0;

@@ -8,7 +8,6 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -18,7 +17,15 @@ import java.util.Set;
  * <p>Every public operation here validates its arguments (backend, open tensors, shapes) in Java
  * and then calls the backend's kernel; a bad call is an {@link IllegalArgumentException} or
  * {@link IllegalStateException} naming the operation and the shapes, never a crash. Tensors are
- * contiguous row-major float32. Outputs may alias inputs for the elementwise operations.
+ * contiguous row-major float32.
+ *
+ * <p>Aliasing (passing the same tensor twice): an output may be one of the inputs only where the
+ * kernel reads each element before writing it at the same place: the elementwise operations
+ * (add, sub, mul, scale, axpy, addBias, activation and its backward, dropout and its backward),
+ * batchNorm2d's y = x, batchNorm2dBackward's dx = dy or x, an optimizer's gradient that is also
+ * its weight or state, and copy onto itself (nothing to do). Everywhere else (gemm, sumRows, the
+ * corrector, convolutions, two outputs of one call) aliasing is refused with an
+ * {@link IllegalArgumentException} by this class, so every backend behaves the same.
  *
  * <p>NaN policy: nothing checks for NaN; NaN and Inf propagate through every operation as IEEE
  * arithmetic says (see {@link Activation} for the activations). Use {@link #isFinite(Tensor)} to
@@ -92,6 +99,17 @@ public abstract class Backend implements AutoCloseable {
   protected abstract double sumKernel(Tensor x);
 
   protected abstract double sumSquaresKernel(Tensor x);
+
+  /**
+   * The sum of the squares of every element of every tensor. This default adds up
+   * {@link #sumSquaresKernel} per tensor; a device backend may override it to leave the partial
+   * sums on the device and read back only the total.
+   */
+  protected double sumSquaresOfAllKernel(List<Tensor> tensors) {
+    double total = 0;
+    for (Tensor t : tensors) total += sumSquaresKernel(t);
+    return total;
+  }
 
   protected abstract void sumRowsKernel(Tensor x, long rows, int cols, boolean accumulate, Tensor out);
 
@@ -188,6 +206,9 @@ public abstract class Backend implements AutoCloseable {
 
   // ------------------------------------------------------------------ creation and copies
 
+  /** The most elements one tensor may hold: its bytes must be a positive long. */
+  public static final long MAX_ELEMENTS = Long.MAX_VALUE / Float.BYTES;
+
   /**
    * A new zero-filled tensor. While a step is {@linkplain #record recorded} its memory belongs to
    * the recording (freed only after the {@link StepGraph} is closed) and the zero fill is part of
@@ -195,10 +216,20 @@ public abstract class Backend implements AutoCloseable {
    */
   public final Tensor zeros(int... shape) {
     requireOpen("zeros");
-    long numel = Shape.numel(shape);
+    java.util.Objects.requireNonNull(shape, "zeros: null shape");
+    long numel;
+    try {
+      numel = Shape.numel(shape);
+    } catch (ArithmeticException e) {
+      numel = Long.MAX_VALUE;
+    }
+    if (numel > MAX_ELEMENTS) {
+      throw new IllegalArgumentException("zeros: shape " + Shape.toString(shape) + " holds more than " + MAX_ELEMENTS
+          + " elements; no tensor can be that large");
+    }
     Tensor t = new Tensor(this, shape, allocate(numel));
     if (recording != null) {
-      pinWhileRecording(t.storage());
+      pinWhileRecording(t);
       launch(() -> fillKernel(t, 0f));
     }
     return t;
@@ -224,48 +255,48 @@ public abstract class Backend implements AutoCloseable {
 
   /** A new tensor with the same shape and contents as {@code src} (which may be on another backend). */
   public final Tensor copyOf(Tensor src) {
-    if (src.backend() == this) {
-      own("copyOf", src);
+    java.util.Objects.requireNonNull(src, "copyOf: null tensor");
+    if (src.backend() != this) return fromArray(src.toArray(), src.shape());
+    try (Use use = use("copyOf", src)) {
       Tensor t = zeros(src.shape());
       launch(() -> copyKernel(src, t));
       return t;
     }
-    refuseWhileRecording("copyOf (from another backend)");
-    Tensor t = zeros(src.shape());
-    uploadKernel(src.toArray(), t);
-    return t;
   }
 
   /** Copies {@code src} (exactly {@code dst.numel()} values) into {@code dst}. */
   public final void upload(float[] src, Tensor dst) {
-    own("upload", dst);
-    if (src.length != dst.numel()) {
-      throw new IllegalArgumentException("upload: " + src.length + " values into " + dst);
+    try (Use use = use("upload", dst)) {
+      if (src.length != dst.numel()) {
+        throw new IllegalArgumentException("upload: " + src.length + " values into " + dst);
+      }
+      refuseWhileRecording("upload");
+      uploadKernel(src, dst);
     }
-    refuseWhileRecording("upload");
-    uploadKernel(src, dst);
   }
 
   /** The contents of {@code src} in a new Java array. */
   public final float[] download(Tensor src) {
-    own("download", src);
-    if (src.numel() > Integer.MAX_VALUE - 8) {
-      throw new IllegalArgumentException("download: " + src + " is too large for a Java array");
+    try (Use use = use("download", src)) {
+      if (src.numel() > Integer.MAX_VALUE - 8) {
+        throw new IllegalArgumentException("download: " + src + " is too large for a Java array");
+      }
+      refuseWhileRecording("download");
+      float[] out = new float[(int) src.numel()];
+      downloadKernel(src, out);
+      return out;
     }
-    refuseWhileRecording("download");
-    float[] out = new float[(int) src.numel()];
-    downloadKernel(src, out);
-    return out;
   }
 
   /** Copies src into dst, which must hold exactly src's element count (no allocation: for hot loops). */
   public final void download(Tensor src, float[] dst) {
-    own("download", src);
-    if (dst.length != src.numel()) {
-      throw new IllegalArgumentException("download: " + src + " into an array of " + dst.length + " values");
+    try (Use use = use("download", src)) {
+      if (dst.length != src.numel()) {
+        throw new IllegalArgumentException("download: " + src + " into an array of " + dst.length + " values");
+      }
+      refuseWhileRecording("download");
+      downloadKernel(src, dst);
     }
-    refuseWhileRecording("download");
-    downloadKernel(src, dst);
   }
 
   // ------------------------------------------------------------------ declared transfers
@@ -279,24 +310,26 @@ public abstract class Backend implements AutoCloseable {
    * docs/architecture.md, "Device-resident steps". On a device this waits for the queued work.
    */
   public final float readScalar(Tensor t) {
-    own("readScalar", t);
-    if (t.numel() != 1) throw new IllegalArgumentException("readScalar: needs a one-element tensor, got " + t);
-    refuseWhileRecording("readScalar");
-    float[] v = new float[1];
-    readScalarsKernel(t, v);
-    return v[0];
+    try (Use use = use("readScalar", t)) {
+      if (t.numel() != 1) throw new IllegalArgumentException("readScalar: needs a one-element tensor, got " + t);
+      refuseWhileRecording("readScalar");
+      float[] v = new float[1];
+      readScalarsKernel(t, v);
+      return v[0];
+    }
   }
 
   /** A declared read of a small tensor (at most {@link #MAX_DECLARED_ELEMENTS} elements, e.g. a step's losses). */
   public final float[] readScalars(Tensor t) {
-    own("readScalars", t);
-    if (t.numel() > MAX_DECLARED_ELEMENTS) {
-      throw new IllegalArgumentException("readScalars: at most " + MAX_DECLARED_ELEMENTS + " elements, got " + t);
+    try (Use use = use("readScalars", t)) {
+      if (t.numel() > MAX_DECLARED_ELEMENTS) {
+        throw new IllegalArgumentException("readScalars: at most " + MAX_DECLARED_ELEMENTS + " elements, got " + t);
+      }
+      refuseWhileRecording("readScalars");
+      float[] v = new float[(int) t.numel()];
+      readScalarsKernel(t, v);
+      return v;
     }
-    refuseWhileRecording("readScalars");
-    float[] v = new float[(int) t.numel()];
-    readScalarsKernel(t, v);
-    return v;
   }
 
   /**
@@ -305,13 +338,14 @@ public abstract class Backend implements AutoCloseable {
    * counter) reach a step that reads them from device memory, before the step runs or is replayed.
    */
   public final void writeScalars(Tensor t, float... values) {
-    own("writeScalars", t);
-    if (values.length != t.numel() || values.length > MAX_DECLARED_ELEMENTS) {
-      throw new IllegalArgumentException("writeScalars: " + values.length + " values into " + t + " (at most "
-          + MAX_DECLARED_ELEMENTS + ", exactly the tensor's size)");
+    try (Use use = use("writeScalars", t)) {
+      if (values.length != t.numel() || values.length > MAX_DECLARED_ELEMENTS) {
+        throw new IllegalArgumentException("writeScalars: " + values.length + " values into " + t + " (at most "
+            + MAX_DECLARED_ELEMENTS + ", exactly the tensor's size)");
+      }
+      refuseWhileRecording("writeScalars");
+      writeScalarsKernel(values.clone(), t);
     }
-    refuseWhileRecording("writeScalars");
-    writeScalarsKernel(values.clone(), t);
   }
 
   /** The kernel behind {@link #readScalars}; a copy to the host unless a backend has a faster path. */
@@ -326,9 +360,11 @@ public abstract class Backend implements AutoCloseable {
 
   /** dst = src (same shape). */
   public final void copy(Tensor src, Tensor dst) {
-    own("copy", src, dst);
-    sameShape("copy", src, dst);
-    launch(() -> copyKernel(src, dst));
+    try (Use use = use("copy", src, dst)) {
+      sameShape("copy", src, dst);
+      if (sameMemory(src, dst)) return; // a copy onto itself changes nothing
+      launch(() -> copyKernel(src, dst));
+    }
   }
 
   /**
@@ -336,17 +372,20 @@ public abstract class Backend implements AutoCloseable {
    * number of elements (a reshape).
    */
   public final void reshapeCopy(Tensor src, Tensor dst) {
-    own("reshapeCopy", src, dst);
-    if (src.numel() != dst.numel()) {
-      throw new IllegalArgumentException("reshapeCopy: " + src + " and " + dst + " hold different numbers of elements");
+    try (Use use = use("reshapeCopy", src, dst)) {
+      if (src.numel() != dst.numel()) {
+        throw new IllegalArgumentException("reshapeCopy: " + src + " and " + dst + " hold different numbers of elements");
+      }
+      if (sameMemory(src, dst)) return;
+      launch(() -> copyKernel(src, dst));
     }
-    launch(() -> copyKernel(src, dst));
   }
 
   /** Sets every element of {@code x} to {@code value}. */
   public final void fill(Tensor x, float value) {
-    own("fill", x);
-    launch(() -> fillKernel(x, value));
+    try (Use use = use("fill", x)) {
+      launch(() -> fillKernel(x, value));
+    }
   }
 
   // ------------------------------------------------------------------ random numbers
@@ -356,48 +395,53 @@ public abstract class Backend implements AutoCloseable {
    * (seed, i), so every backend gives the same values (to float rounding of the same formula).
    */
   public final void randomUniform(Tensor x, long seed, float low, float high) {
-    own("randomUniform", x);
-    if (!(low <= high) || !Float.isFinite(low) || !Float.isFinite(high)) {
-      throw new IllegalArgumentException("randomUniform: need finite low <= high, got [" + low + ", " + high + ")");
+    try (Use use = use("randomUniform", x)) {
+      if (!(low <= high) || !Float.isFinite(low) || !Float.isFinite(high)) {
+        throw new IllegalArgumentException("randomUniform: need finite low <= high, got [" + low + ", " + high + ")");
+      }
+      launch(() -> uniformKernel(x, seed, low, high));
     }
-    launch(() -> uniformKernel(x, seed, low, high));
   }
 
   /** Fills with N(mean, std^2) numbers (Box-Muller over the same counter-based stream). */
   public final void randomNormal(Tensor x, long seed, float mean, float std) {
-    own("randomNormal", x);
-    if (!(std >= 0) || !Float.isFinite(mean) || !Float.isFinite(std)) {
-      throw new IllegalArgumentException("randomNormal: need finite mean and std >= 0, got " + mean + ", " + std);
+    try (Use use = use("randomNormal", x)) {
+      if (!(std >= 0) || !Float.isFinite(mean) || !Float.isFinite(std)) {
+        throw new IllegalArgumentException("randomNormal: need finite mean and std >= 0, got " + mean + ", " + std);
+      }
+      launch(() -> normalKernel(x, seed, mean, std));
     }
-    launch(() -> normalKernel(x, seed, mean, std));
   }
 
   // ------------------------------------------------------------------ GEMM
 
   /**
    * C = alpha op(A) op(B) + beta C with 2-D tensors; op(A) is m x k and op(B) is k x n, C is m x n.
-   * With beta = 0, C's previous contents (even NaN) are ignored, as in BLAS.
+   * With beta = 0, C's previous contents (even NaN) are ignored, as in BLAS. C must not be A or B
+   * (BLAS overwrites C while it still reads A and B).
    */
   public final void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
-    own("gemm", a, b, c);
-    for (Tensor t : new Tensor[] {a, b, c}) {
-      if (t.rank() != 2) throw new IllegalArgumentException("gemm: expects 2-D tensors, got " + t);
+    try (Use use = use("gemm", a, b, c)) {
+      for (Tensor t : new Tensor[] {a, b, c}) {
+        if (t.rank() != 2) throw new IllegalArgumentException("gemm: expects 2-D tensors, got " + t);
+      }
+      gemmChecked("gemm", transA, transB, alpha, a, b, beta, c, 1, 0);
     }
-    gemmChecked("gemm", transA, transB, alpha, a, b, beta, c, 1, 0);
   }
 
   /**
    * Strided-batched GEMM over 3-D tensors [batch, rows, cols]: C[i] = alpha op(A[i]) op(B[i]) + beta C[i].
    */
   public final void gemmBatched(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
-    own("gemmBatched", a, b, c);
-    for (Tensor t : new Tensor[] {a, b, c}) {
-      if (t.rank() != 3) throw new IllegalArgumentException("gemmBatched: expects 3-D tensors, got " + t);
+    try (Use use = use("gemmBatched", a, b, c)) {
+      for (Tensor t : new Tensor[] {a, b, c}) {
+        if (t.rank() != 3) throw new IllegalArgumentException("gemmBatched: expects 3-D tensors, got " + t);
+      }
+      if (a.dim(0) != b.dim(0) || a.dim(0) != c.dim(0)) {
+        throw new IllegalArgumentException("gemmBatched: batch sizes differ: " + a + ", " + b + ", " + c);
+      }
+      gemmChecked("gemmBatched", transA, transB, alpha, a, b, beta, c, a.dim(0), 1);
     }
-    if (a.dim(0) != b.dim(0) || a.dim(0) != c.dim(0)) {
-      throw new IllegalArgumentException("gemmBatched: batch sizes differ: " + a + ", " + b + ", " + c);
-    }
-    gemmChecked("gemmBatched", transA, transB, alpha, a, b, beta, c, a.dim(0), 1);
   }
 
   private void gemmChecked(String op, boolean transA, boolean transB, float alpha, Tensor a, Tensor b,
@@ -414,6 +458,7 @@ public abstract class Backend implements AutoCloseable {
     if (c.dim(first) != m || c.dim(first + 1) != n) {
       throw new IllegalArgumentException(op + ": C must be " + m + "x" + n + ", got " + c + "; A=" + a + ", B=" + b);
     }
+    distinct(op, c, a, b);
     launch(() -> gemmKernel(transA, transB, m, n, k, alpha, a, b, beta, c, batch));
   }
 
@@ -421,13 +466,14 @@ public abstract class Backend implements AutoCloseable {
 
   /** out[r, c] = x[r, c] + bias[c]; x and out have the same shape, bias has x's last dimension. */
   public final void addBias(Tensor x, Tensor bias, Tensor out) {
-    own("addBias", x, bias, out);
-    sameShape("addBias", x, out);
-    if (x.rank() < 1 || bias.rank() != 1 || bias.dim(0) != x.dim(-1)) {
-      throw new IllegalArgumentException("addBias: bias must be 1-D of length x's last dimension; x=" + x + ", bias=" + bias);
+    try (Use use = use("addBias", x, bias, out)) {
+      sameShape("addBias", x, out);
+      if (x.rank() < 1 || bias.rank() != 1 || bias.dim(0) != x.dim(-1)) {
+        throw new IllegalArgumentException("addBias: bias must be 1-D of length x's last dimension; x=" + x + ", bias=" + bias);
+      }
+      int cols = x.dim(-1);
+      launch(() -> addBiasKernel(x, bias, out, cols == 0 ? 0 : x.numel() / cols, cols));
     }
-    int cols = x.dim(-1);
-    launch(() -> addBiasKernel(x, bias, out, cols == 0 ? 0 : x.numel() / cols, cols));
   }
 
   /** out = a + b elementwise (same shapes; out may be a or b). */
@@ -447,31 +493,35 @@ public abstract class Backend implements AutoCloseable {
 
   private void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
     String name = op.name().toLowerCase(java.util.Locale.ROOT);
-    own(name, a, b, out);
-    sameShape(name, a, b);
-    sameShape(name, a, out);
-    launch(() -> binaryKernel(op, a, b, out));
+    try (Use use = use(name, a, b, out)) {
+      sameShape(name, a, b);
+      sameShape(name, a, out);
+      launch(() -> binaryKernel(op, a, b, out));
+    }
   }
 
   /** out = alpha x. */
   public final void scale(Tensor x, float alpha, Tensor out) {
-    own("scale", x, out);
-    sameShape("scale", x, out);
-    launch(() -> scaleKernel(x, alpha, out));
+    try (Use use = use("scale", x, out)) {
+      sameShape("scale", x, out);
+      launch(() -> scaleKernel(x, alpha, out));
+    }
   }
 
   /** y += alpha x. */
   public final void axpy(float alpha, Tensor x, Tensor y) {
-    own("axpy", x, y);
-    sameShape("axpy", x, y);
-    launch(() -> axpyKernel(alpha, x, y));
+    try (Use use = use("axpy", x, y)) {
+      sameShape("axpy", x, y);
+      launch(() -> axpyKernel(alpha, x, y));
+    }
   }
 
   /** y = act(x). */
   public final void activation(Activation act, Tensor x, Tensor y) {
-    own("activation", x, y);
-    sameShape("activation", x, y);
-    launch(() -> activationKernel(act, x, y));
+    try (Use use = use("activation", x, y)) {
+      sameShape("activation", x, y);
+      launch(() -> activationKernel(act, x, y));
+    }
   }
 
   /**
@@ -485,72 +535,97 @@ public abstract class Backend implements AutoCloseable {
           + (act.backwardNeedsInput() ? "input x" : "output y"));
     }
     if (needed == null) needed = dy;
-    own("activationBackward", needed, dy, dx);
-    sameShape("activationBackward", needed, dy);
-    sameShape("activationBackward", dy, dx);
-    Tensor in = act.backwardNeedsInput() ? needed : null, out = act.backwardNeedsInput() ? null : needed;
-    launch(() -> activationBackwardKernel(act, in, out, dy, dx));
+    try (Use use = use("activationBackward", needed, dy, dx)) {
+      sameShape("activationBackward", needed, dy);
+      sameShape("activationBackward", dy, dx);
+      Tensor in = act.backwardNeedsInput() ? needed : null, out = act.backwardNeedsInput() ? null : needed;
+      launch(() -> activationBackwardKernel(act, in, out, dy, dx));
+    }
   }
 
   // ------------------------------------------------------------------ reductions (double accumulation)
 
   /** Sum of all elements, accumulated in double. */
   public final double sum(Tensor x) {
-    own("sum", x);
-    refuseWhileRecording("sum");
-    return sumKernel(x);
+    try (Use use = use("sum", x)) {
+      refuseWhileRecording("sum");
+      return sumKernel(x);
+    }
   }
 
   /** Mean of all elements; NaN for an empty tensor. */
   public final double mean(Tensor x) {
-    own("mean", x);
-    refuseWhileRecording("mean");
-    return x.numel() == 0 ? Double.NaN : sumKernel(x) / x.numel();
+    try (Use use = use("mean", x)) {
+      refuseWhileRecording("mean");
+      return x.numel() == 0 ? Double.NaN : sumKernel(x) / x.numel();
+    }
   }
 
   /** Sum of the squares of all elements, accumulated in double. */
   public final double sumOfSquares(Tensor x) {
-    own("sumOfSquares", x);
-    refuseWhileRecording("sumOfSquares");
-    return sumSquaresKernel(x);
+    try (Use use = use("sumOfSquares", x)) {
+      refuseWhileRecording("sumOfSquares");
+      return sumSquaresKernel(x);
+    }
   }
 
   /** True when no element is NaN or infinite (a float squared cannot overflow a double). */
   public final boolean isFinite(Tensor x) {
-    own("isFinite", x);
-    refuseWhileRecording("isFinite");
-    return Double.isFinite(sumSquaresKernel(x));
+    try (Use use = use("isFinite", x)) {
+      refuseWhileRecording("isFinite");
+      return Double.isFinite(sumSquaresKernel(x));
+    }
+  }
+
+  /**
+   * True when no element of any of the tensors is NaN or infinite: the sum of all their squares,
+   * reduced on the backend (finite exactly when every element is), so no element is copied to
+   * Java. Optimizers check their gradients with it before an update. The default adds one reduced
+   * number per tensor; see {@link #sumSquaresOfAllKernel} for a device backend.
+   */
+  public final boolean allFinite(java.util.Collection<Tensor> tensors) {
+    List<Tensor> list = new ArrayList<>(tensors);
+    try (Use use = use("allFinite", list.toArray(new Tensor[0]))) {
+      refuseWhileRecording("allFinite");
+      return Double.isFinite(sumSquaresOfAllKernel(list));
+    }
   }
 
   /**
    * Sums over every leading dimension: for x of shape [..., cols], out[c] = sum of x[..., c]
-   * (the bias gradient). With {@code accumulate} the sums are added to out's contents.
+   * (the bias gradient). With {@code accumulate} the sums are added to out's contents. out must
+   * not be x.
    */
   public final void sumRows(Tensor x, Tensor out, boolean accumulate) {
-    own("sumRows", x, out);
-    if (x.rank() < 1 || out.rank() != 1 || out.dim(0) != x.dim(-1)) {
-      throw new IllegalArgumentException("sumRows: out must be 1-D of length x's last dimension; x=" + x + ", out=" + out);
+    try (Use use = use("sumRows", x, out)) {
+      distinct("sumRows", out, x);
+      if (x.rank() < 1 || out.rank() != 1 || out.dim(0) != x.dim(-1)) {
+        throw new IllegalArgumentException("sumRows: out must be 1-D of length x's last dimension; x=" + x + ", out=" + out);
+      }
+      int cols = x.dim(-1);
+      launch(() -> sumRowsKernel(x, cols == 0 ? 0 : x.numel() / cols, cols, accumulate, out));
     }
-    int cols = x.dim(-1);
-    launch(() -> sumRowsKernel(x, cols == 0 ? 0 : x.numel() / cols, cols, accumulate, out));
   }
 
   /**
    * The fused corrector of Modified Backpropagation: out = s (3a - 2b - c). With {@code withLoss}
    * it also returns sum((a - c)^2) from the same pass (else NaN). With a = f(y), b = f(f(y)),
    * c = y and s = -1/N, out is the MB gradient and the return value / numel is the idempotent loss.
+   * out must not be a, b or c (the device kernel declares them non-overlapping).
    */
   public final double corrector(float s, Tensor a, Tensor b, Tensor c, Tensor out, boolean withLoss) {
-    own("corrector", a, b, c, out);
-    sameShape("corrector", a, b);
-    sameShape("corrector", a, c);
-    sameShape("corrector", a, out);
-    if (withLoss) {
-      refuseWhileRecording("corrector with a host loss");
-      return correctorKernel(s, a, b, c, out, true);
+    try (Use use = use("corrector", a, b, c, out)) {
+      distinct("corrector", out, a, b, c);
+      sameShape("corrector", a, b);
+      sameShape("corrector", a, c);
+      sameShape("corrector", a, out);
+      if (withLoss) {
+        refuseWhileRecording("corrector with a host loss");
+        return correctorKernel(s, a, b, c, out, true);
+      }
+      launch(() -> correctorKernel(s, a, b, c, out, false));
+      return Double.NaN;
     }
-    launch(() -> correctorKernel(s, a, b, c, out, false));
-    return Double.NaN;
   }
 
   // ------------------------------------------------------------------ device-resident losses and scalars
@@ -561,18 +636,20 @@ public abstract class Backend implements AutoCloseable {
    * product alpha * factor[0] is rounded to float, then multiplies each element. out may equal x.
    */
   public final void scale(Tensor x, Tensor factor, float alpha, Tensor out) {
-    own("scale", x, factor, out);
-    sameShape("scale", x, out);
-    scalarTensor("scale", "factor", factor);
-    launch(() -> scaleByKernel(x, factor, alpha, out));
+    try (Use use = use("scale", x, factor, out)) {
+      sameShape("scale", x, out);
+      scalarTensor("scale", "factor", factor);
+      launch(() -> scaleByKernel(x, factor, alpha, out));
+    }
   }
 
   /** out[0] = scale * sum of x^2, accumulated in double and rounded once; out is a one-element tensor. */
   public final void sumOfSquares(Tensor x, double scale, Tensor out) {
-    own("sumOfSquares", x, out);
-    scalarTensor("sumOfSquares", "out", out);
-    distinct("sumOfSquares", out, x);
-    launch(() -> sumSquaresToKernel(x, scale, out));
+    try (Use use = use("sumOfSquares", x, out)) {
+      scalarTensor("sumOfSquares", "out", out);
+      distinct("sumOfSquares", out, x);
+      launch(() -> sumSquaresToKernel(x, scale, out));
+    }
   }
 
   /**
@@ -582,13 +659,14 @@ public abstract class Backend implements AutoCloseable {
    * loss mean((f(y) - y)^2). out may equal b; loss must differ from the others.
    */
   public final void corrector(float s, Tensor a, Tensor b, Tensor c, Tensor out, double lossScale, Tensor loss) {
-    own("corrector", a, b, c, out, loss);
-    sameShape("corrector", a, b);
-    sameShape("corrector", a, c);
-    sameShape("corrector", a, out);
-    scalarTensor("corrector", "loss", loss);
-    distinct("corrector", loss, a, b, c, out);
-    launch(() -> correctorToKernel(s, a, b, c, out, lossScale, loss));
+    try (Use use = use("corrector", a, b, c, out, loss)) {
+      sameShape("corrector", a, b);
+      sameShape("corrector", a, c);
+      sameShape("corrector", a, out);
+      scalarTensor("corrector", "loss", loss);
+      distinct("corrector", loss, a, b, c, out);
+      launch(() -> correctorToKernel(s, a, b, c, out, lossScale, loss));
+    }
   }
 
   /**
@@ -597,15 +675,16 @@ public abstract class Backend implements AutoCloseable {
    * or b). With lossScale = 1/numel the loss is mean |a - b|.
    */
   public final void l1Loss(Tensor a, Tensor b, float gradScale, Tensor grad, double lossScale, Tensor loss) {
-    own("l1Loss", a, b, loss);
-    sameShape("l1Loss", a, b);
-    scalarTensor("l1Loss", "loss", loss);
-    distinct("l1Loss", loss, a, b, grad);
-    if (grad != null) {
-      own("l1Loss", grad);
-      sameShape("l1Loss", a, grad);
+    try (Use use = use("l1Loss", a, b, loss)) {
+      sameShape("l1Loss", a, b);
+      scalarTensor("l1Loss", "loss", loss);
+      distinct("l1Loss", loss, a, b, grad);
+      if (grad != null) {
+        use.add(grad);
+        sameShape("l1Loss", a, grad);
+      }
+      launch(() -> l1Kernel(a, b, gradScale, grad, lossScale, loss));
     }
-    launch(() -> l1Kernel(a, b, gradScale, grad, lossScale, loss));
   }
 
   /**
@@ -616,19 +695,20 @@ public abstract class Backend implements AutoCloseable {
    * check labels where they are made, as {@code Graph.crossEntropy(Var, int[])} does).
    */
   public final void softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor loss, Tensor grad) {
-    own("softmaxCrossEntropy", logits, labels, loss);
-    if (logits.rank() != 2 || labels.rank() != 1 || labels.dim(0) != logits.dim(0)) {
-      throw new IllegalArgumentException("softmaxCrossEntropy: need logits [N, classes] and labels [N], got " + logits
-          + " and " + labels);
+    try (Use use = use("softmaxCrossEntropy", logits, labels, loss)) {
+      if (logits.rank() != 2 || labels.rank() != 1 || labels.dim(0) != logits.dim(0)) {
+        throw new IllegalArgumentException("softmaxCrossEntropy: need logits [N, classes] and labels [N], got " + logits
+            + " and " + labels);
+      }
+      scalarTensor("softmaxCrossEntropy", "loss", loss);
+      distinct("softmaxCrossEntropy", loss, logits, labels, grad);
+      if (grad != null) {
+        use.add(grad);
+        sameShape("softmaxCrossEntropy", logits, grad);
+        distinct("softmaxCrossEntropy", grad, labels);
+      }
+      launch(() -> crossEntropyKernel(logits, labels, logits.dim(0), logits.dim(1), loss, grad));
     }
-    scalarTensor("softmaxCrossEntropy", "loss", loss);
-    distinct("softmaxCrossEntropy", loss, logits, labels, grad);
-    if (grad != null) {
-      own("softmaxCrossEntropy", grad);
-      sameShape("softmaxCrossEntropy", logits, grad);
-      distinct("softmaxCrossEntropy", grad, labels);
-    }
-    launch(() -> crossEntropyKernel(logits, labels, logits.dim(0), logits.dim(1), loss, grad));
   }
 
   /**
@@ -636,12 +716,13 @@ public abstract class Backend implements AutoCloseable {
    * samples): the fixed-point solver's residual. NaN when any row's norm is NaN; 0 for no rows.
    */
   public final void maxRowNorm(Tensor x, Tensor out) {
-    own("maxRowNorm", x, out);
-    scalarTensor("maxRowNorm", "out", out);
-    distinct("maxRowNorm", out, x);
-    if (x.rank() < 1) throw new IllegalArgumentException("maxRowNorm: x needs a batch dimension, got " + x);
-    long rows = x.dim(0), cols = rows == 0 ? 0 : x.numel() / rows;
-    launch(() -> maxRowNormKernel(x, rows, cols, out));
+    try (Use use = use("maxRowNorm", x, out)) {
+      scalarTensor("maxRowNorm", "out", out);
+      distinct("maxRowNorm", out, x);
+      if (x.rank() < 1) throw new IllegalArgumentException("maxRowNorm: x needs a batch dimension, got " + x);
+      long rows = x.dim(0), cols = rows == 0 ? 0 : x.numel() / rows;
+      launch(() -> maxRowNormKernel(x, rows, cols, out));
+    }
   }
 
   /**
@@ -654,14 +735,15 @@ public abstract class Backend implements AutoCloseable {
   public final void tightClampWeights(Tensor rec, Tensor tight, float lambdaRec, float lambdaTight, float clamp,
       Tensor weightRec, Tensor weightTight) {
     String op = "tightClampWeights";
-    own(op, rec, tight, weightRec, weightTight);
-    for (Tensor t : new Tensor[] {rec, tight, weightRec, weightTight}) scalarTensor(op, "each tensor", t);
-    if (weightRec == weightTight) throw new IllegalArgumentException(op + ": the two weights need two tensors");
-    if (!(clamp >= 0) || !Float.isFinite(lambdaRec) || !Float.isFinite(lambdaTight) || !Float.isFinite(clamp)) {
-      throw new IllegalArgumentException(op + ": need finite weights and clamp >= 0, got " + lambdaRec + ", "
-          + lambdaTight + ", " + clamp);
+    try (Use use = use(op, rec, tight, weightRec, weightTight)) {
+      for (Tensor t : new Tensor[] {rec, tight, weightRec, weightTight}) scalarTensor(op, "each tensor", t);
+      if (weightRec == weightTight) throw new IllegalArgumentException(op + ": the two weights need two tensors");
+      if (!(clamp >= 0) || !Float.isFinite(lambdaRec) || !Float.isFinite(lambdaTight) || !Float.isFinite(clamp)) {
+        throw new IllegalArgumentException(op + ": need finite weights and clamp >= 0, got " + lambdaRec + ", "
+            + lambdaTight + ", " + clamp);
+      }
+      launch(() -> tightClampKernel(rec, tight, lambdaRec, lambdaTight, clamp, weightRec, weightTight));
     }
-    launch(() -> tightClampKernel(rec, tight, lambdaRec, lambdaTight, clamp, weightRec, weightTight));
   }
 
   private static void scalarTensor(String op, String what, Tensor t) {
@@ -676,11 +758,12 @@ public abstract class Backend implements AutoCloseable {
    * (likewise Wo). y must not alias x.
    */
   public final void conv2d(Tensor x, Tensor weight, Tensor bias, ConvSpec spec, Tensor y) {
-    own("conv2d", x, weight, y);
-    checkConv("conv2d", x, weight, y, spec);
-    distinct("conv2d", y, x, weight, bias);
-    if (bias != null) checkBias("conv2d", bias, weight.dim(0), weight);
-    launch(() -> conv2dKernel(x, weight, bias, spec, y));
+    try (Use use = use("conv2d", x, weight, y)) {
+      checkConv("conv2d", x, weight, y, spec);
+      distinct("conv2d", y, x, weight, bias);
+      if (bias != null) checkBias(use, "conv2d", bias, weight.dim(0), weight);
+      launch(() -> conv2dKernel(x, weight, bias, spec, y));
+    }
   }
 
   /**
@@ -690,12 +773,13 @@ public abstract class Backend implements AutoCloseable {
    */
   public final void conv2dBackward(Tensor x, Tensor weight, Tensor dy, ConvSpec spec, Tensor dx, Tensor dWeight,
       boolean accumulateWeight, Tensor dBias, boolean accumulateBias) {
-    own("conv2dBackward", x, weight, dy);
-    checkConv("conv2dBackward", x, weight, dy, spec);
-    checkGradients("conv2dBackward", x, weight, dy, dx, dWeight, dBias, weight.dim(0));
-    if (dWeight != null) launch(() -> conv2dWeightKernel(x, dy, spec, accumulateWeight, dWeight));
-    if (dBias != null) launch(() -> channelSumsKernel(dy, accumulateBias, dBias));
-    if (dx != null) launch(() -> conv2dDataKernel(dy, weight, null, spec, dx));
+    try (Use use = use("conv2dBackward", x, weight, dy)) {
+      checkConv("conv2dBackward", x, weight, dy, spec);
+      checkGradients(use, "conv2dBackward", x, weight, dy, dx, dWeight, dBias, weight.dim(0));
+      if (dWeight != null) launch(() -> conv2dWeightKernel(x, dy, spec, accumulateWeight, dWeight));
+      if (dBias != null) launch(() -> channelSumsKernel(dy, accumulateBias, dBias));
+      if (dx != null) launch(() -> conv2dDataKernel(dy, weight, null, spec, dx));
+    }
   }
 
   /**
@@ -705,12 +789,13 @@ public abstract class Backend implements AutoCloseable {
    * The output padding is read from y's shape. y must not alias x.
    */
   public final void convTranspose2d(Tensor x, Tensor weight, Tensor bias, ConvSpec spec, Tensor y) {
-    own("convTranspose2d", x, weight, y);
-    checkConvTranspose("convTranspose2d", x, weight, y, spec);
-    distinct("convTranspose2d", y, x, weight, bias);
-    if (bias != null) checkBias("convTranspose2d", bias, weight.dim(1), weight);
-    // conv2d's input gradient with y as the image and x as the output gradient.
-    launch(() -> conv2dDataKernel(x, weight, bias, spec, y));
+    try (Use use = use("convTranspose2d", x, weight, y)) {
+      checkConvTranspose("convTranspose2d", x, weight, y, spec);
+      distinct("convTranspose2d", y, x, weight, bias);
+      if (bias != null) checkBias(use, "convTranspose2d", bias, weight.dim(1), weight);
+      // conv2d's input gradient with y as the image and x as the output gradient.
+      launch(() -> conv2dDataKernel(x, weight, bias, spec, y));
+    }
   }
 
   /**
@@ -720,22 +805,24 @@ public abstract class Backend implements AutoCloseable {
    */
   public final void convTranspose2dBackward(Tensor x, Tensor weight, Tensor dy, ConvSpec spec, Tensor dx,
       Tensor dWeight, boolean accumulateWeight, Tensor dBias, boolean accumulateBias) {
-    own("convTranspose2dBackward", x, weight, dy);
-    checkConvTranspose("convTranspose2dBackward", x, weight, dy, spec);
-    checkGradients("convTranspose2dBackward", x, weight, dy, dx, dWeight, dBias, weight.dim(1));
-    // In conv2d terms dy is the image and x the output: dW = conv2d weight gradient of (dy, x).
-    if (dWeight != null) launch(() -> conv2dWeightKernel(dy, x, spec, accumulateWeight, dWeight));
-    if (dBias != null) launch(() -> channelSumsKernel(dy, accumulateBias, dBias));
-    if (dx != null) launch(() -> conv2dKernel(dy, weight, null, spec, dx));
+    try (Use use = use("convTranspose2dBackward", x, weight, dy)) {
+      checkConvTranspose("convTranspose2dBackward", x, weight, dy, spec);
+      checkGradients(use, "convTranspose2dBackward", x, weight, dy, dx, dWeight, dBias, weight.dim(1));
+      // In conv2d terms dy is the image and x the output: dW = conv2d weight gradient of (dy, x).
+      if (dWeight != null) launch(() -> conv2dWeightKernel(dy, x, spec, accumulateWeight, dWeight));
+      if (dBias != null) launch(() -> channelSumsKernel(dy, accumulateBias, dBias));
+      if (dx != null) launch(() -> conv2dKernel(dy, weight, null, spec, dx));
+    }
   }
 
   /** out[c] = sum of x[:, c, ...] over every other dimension of x [N, C, ...] (plus out's contents with accumulate). */
   public final void channelSums(Tensor x, Tensor out, boolean accumulate) {
-    own("channelSums", x, out);
-    if (x.rank() < 2 || out.rank() != 1 || out.dim(0) != x.dim(1)) {
-      throw new IllegalArgumentException("channelSums: need x [N, C, ...] and out [C]; x=" + x + ", out=" + out);
+    try (Use use = use("channelSums", x, out)) {
+      if (x.rank() < 2 || out.rank() != 1 || out.dim(0) != x.dim(1)) {
+        throw new IllegalArgumentException("channelSums: need x [N, C, ...] and out [C]; x=" + x + ", out=" + out);
+      }
+      launch(() -> channelSumsKernel(x, accumulate, out));
     }
-    launch(() -> channelSumsKernel(x, accumulate, out));
   }
 
   /** x [N, C, H, W], weight [O, C, kh, kw], y [N, O, Ho, Wo]: conv2d's shapes. */
@@ -791,40 +878,52 @@ public abstract class Backend implements AutoCloseable {
     }
   }
 
-  private void checkGradients(String op, Tensor x, Tensor weight, Tensor dy, Tensor dx, Tensor dWeight,
+  private void checkGradients(Use use, String op, Tensor x, Tensor weight, Tensor dy, Tensor dx, Tensor dWeight,
       Tensor dBias, int biasLength) {
-    if (dx != null) distinct(op, dx, x, weight, dy);
-    if (dWeight != null) distinct(op, dWeight, x, weight, dy, dx);
-    if (dBias != null) distinct(op, dBias, dy, dWeight, dx);
+    if (dx != null) use.add(dx);
+    if (dWeight != null) use.add(dWeight);
+    if (dBias != null) use.add(dBias);
+    distinct(op, dx, x, weight, dy);
+    distinct(op, dWeight, x, weight, dy, dx);
+    distinct(op, dBias, dy, dWeight, dx);
     if (dx != null) {
-      own(op, dx);
       if (!dx.sameShape(x)) throw new IllegalArgumentException(op + ": dx must have x's shape; x=" + x + ", dx=" + dx);
     }
     if (dWeight != null) {
-      own(op, dWeight);
       if (!dWeight.sameShape(weight)) {
         throw new IllegalArgumentException(op + ": dWeight must have weight's shape; weight=" + weight + ", dWeight="
             + dWeight);
       }
     }
     if (dBias != null) {
-      own(op, dBias);
-      checkBias(op, dBias, biasLength, weight);
+      checkBias(use, op, dBias, biasLength, weight);
     }
   }
 
-  private void checkBias(String op, Tensor bias, int length, Tensor weight) {
-    own(op, bias);
+  private void checkBias(Use use, String op, Tensor bias, int length, Tensor weight) {
+    use.add(bias);
     if (bias.rank() != 1 || bias.dim(0) != length) {
       throw new IllegalArgumentException(op + ": bias must be [" + length + "] for weight=" + weight + ", got " + bias);
     }
   }
 
-  /** An output that the kernel writes while reading the others must be a different tensor. */
-  private static void distinct(String op, Tensor out, Tensor... inputs) {
-    for (Tensor t : inputs) {
-      if (t == out) throw new IllegalArgumentException(op + ": output " + out + " must not be one of the inputs");
+  /**
+   * An output that the kernel writes while it still reads the others must be a different tensor
+   * (null entries are skipped: optional arguments).
+   */
+  private static void distinct(String op, Tensor out, Tensor... others) {
+    if (out == null) return;
+    for (Tensor t : others) {
+      if (t != null && sameMemory(t, out)) {
+        throw new IllegalArgumentException(op + ": output " + out + " must not be one of the other arguments"
+            + " (aliasing); pass a separate tensor");
+      }
     }
+  }
+
+  /** Whether two tensors are backed by the same memory (the same tensor, or two over one storage). */
+  private static boolean sameMemory(Tensor a, Tensor b) {
+    return a == b || a.storage() == b.storage();
   }
 
   private static void rank4(String op, String what, Tensor t) {
@@ -849,24 +948,33 @@ public abstract class Backend implements AutoCloseable {
   public final void batchNorm2d(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
       boolean training, float momentum, float eps, Tensor y, Tensor saveMean, Tensor saveInvstd) {
     String op = "batchNorm2d";
-    own(op, x, y);
-    sameShape(op, x, y);
-    int c = checkChannels(op, x);
-    checkPair(op, "gamma", gamma, "beta", beta, c, true);
-    checkPair(op, "runningMean", runningMean, "runningVar", runningVar, c, training);
-    checkPair(op, "saveMean", saveMean, "saveInvstd", saveInvstd, c, true);
-    if (!training && runningMean == null) {
-      throw new IllegalArgumentException(op + ": evaluation mode needs runningMean and runningVar");
+    try (Use use = use(op, x, y)) {
+      sameShape(op, x, y);
+      int c = checkChannels(op, x);
+      checkPair(use, op, "gamma", gamma, "beta", beta, c, true);
+      checkPair(use, op, "runningMean", runningMean, "runningVar", runningVar, c, training);
+      checkPair(use, op, "saveMean", saveMean, "saveInvstd", saveInvstd, c, true);
+      if (!training && runningMean == null) {
+        throw new IllegalArgumentException(op + ": evaluation mode needs runningMean and runningVar");
+      }
+      // y may be x (each element is read before it is written); the per-channel outputs are written
+      // while gamma, beta and the running statistics are still read.
+      distinct(op, saveMean, gamma, beta, runningMean, runningVar, saveInvstd);
+      distinct(op, saveInvstd, gamma, beta, runningMean, runningVar);
+      if (training) {
+        distinct(op, runningMean, gamma, beta, runningVar);
+        distinct(op, runningVar, gamma, beta);
+      }
+      if (training && x.numel() / Math.max(1, c) <= 1) {
+        throw new IllegalArgumentException(op + ": training needs more than one value per channel, got x=" + x);
+      }
+      if (!(eps > 0) || !Float.isFinite(eps) || !(momentum >= 0 && momentum <= 1)) {
+        throw new IllegalArgumentException(op + ": need eps > 0 and 0 <= momentum <= 1, got eps=" + eps + " momentum="
+            + momentum);
+      }
+      launch(() -> batchNormKernel(x, gamma, beta, runningMean, runningVar, training, momentum, eps, y, saveMean,
+          saveInvstd));
     }
-    if (training && x.numel() / Math.max(1, c) <= 1) {
-      throw new IllegalArgumentException(op + ": training needs more than one value per channel, got x=" + x);
-    }
-    if (!(eps > 0) || !Float.isFinite(eps) || !(momentum >= 0 && momentum <= 1)) {
-      throw new IllegalArgumentException(op + ": need eps > 0 and 0 <= momentum <= 1, got eps=" + eps + " momentum="
-          + momentum);
-    }
-    launch(() -> batchNormKernel(x, gamma, beta, runningMean, runningVar, training, momentum, eps, y, saveMean,
-        saveInvstd));
   }
 
   /**
@@ -879,19 +987,23 @@ public abstract class Backend implements AutoCloseable {
   public final void batchNorm2dBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvstd,
       boolean training, Tensor dx, Tensor dGamma, boolean accumulateGamma, Tensor dBeta, boolean accumulateBeta) {
     String op = "batchNorm2dBackward";
-    own(op, x, dy, saveMean, saveInvstd);
-    sameShape(op, x, dy);
-    int c = checkChannels(op, x);
-    checkPair(op, "saveMean", saveMean, "saveInvstd", saveInvstd, c, false);
-    checkVector(op, "gamma", gamma, c);
-    checkVector(op, "dGamma", dGamma, c);
-    checkVector(op, "dBeta", dBeta, c);
-    if (dx != null) {
-      own(op, dx);
-      sameShape(op, x, dx);
+    try (Use use = use(op, x, dy, saveMean, saveInvstd)) {
+      sameShape(op, x, dy);
+      int c = checkChannels(op, x);
+      checkPair(use, op, "saveMean", saveMean, "saveInvstd", saveInvstd, c, false);
+      checkVector(use, op, "gamma", gamma, c);
+      checkVector(use, op, "dGamma", dGamma, c);
+      checkVector(use, op, "dBeta", dBeta, c);
+      if (dx != null) {
+        use.add(dx);
+        sameShape(op, x, dx);
+      }
+      // dx may be x or dy (each element is read before it is written, after the channel sums).
+      distinct(op, dGamma, gamma, saveMean, saveInvstd, dBeta);
+      distinct(op, dBeta, gamma, saveMean, saveInvstd);
+      launch(() -> batchNormBackwardKernel(x, dy, gamma, saveMean, saveInvstd, training, dx, dGamma, accumulateGamma, dBeta,
+          accumulateBeta));
     }
-    launch(() -> batchNormBackwardKernel(x, dy, gamma, saveMean, saveInvstd, training, dx, dGamma, accumulateGamma,
-        dBeta, accumulateBeta));
   }
 
   private static int checkChannels(String op, Tensor x) {
@@ -900,7 +1012,7 @@ public abstract class Backend implements AutoCloseable {
   }
 
   /** Two per-channel vectors [c], given together or (when optional) both null. */
-  private void checkPair(String op, String nameA, Tensor a, String nameB, Tensor b, int c, boolean optional) {
+  private void checkPair(Use use, String op, String nameA, Tensor a, String nameB, Tensor b, int c, boolean optional) {
     if (a == null || b == null) {
       if (a != b || !optional) {
         throw new IllegalArgumentException(op + ": " + nameA + " and " + nameB + (optional ? " must both be given or both null"
@@ -908,14 +1020,14 @@ public abstract class Backend implements AutoCloseable {
       }
       return;
     }
-    checkVector(op, nameA, a, c);
-    checkVector(op, nameB, b, c);
+    checkVector(use, op, nameA, a, c);
+    checkVector(use, op, nameB, b, c);
   }
 
   /** A per-channel vector [c], or null. */
-  private void checkVector(String op, String name, Tensor t, int c) {
+  private void checkVector(Use use, String op, String name, Tensor t, int c) {
     if (t == null) return;
-    own(op, t);
+    use.add(t);
     if (t.rank() != 1 || t.dim(0) != c) {
       throw new IllegalArgumentException(op + ": " + name + " must be [" + c + "] (x's channels), got " + t);
     }
@@ -926,18 +1038,20 @@ public abstract class Backend implements AutoCloseable {
    * else 0. The same (seed, p) gives the same mask on every backend. y may equal x. 0 &lt;= p &lt;= 1.
    */
   public final void dropout(Tensor x, float p, long seed, Tensor y) {
-    own("dropout", x, y);
-    sameShape("dropout", x, y);
-    checkP("dropout", p);
-    launch(() -> dropoutKernel(x, p, seed, y));
+    try (Use use = use("dropout", x, y)) {
+      sameShape("dropout", x, y);
+      checkP("dropout", p);
+      launch(() -> dropoutKernel(x, p, seed, y));
+    }
   }
 
   /** dx = dy masked and scaled exactly as {@link #dropout} with the same (p, seed) did. dx may equal dy. */
   public final void dropoutBackward(Tensor dy, float p, long seed, Tensor dx) {
-    own("dropoutBackward", dy, dx);
-    sameShape("dropoutBackward", dy, dx);
-    checkP("dropoutBackward", p);
-    launch(() -> dropoutKernel(dy, p, seed, dx));
+    try (Use use = use("dropoutBackward", dy, dx)) {
+      sameShape("dropoutBackward", dy, dx);
+      checkP("dropoutBackward", p);
+      launch(() -> dropoutKernel(dy, p, seed, dx));
+    }
   }
 
   /** Random counters are stored as two floats, high and low 24 bits, so they must stay below 2^48. */
@@ -962,20 +1076,22 @@ public abstract class Backend implements AutoCloseable {
    * replay. y may equal x.
    */
   public final void dropout(Tensor x, float p, long seed, Tensor counter, long offset, Tensor y) {
-    own("dropout", x, counter, y);
-    sameShape("dropout", x, y);
-    checkP("dropout", p);
-    checkCounter("dropout", counter, offset);
-    launch(() -> dropoutCountedKernel(x, p, seed, counter, offset, y));
+    try (Use use = use("dropout", x, counter, y)) {
+      sameShape("dropout", x, y);
+      checkP("dropout", p);
+      checkCounter("dropout", counter, offset);
+      launch(() -> dropoutCountedKernel(x, p, seed, counter, offset, y));
+    }
   }
 
   /** The backward of {@link #dropout(Tensor, float, long, Tensor, long, Tensor)}: the same mask on dy. */
   public final void dropoutBackward(Tensor dy, float p, long seed, Tensor counter, long offset, Tensor dx) {
-    own("dropoutBackward", dy, counter, dx);
-    sameShape("dropoutBackward", dy, dx);
-    checkP("dropoutBackward", p);
-    checkCounter("dropoutBackward", counter, offset);
-    launch(() -> dropoutCountedKernel(dy, p, seed, counter, offset, dx));
+    try (Use use = use("dropoutBackward", dy, counter, dx)) {
+      sameShape("dropoutBackward", dy, dx);
+      checkP("dropoutBackward", p);
+      checkCounter("dropoutBackward", counter, offset);
+      launch(() -> dropoutCountedKernel(dy, p, seed, counter, offset, dx));
+    }
   }
 
   private static void checkCounter(String op, Tensor counter, long offset) {
@@ -994,18 +1110,20 @@ public abstract class Backend implements AutoCloseable {
    * {@code velocity} may be null when momentum is 0.
    */
   public final void sgdUpdate(Tensor w, Tensor g, Tensor velocity, float lr, float momentum, float weightDecay) {
-    own("sgdUpdate", w, g);
-    sameShape("sgdUpdate", w, g);
-    if (momentum != 0f) {
-      if (velocity == null) throw new IllegalArgumentException("sgdUpdate: momentum " + momentum + " needs a velocity tensor");
-      own("sgdUpdate", velocity);
-      sameShape("sgdUpdate", w, velocity);
+    try (Use use = use("sgdUpdate", w, g)) {
+      sameShape("sgdUpdate", w, g);
+      if (momentum != 0f) {
+        if (velocity == null) throw new IllegalArgumentException("sgdUpdate: momentum " + momentum + " needs a velocity tensor");
+        use.add(velocity);
+        sameShape("sgdUpdate", w, velocity);
+        distinct("sgdUpdate", velocity, w);
+      }
+      if (!Float.isFinite(lr) || !Float.isFinite(momentum) || !Float.isFinite(weightDecay)) {
+        throw new IllegalArgumentException("sgdUpdate: non-finite hyper-parameter: lr=" + lr + " momentum=" + momentum
+            + " weightDecay=" + weightDecay);
+      }
+      launch(() -> sgdKernel(w, g, momentum == 0f ? null : velocity, lr, momentum, weightDecay));
     }
-    if (!Float.isFinite(lr) || !Float.isFinite(momentum) || !Float.isFinite(weightDecay)) {
-      throw new IllegalArgumentException("sgdUpdate: non-finite hyper-parameter: lr=" + lr + " momentum=" + momentum
-          + " weightDecay=" + weightDecay);
-    }
-    launch(() -> sgdKernel(w, g, momentum == 0f ? null : velocity, lr, momentum, weightDecay));
   }
 
   /**
@@ -1014,16 +1132,20 @@ public abstract class Backend implements AutoCloseable {
    */
   public final void adamUpdate(Tensor w, Tensor g, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
       float weightDecay, long step) {
-    own("adamUpdate", w, g, m, v);
-    sameShape("adamUpdate", w, g);
-    sameShape("adamUpdate", w, m);
-    sameShape("adamUpdate", w, v);
-    if (step < 1) throw new IllegalArgumentException("adamUpdate: step must be >= 1, got " + step);
-    if (!(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1 && eps > 0) || !Float.isFinite(lr)) {
-      throw new IllegalArgumentException("adamUpdate: need 0 <= beta < 1, eps > 0, finite lr; got lr=" + lr
-          + " beta1=" + beta1 + " beta2=" + beta2 + " eps=" + eps);
+    try (Use use = use("adamUpdate", w, g, m, v)) {
+      sameShape("adamUpdate", w, g);
+      sameShape("adamUpdate", w, m);
+      sameShape("adamUpdate", w, v);
+      // The gradient may be any of them (read before the writes); the three outputs must differ.
+      distinct("adamUpdate", w, m, v);
+      distinct("adamUpdate", m, v);
+      if (step < 1) throw new IllegalArgumentException("adamUpdate: step must be >= 1, got " + step);
+      if (!(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1 && eps > 0) || !Float.isFinite(lr)) {
+        throw new IllegalArgumentException("adamUpdate: need 0 <= beta < 1, eps > 0, finite lr; got lr=" + lr
+            + " beta1=" + beta1 + " beta2=" + beta2 + " eps=" + eps);
+      }
+      launch(() -> adamKernel(w, g, m, v, lr, beta1, beta2, eps, weightDecay, step));
     }
-    launch(() -> adamKernel(w, g, m, v, lr, beta1, beta2, eps, weightDecay, step));
   }
 
   /**
@@ -1031,20 +1153,21 @@ public abstract class Backend implements AutoCloseable {
    * with {@link #writeScalars} when it changes), so a recorded step follows a schedule.
    */
   public final void sgdUpdate(Tensor w, Tensor g, Tensor velocity, Tensor lr, float momentum, float weightDecay) {
-    own("sgdUpdate", w, g, lr);
-    sameShape("sgdUpdate", w, g);
-    scalarTensor("sgdUpdate", "lr", lr);
-    if (momentum != 0f) {
-      if (velocity == null) throw new IllegalArgumentException("sgdUpdate: momentum " + momentum + " needs a velocity tensor");
-      own("sgdUpdate", velocity);
-      sameShape("sgdUpdate", w, velocity);
+    try (Use use = use("sgdUpdate", w, g, lr)) {
+      sameShape("sgdUpdate", w, g);
+      scalarTensor("sgdUpdate", "lr", lr);
+      if (momentum != 0f) {
+        if (velocity == null) throw new IllegalArgumentException("sgdUpdate: momentum " + momentum + " needs a velocity tensor");
+        use.add(velocity);
+        sameShape("sgdUpdate", w, velocity);
+      }
+      if (!Float.isFinite(momentum) || !Float.isFinite(weightDecay)) {
+        throw new IllegalArgumentException("sgdUpdate: non-finite hyper-parameter: momentum=" + momentum
+            + " weightDecay=" + weightDecay);
+      }
+      Tensor vel = momentum == 0f ? null : velocity;
+      launch(() -> sgdScheduledKernel(w, g, vel, lr, momentum, weightDecay));
     }
-    if (!Float.isFinite(momentum) || !Float.isFinite(weightDecay)) {
-      throw new IllegalArgumentException("sgdUpdate: non-finite hyper-parameter: momentum=" + momentum
-          + " weightDecay=" + weightDecay);
-    }
-    Tensor vel = momentum == 0f ? null : velocity;
-    launch(() -> sgdScheduledKernel(w, g, vel, lr, momentum, weightDecay));
   }
 
   /**
@@ -1054,18 +1177,19 @@ public abstract class Backend implements AutoCloseable {
    */
   public final void adamUpdate(Tensor w, Tensor g, Tensor m, Tensor v, Tensor coefficients, float beta1, float beta2,
       float eps, float weightDecay) {
-    own("adamUpdate", w, g, m, v, coefficients);
-    sameShape("adamUpdate", w, g);
-    sameShape("adamUpdate", w, m);
-    sameShape("adamUpdate", w, v);
-    if (!coefficients.hasShape(2)) {
-      throw new IllegalArgumentException("adamUpdate: coefficients must be a [2] tensor, got " + coefficients);
+    try (Use use = use("adamUpdate", w, g, m, v, coefficients)) {
+      sameShape("adamUpdate", w, g);
+      sameShape("adamUpdate", w, m);
+      sameShape("adamUpdate", w, v);
+      if (!coefficients.hasShape(2)) {
+        throw new IllegalArgumentException("adamUpdate: coefficients must be a [2] tensor, got " + coefficients);
+      }
+      if (!(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1 && eps > 0)) {
+        throw new IllegalArgumentException("adamUpdate: need 0 <= beta < 1, eps > 0; got beta1=" + beta1 + " beta2="
+            + beta2 + " eps=" + eps);
+      }
+      launch(() -> adamScheduledKernel(w, g, m, v, coefficients, beta1, beta2, eps, weightDecay));
     }
-    if (!(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1 && eps > 0)) {
-      throw new IllegalArgumentException("adamUpdate: need 0 <= beta < 1, eps > 0; got beta1=" + beta1 + " beta2="
-          + beta2 + " eps=" + eps);
-    }
-    launch(() -> adamScheduledKernel(w, g, m, v, coefficients, beta1, beta2, eps, weightDecay));
   }
 
   /**
@@ -1143,13 +1267,11 @@ public abstract class Backend implements AutoCloseable {
   }
 
   private Recording recording;
-  /** Storages the step being recorded touched or allocated. */
-  private Set<Storage> recordingStorages;
-  private final Object pinLock = new Object();
-  /** Storages used by live recorded steps, with the number of such steps. */
-  private final Map<Storage, Integer> pinned = new IdentityHashMap<>();
-  /** Pinned storages whose tensor was closed: freed when the last step using them is closed. */
-  private final Set<Storage> closedWhilePinned = Collections.newSetFromMap(new IdentityHashMap<>());
+  /**
+   * The tensors the step being recorded touched or allocated, each held once
+   * ({@link Tensor#acquire}) for the recording: closing one defers freeing its memory.
+   */
+  private Set<Tensor> recordingTensors;
 
   /**
    * Records the kernels that {@code step} calls on this backend, without running them, as a
@@ -1161,8 +1283,8 @@ public abstract class Backend implements AutoCloseable {
    *   <li>while recording, nothing moves data between host and device: uploads, downloads,
    *       declared reads and writes, and the reductions that return a host value throw
    *       {@link IllegalStateException};
-   *   <li>every tensor the step touches or allocates belongs to the graph's memory: closing such a
-   *       tensor while the graph exists defers freeing its memory until the graph is closed;
+   *   <li>every tensor the step touches or allocates is held by the graph: closing such a tensor
+   *       while the graph exists frees its memory only when the graph is closed;
    *   <li>run the step once eagerly first, so buffers that the step reuses (a graph workspace)
    *       exist and have their steady-state shapes.
    * </ul>
@@ -1174,31 +1296,22 @@ public abstract class Backend implements AutoCloseable {
     requireOpen("record");
     if (recording != null) throw new IllegalStateException("record: a step is already being recorded on " + this);
     Recording r = startRecording(); // may throw: then no state has changed
-    synchronized (pinLock) {
-      recordingStorages = Collections.newSetFromMap(new IdentityHashMap<>());
-    }
+    Set<Tensor> held = Collections.newSetFromMap(new IdentityHashMap<>());
+    recordingTensors = held;
     recording = r;
-    Set<Storage> used;
     try {
       step.run();
       r.finish();
     } catch (Throwable e) {
       r.abandon();
-      synchronized (pinLock) {
-        used = recordingStorages;
-        recordingStorages = null;
-        recording = null;
-      }
-      unpin(used);
+      recording = null;
+      recordingTensors = null;
+      for (Tensor t : held) t.release();
       throw e;
     }
-    synchronized (pinLock) {
-      used = recordingStorages;
-      recordingStorages = null;
-      recording = null;
-      for (Storage st : used) pinned.merge(st, 1, Integer::sum);
-    }
-    return new StepGraph(this, r, List.copyOf(used));
+    recording = null;
+    recordingTensors = null;
+    return new StepGraph(this, r, List.copyOf(held));
   }
 
   /** Whether a step is being recorded on this backend now. */
@@ -1212,45 +1325,18 @@ public abstract class Backend implements AutoCloseable {
     r.replay();
   }
 
-  /** Frees a step's recording, then the memory that only it kept alive. */
-  final void releaseRecording(Recording r, List<Storage> used) {
-    r.release();
-    synchronized (pinLock) {
-      for (Storage st : used) pinned.merge(st, -1, Integer::sum);
-      pinned.values().removeIf(n -> n == 0);
-    }
-    unpin(used);
-  }
-
-  /** Closes the storages among {@code used} that were closed meanwhile and no live graph pins. */
-  private void unpin(java.util.Collection<Storage> used) {
-    List<Storage> free = new ArrayList<>();
-    synchronized (pinLock) {
-      for (Storage st : used) {
-        if (!pinned.containsKey(st) && closedWhilePinned.remove(st)) free.add(st);
-      }
-    }
-    for (Storage st : free) st.close();
-  }
-
-  private void pinWhileRecording(Storage st) {
-    synchronized (pinLock) {
-      if (recordingStorages != null) recordingStorages.add(st);
+  /** Frees a step's recording, then lets go of its tensors (freeing those closed meanwhile). */
+  final void releaseRecording(Recording r, List<Tensor> held) {
+    try {
+      r.release();
+    } finally {
+      for (Tensor t : held) t.release();
     }
   }
 
-  /**
-   * Frees a closed tensor's memory, or (when a recorded step may still use it) defers that until
-   * the last such {@link StepGraph} is closed. Called by {@link Tensor#close()}.
-   */
-  public final void releaseStorage(Storage st) {
-    synchronized (pinLock) {
-      if (pinned.containsKey(st) || (recordingStorages != null && recordingStorages.contains(st))) {
-        closedWhilePinned.add(st);
-        return;
-      }
-    }
-    st.close();
+  /** Holds {@code t} for the recording in progress (once per recording). */
+  private void pinWhileRecording(Tensor t) {
+    if (recordingTensors != null && recordingTensors.add(t)) t.acquire("record");
   }
 
   /** Runs a kernel now, or hands it to the recording in progress. */
@@ -1269,16 +1355,50 @@ public abstract class Backend implements AutoCloseable {
 
   // ------------------------------------------------------------------ validation helpers
 
-  private void own(String op, Tensor... tensors) {
+  /** Checks the tensors (not null, on this backend, open) and holds them until the returned Use closes. */
+  private Use use(String op, Tensor... tensors) {
     requireOpen(op);
-    for (Tensor t : tensors) {
-      if (t == null) throw new NullPointerException(op + ": null tensor");
-      if (t.isClosed()) throw new IllegalStateException(op + ": tensor " + t + " used after close");
-      if (t.backend() != this) {
-        throw new IllegalArgumentException(op + ": tensor " + t + " belongs to backend " + t.backend().name()
-            + ", not " + name() + "; copy it with " + name() + ".copyOf(t)");
+    Use use = new Use(op);
+    try {
+      use.add(tensors);
+    } catch (RuntimeException e) {
+      use.close();
+      throw e;
+    }
+    return use;
+  }
+
+  /**
+   * The tensors one operation works on, held ({@link Tensor#acquire}) from the checks until the
+   * kernel has returned, so that a close from another thread meanwhile frees them only afterwards.
+   */
+  private final class Use implements AutoCloseable {
+    private final String op;
+    private Tensor[] held = new Tensor[8];
+    private int count;
+
+    Use(String op) {
+      this.op = op;
+    }
+
+    void add(Tensor... tensors) {
+      for (Tensor t : tensors) {
+        if (t == null) throw new NullPointerException(op + ": null tensor");
+        if (t.backend() != Backend.this) {
+          throw new IllegalArgumentException(op + ": tensor " + t + " belongs to backend " + t.backend().name()
+              + ", not " + name() + "; copy it with " + name() + ".copyOf(t)");
+        }
+        t.acquire(op);
+        if (recording != null) pinWhileRecording(t);
+        if (count == held.length) held = Arrays.copyOf(held, 2 * count);
+        held[count++] = t;
       }
-      if (recording != null) pinWhileRecording(t.storage());
+    }
+
+    @Override
+    public void close() {
+      for (int i = count - 1; i >= 0; i--) held[i].release();
+      count = 0;
     }
   }
 

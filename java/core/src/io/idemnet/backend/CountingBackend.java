@@ -117,6 +117,12 @@ public final class CountingBackend extends Backend {
   }
 
   @Override
+  protected double sumSquaresOfAllKernel(java.util.List<Tensor> tensors) {
+    download(Double.BYTES);
+    return inner.sumSquaresOfAllKernel(tensors);
+  }
+
+  @Override
   protected double correctorKernel(float s, Tensor a, Tensor b, Tensor c, Tensor out, boolean withLoss) {
     if (withLoss) download(Double.BYTES);
     return inner.correctorKernel(s, a, b, c, out, withLoss);

@@ -1,6 +1,6 @@
 package io.idemnet.backend;
 
-import io.idemnet.tensor.Storage;
+import io.idemnet.tensor.Tensor;
 import java.util.List;
 
 /**
@@ -12,10 +12,10 @@ import java.util.List;
  */
 public final class StepGraph implements AutoCloseable {
   private final Backend backend;
-  private final List<Storage> memory;
+  private final List<Tensor> memory;
   private Backend.Recording recording;
 
-  StepGraph(Backend backend, Backend.Recording recording, List<Storage> memory) {
+  StepGraph(Backend backend, Backend.Recording recording, List<Tensor> memory) {
     this.backend = backend;
     this.recording = recording;
     this.memory = memory;

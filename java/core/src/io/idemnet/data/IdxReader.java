@@ -8,7 +8,6 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
 
 /**
@@ -21,7 +20,8 @@ import java.util.zip.ZipException;
  * the file name. Every problem with the content is a {@link DataFileException} naming the file and
  * the problem: bad magic, unknown type, no dimensions, a negative dimension, a dimension product
  * that overflows or exceeds a Java array, data shorter than the dimensions say (or bytes left over
- * after it), a truncated or corrupt gzip stream. Nothing is allocated from a size in the header
+ * after it), a truncated or corrupt gzip stream, bytes after the gzip data that are not another
+ * gzip member. Nothing is allocated from a size in the header
  * before it is checked: a plain file's data size is checked against the bytes the file has left,
  * and gzipped data is read in growing chunks, so memory follows the bytes actually decompressed.
  */
@@ -219,9 +219,9 @@ public final class IdxReader {
     in.reset();
     if (m0 != 0x1f || m1 != 0x8b) return parse(in, source, knownSize, false);
     String gzSource = source + " (gzip)";
-    GZIPInputStream gz;
+    StrictGzipInputStream gz;
     try {
-      gz = new GZIPInputStream(in, 1 << 16);
+      gz = new StrictGzipInputStream(in);
     } catch (EOFException e) {
       throw new DataFileException(gzSource, "truncated gzip header", e);
     } catch (ZipException e) {
@@ -229,11 +229,15 @@ public final class IdxReader {
     }
     try {
       return parse(gz, gzSource, -1, true);
+    } catch (StrictGzipInputStream.TrailingDataException e) {
+      throw new DataFileException(gzSource, e.getMessage(), e);
     } catch (EOFException e) {
       String detail = e.getMessage() == null ? "" : " (" + e.getMessage() + ")";
       throw new DataFileException(gzSource, "truncated gzip stream" + detail, e);
     } catch (ZipException e) {
       throw new DataFileException(gzSource, "corrupt gzip stream: " + e.getMessage(), e);
+    } finally {
+      gz.end();
     }
   }
 

@@ -14,6 +14,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
 
 /**
  * A folder of PNG and JPEG images (CelebA-like face crops, say) as a data set of square images.
@@ -71,11 +73,34 @@ public final class ImageFolder {
     return files;
   }
 
+  /**
+   * The most pixels one image may have: a header claiming more (a damaged or forged file) is
+   * refused before any pixel memory is allocated (the decoder would otherwise allocate what the
+   * header says, up to gigabytes for a file of a hundred bytes). 2^27 is 11585 x 11585.
+   */
+  public static final long MAX_PIXELS = 1L << 27;
+
   /** Decodes one image file, naming the file in every failure. */
   static BufferedImage read(Path file) throws IOException {
     BufferedImage img;
-    try (InputStream in = Files.newInputStream(file)) {
-      img = ImageIO.read(in);
+    try (InputStream raw = Files.newInputStream(file); ImageInputStream in = ImageIO.createImageInputStream(raw)) {
+      java.util.Iterator<ImageReader> readers = in == null ? java.util.Collections.emptyIterator() : ImageIO.getImageReaders(in);
+      if (!readers.hasNext()) throw new DataFileException(file, "not an image that javax.imageio can read (PNG or JPEG expected)");
+      ImageReader reader = readers.next();
+      try {
+        reader.setInput(in, true, true);
+        long width = reader.getWidth(0), height = reader.getHeight(0);
+        if (width <= 0 || height <= 0) throw new DataFileException(file, "empty image");
+        if (width * height > MAX_PIXELS) {
+          throw new DataFileException(file, "the header gives " + width + " x " + height + " pixels, more than the "
+              + MAX_PIXELS + " an image may have here");
+        }
+        img = reader.read(0);
+      } finally {
+        reader.dispose();
+      }
+    } catch (DataFileException e) {
+      throw e;
     } catch (IOException e) {
       throw new DataFileException(file, "cannot decode the image: " + e.getMessage(), e);
     } catch (RuntimeException e) {

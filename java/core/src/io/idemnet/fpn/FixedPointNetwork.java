@@ -81,6 +81,17 @@ public final class FixedPointNetwork implements Module {
     return this;
   }
 
+  /**
+   * The Jacobian products that {@link BackwardMode#CG} may use for {@code iterations} conjugate
+   * gradient iterations: one M product for the initial residual and one M^T product for the first
+   * direction, then one M and one M^T product an iteration. Seed 004's baseline caps CG at 500
+   * iterations ("We set a maximum of 500 CG iterations"), i.e. {@code cgProducts(500)} = 1002.
+   */
+  public static int cgProducts(int iterations) {
+    if (iterations < 1) throw new IllegalArgumentException("need at least one CG iteration, got " + iterations);
+    return Math.addExact(2, Math.multiplyExact(2, iterations));
+  }
+
   /** The backward mode; for the implicit ones, the most Jacobian products and the relative tolerance. */
   public FixedPointNetwork backward(BackwardMode m, int maxProducts, double tol) {
     if (maxProducts < 1 || !(tol > 0)) throw new IllegalArgumentException("need at least one Jacobian product and tol > 0");
@@ -198,7 +209,7 @@ public final class FixedPointNetwork implements Module {
         lastResidual = anderson.record(hostIterate, hostImage); // hostIterate holds u
       }
       if (!Double.isFinite(lastResidual)) {
-        throw new IllegalStateException("fixed-point iteration diverged (non-finite residual at iteration " + (k + 1)
+        throw new FixedPointDivergedException("fixed-point iteration diverged (non-finite residual at iteration " + (k + 1)
             + "); is T a contraction? gamma = " + r.gamma());
       }
       boolean converged = lastResidual < tolerance;

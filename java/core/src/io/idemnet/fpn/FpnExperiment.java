@@ -13,6 +13,8 @@ import io.idemnet.nn.Sequential;
 import io.idemnet.nn.Module;
 import io.idemnet.optim.Adam;
 import io.idemnet.optim.LearningRateSchedule;
+import io.idemnet.optim.NonFiniteStepException;
+import io.idemnet.optim.Optimizer;
 import io.idemnet.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
@@ -109,10 +111,14 @@ public final class FpnExperiment {
     return ((side + 1) / 2 + 1) / 2;
   }
 
+  /** Steps in a row that may be skipped for a non-finite loss or gradient before a run stops, unless told otherwise. */
+  public static final int DEFAULT_MAX_CONSECUTIVE_SKIPS = 10;
+
   private final Backend backend;
   private final Config config;
   private final QFactory qFactory;
   private final boolean imagesAsNchw;
+  private int maxConsecutiveSkips = DEFAULT_MAX_CONSECUTIVE_SKIPS;
 
   /**
    * @param imagesAsNchw feed images as [N, C, H, W] (for convolutional Q) instead of [N, C*H*W]
@@ -122,6 +128,17 @@ public final class FpnExperiment {
     this.config = config;
     this.qFactory = qFactory;
     this.imagesAsNchw = imagesAsNchw;
+  }
+
+  /**
+   * A step whose loss or gradients are NaN or infinite (or whose fixed-point iteration diverged)
+   * updates nothing and is skipped; after {@code n} such steps in a row the run stops with a
+   * {@link NonFiniteStepException}. With 0 the first such step stops it. Returns this.
+   */
+  public FpnExperiment maxConsecutiveSkips(int n) {
+    if (n < 0) throw new IllegalArgumentException("the number of skipped steps allowed must be >= 0, got " + n);
+    this.maxConsecutiveSkips = n;
+    return this;
   }
 
   /**
@@ -151,7 +168,12 @@ public final class FpnExperiment {
     };
   }
 
-  /** Trains and evaluates after every epoch; {@code afterEpoch} sees each epoch's result as it ends. */
+  /**
+   * Trains and evaluates after every epoch; {@code afterEpoch} sees each epoch's result as it ends.
+   * An epoch's training loss is the mean over its applied (not skipped) steps.
+   *
+   * @throws NonFiniteStepException after too many skipped steps in a row ({@link #maxConsecutiveSkips})
+   */
   public List<EpochResult> run(Dataset train, Dataset test, int classes, java.util.function.Consumer<EpochResult> afterEpoch,
       IntConsumer batchDone) {
     List<EpochResult> results = new ArrayList<>();
@@ -162,26 +184,42 @@ public final class FpnExperiment {
       LearningRateSchedule schedule = config.cosineLr()
           ? LearningRateSchedule.cosine(config.learningRate(), 0f, (long) config.epochs() * (train.size() / config.batch()))
           : step -> config.learningRate();
+      adam.nonFinitePolicy(maxConsecutiveSkips == 0 ? Optimizer.NonFinitePolicy.FAIL : Optimizer.NonFinitePolicy.SKIP);
       for (int epoch = 1; epoch <= config.epochs(); epoch++) {
         long t0 = System.nanoTime();
         double iterSum = 0, vjpSum = 0;
-        int batches = 0;
+        int batches = 0, applied = 0;
         backend.fill(lossSum, 0f);
         for (Dataset.Batch b : train.batches(config.batch(), config.seed() + epoch, true)) {
           x.copyFrom(b.images()); // the batch's data: the only uploads of a step
           labels.copyFrom(Graph.labelValues(b.labels(), classes));
           schedule.apply(adam, adam.steps());
-          backend.add(lossSum, trainStep(f, graph, adam, x, labels), lossSum); // read once, at the epoch's end
+          long skippedBefore = adam.skippedSteps();
+          Tensor loss;
+          try {
+            loss = trainStep(f, graph, adam, x, labels);
+          } catch (NonFiniteStepException e) {
+            throw new NonFiniteStepException("stopped at epoch " + epoch + " batch " + (batches + 1) + ": " + e.getMessage());
+          }
+          batches++;
+          if (adam.skippedSteps() == skippedBefore) {
+            backend.add(lossSum, loss, lossSum); // on the device: read once, at the epoch's end
+            applied++;
+          } else if (adam.consecutiveSkips() >= maxConsecutiveSkips) {
+            throw new NonFiniteStepException("stopped at epoch " + epoch + " batch " + batches + ": "
+                + adam.consecutiveSkips() + " steps in a row had a non-finite loss or gradient, or a diverged fixed-point"
+                + " iteration, and were skipped (the training diverged, or the data holds NaN or infinite values)");
+          }
           FixedPointNetwork.Stats st = f.lastStats();
           iterSum += st.iterations();
           vjpSum += st.vjpProducts();
-          batches++;
           batchDone.accept(batches);
         }
         double trainSeconds = (System.nanoTime() - t0) / 1e9;
         double workspaceMiB = (graph.workspace().bytes() + f.solverBytes()) / (1024.0 * 1024.0);
         double accuracy = accuracy(f, graph, test);
-        EpochResult r = new EpochResult(epoch, backend.readScalar(lossSum) / batches, trainSeconds, iterSum / batches, vjpSum / batches,
+        EpochResult r = new EpochResult(epoch, applied == 0 ? Double.NaN : backend.readScalar(lossSum) / applied,
+            trainSeconds, iterSum / batches, vjpSum / batches,
             accuracy, (System.nanoTime() - t0) / 1e9, workspaceMiB);
         results.add(r);
         afterEpoch.accept(r);
@@ -195,16 +233,28 @@ public final class FpnExperiment {
    * the explicit twin, as f was built), an Adam step, and the contraction rescaling of R's weight.
    * Labels are class indices as floats (see {@link Graph#labelValues}). Returns the loss as a
    * one-element device tensor (valid until the graph's next reset); {@link FixedPointNetwork#lastStats}
-   * has the solver's counts. Host traffic: the declared reads of the solver and of the contraction
-   * rescaling, Adam's declared write; nothing else (with Anderson acceleration, its copies).
+   * has the solver's counts. A step whose loss or gradients are NaN or infinite, or whose
+   * fixed-point iteration diverged, updates nothing: it is skipped (and a NaN loss returned) or
+   * refused with a {@link NonFiniteStepException}, as the optimizer's
+   * {@link Optimizer#nonFinitePolicy()} says. Host traffic: the declared reads of the solver, of
+   * the finiteness check and of the contraction rescaling, Adam's declared write; nothing else
+   * (with Anderson acceleration, its copies).
    */
   public static Tensor trainStep(FixedPointNetwork f, Graph graph, Adam adam, Tensor x, Tensor labels) {
+    if (x.rank() == 0 || x.dim(0) == 0) throw new IllegalArgumentException("trainStep: the batch " + x + " is empty");
     graph.reset();
     adam.zeroGrad();
-    Var loss = graph.crossEntropy(f.forward(graph, graph.constant(x)), labels);
+    Var loss;
+    try {
+      loss = graph.crossEntropy(f.forward(graph, graph.constant(x)), labels);
+    } catch (FixedPointDivergedException e) {
+      adam.skipStep(e.getMessage());
+      Tensor nan = graph.workspace().take(1);
+      graph.backend().fill(nan, Float.NaN);
+      return nan;
+    }
     graph.backward(loss);
-    adam.step();
-    f.latentMap().enforceContraction(2);
+    if (adam.stepIfFinite(loss.value())) f.latentMap().enforceContraction(2);
     return loss.value();
   }
 

@@ -4,6 +4,7 @@ import io.idemnet.autograd.CustomFunction;
 import io.idemnet.autograd.Graph;
 import io.idemnet.autograd.Var;
 import io.idemnet.backend.Backend;
+import io.idemnet.nn.BufferSnapshot;
 import io.idemnet.nn.Module;
 import io.idemnet.optim.Optimizer;
 import io.idemnet.tensor.Tensor;
@@ -51,27 +52,55 @@ public final class IdempotentLoss {
   }
 
   /**
-   * One training step: {@link Optimizer#prepareStep()} (the host half: one declared write of the
-   * optimizer's step scalars) and {@link #stepKernels}. Returns L_idem before the update, on the
-   * device.
+   * One training step: reset the graph, zero gradients, backward, and the optimizer step when the
+   * loss and every gradient are finite ({@link Optimizer#stepIfFinite(Tensor)}: one declared read
+   * of 4 bytes). Returns L_idem before the update as a one-element tensor on the device. When the
+   * loss or a gradient is NaN or infinite (e.g. a NaN in the batch, or a diverging run) the update
+   * is skipped and f's buffers are put back as they were, or a
+   * {@link io.idemnet.optim.NonFiniteStepException} is thrown, as the optimizer's
+   * {@link Optimizer#nonFinitePolicy()} says; {@link Optimizer#skippedSteps()} counts the skips.
+   *
+   * @throws IllegalArgumentException for a batch without rows (its loss would be undefined)
    */
   public static Tensor trainStep(Graph graph, Module f, Optimizer optimizer, Tensor x, Mode mode) {
-    optimizer.prepareStep();
-    return stepKernels(graph, f, optimizer, x, mode);
+    checkBatch(x);
+    graph.reset();
+    optimizer.zeroGrad();
+    BufferSnapshot buffers = f.namedBuffers().isEmpty() ? null : new BufferSnapshot(f);
+    boolean applied = false;
+    try {
+      if (buffers != null) buffers.save();
+      Tensor loss = backward(graph, f, x, mode);
+      applied = optimizer.stepIfFinite(loss);
+      return loss;
+    } finally {
+      if (buffers != null) {
+        if (!applied) buffers.restore(); // a skipped, refused or failed step leaves no trace
+        buffers.close();
+      }
+    }
   }
 
   /**
-   * The device half of {@link #trainStep}: reset the graph, zero gradients, backward,
-   * {@link Optimizer#applyStep()}. It moves no data between host and device, so it can be
-   * {@linkplain Backend#record recorded} once and replayed after each {@code prepareStep()}; the
-   * returned loss tensor is the same buffer at every replay.
+   * The device half of an unchecked step: reset the graph, zero gradients, backward,
+   * {@link Optimizer#applyStep()}; run {@link Optimizer#prepareStep()} before it. It moves no data
+   * between host and device, so it can be {@linkplain Backend#record recorded} once and replayed
+   * after each {@code prepareStep()}; the returned loss tensor is the same buffer at every replay.
+   * It does not skip non-finite steps: read the loss when logging to notice one.
    */
   public static Tensor stepKernels(Graph graph, Module f, Optimizer optimizer, Tensor x, Mode mode) {
+    checkBatch(x);
     graph.reset();
     optimizer.zeroGrad();
     Tensor loss = backward(graph, f, x, mode);
     optimizer.applyStep();
     return loss;
+  }
+
+  private static void checkBatch(Tensor x) {
+    if (x.rank() == 0 || x.dim(0) == 0 || x.numel() == 0) {
+      throw new IllegalArgumentException("trainStep: the batch " + x + " is empty; the loss of no rows is undefined");
+    }
   }
 
   /** The idempotent error mean((f(f(x)) - f(x))^2) without recording anything. */

@@ -3,10 +3,14 @@ package io.idemnet.ign;
 import io.idemnet.autograd.Graph;
 import io.idemnet.backend.Backend;
 import io.idemnet.data.Dataset;
+import io.idemnet.io.AtomicFiles;
 import io.idemnet.io.Checkpoints;
+import io.idemnet.io.OutputFolder;
 import io.idemnet.io.SafeTensors;
 import io.idemnet.nn.Sequential;
 import io.idemnet.optim.Adam;
+import io.idemnet.optim.NonFiniteStepException;
+import io.idemnet.optim.Optimizer;
 import io.idemnet.tensor.Tensor;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -14,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
@@ -65,14 +70,20 @@ public final class IgnExperiment {
   /** The columns of {@code losses.csv}: per step, the measures of {@link IgnTrainer.Losses}. */
   public static final String LOSSES_HEADER = "epoch,step,rec_l1,idem_l1,tight_l1,idem_mse,tight_mse";
 
+  private static final int LOSSES_COLUMNS = LOSSES_HEADER.split(",").length;
+
   /** Images the frequency statistics use unless told otherwise. */
   public static final int DEFAULT_FFT_IMAGES = 10_000;
 
   /** One training step's losses, with its epoch and step within the epoch. */
   public record StepLog(int epoch, int step, IgnTrainer.Losses losses) {}
 
+  /** Steps in a row that may be skipped for a non-finite loss or gradient before a run stops, unless told otherwise. */
+  public static final int DEFAULT_MAX_CONSECUTIVE_SKIPS = 10;
+
   private final Backend backend;
   private final Config config;
+  private int maxConsecutiveSkips = DEFAULT_MAX_CONSECUTIVE_SKIPS;
 
   /** An experiment that trains on {@code backend} as {@code config} says. */
   public IgnExperiment(Backend backend, Config config) {
@@ -87,6 +98,17 @@ public final class IgnExperiment {
     void epochDone(int epoch, Path lossesCsv) throws IOException;
   }
 
+  /**
+   * A step whose losses or gradients are NaN or infinite updates nothing and is skipped; after
+   * {@code n} such steps in a row the run stops with a {@link NonFiniteStepException}, keeping the
+   * last checkpoint it wrote. With 0 the first such step stops it. Returns this.
+   */
+  public IgnExperiment maxConsecutiveSkips(int n) {
+    if (n < 0) throw new IllegalArgumentException("the number of skipped steps allowed must be >= 0, got " + n);
+    this.maxConsecutiveSkips = n;
+    return this;
+  }
+
   /** {@link #run(Dataset, Path, Consumer, EpochListener, BooleanSupplier)} with nothing to do after an epoch. */
   public int run(Dataset data, Path resume, Consumer<StepLog> onStep, BooleanSupplier stop) throws IOException {
     return run(data, resume, onStep, (epoch, csv) -> {}, stop);
@@ -95,6 +117,12 @@ public final class IgnExperiment {
   /**
    * Trains (resuming from {@code resume} when it is not null); returns the last epoch completed.
    * {@code onEpoch} is where a caller adds its own per-epoch outputs (the CLI plots the loss curves).
+   * The output folder is claimed first ({@link OutputFolder}: locked against a second run, stale
+   * temporary files of killed runs removed). On resume, {@code losses.csv} is cut back to the
+   * checkpoint's epoch, so that rows a killed run logged after its last checkpoint are not doubled.
+   *
+   * @throws NonFiniteStepException when too many steps in a row had a non-finite loss or gradient
+   *     (see {@link #maxConsecutiveSkips}); the last checkpoint written stays as it was
    */
   public int run(Dataset data, Path resume, Consumer<StepLog> onStep, EpochListener onEpoch, BooleanSupplier stop)
       throws IOException {
@@ -103,8 +131,15 @@ public final class IgnExperiment {
       throw new IllegalArgumentException("batch " + config.batch() + " is larger than the data set (" + data.size() + " images)");
     }
     Path out = config.outputDir();
-    Files.createDirectories(out);
+    try (OutputFolder claim = OutputFolder.claim(out)) {
+      return run(data, resume, onStep, onEpoch, stop, out);
+    }
+  }
+
+  private int run(Dataset data, Path resume, Consumer<StepLog> onStep, EpochListener onEpoch, BooleanSupplier stop, Path out)
+      throws IOException {
     Path csv = out.resolve("losses.csv");
+    Path checkpoint = out.resolve("checkpoint.safetensors");
     IgnNoise noise = config.noise() == IgnNoise.Kind.FFT
         ? new FrequencyNoise(backend, FrequencyNoise.Statistics.of(data, config.fftImages()))
         : IgnNoise.normal(backend);
@@ -113,19 +148,21 @@ public final class IgnExperiment {
         Tensor x = backend.zeros(config.batch(), data.channels(), data.height(), data.width());
         Tensor z = backend.zeros(config.batch(), data.channels(), data.height(), data.width());
         Tensor z0 = backend.zeros(8, data.channels(), data.height(), data.width())) {
+      adam.nonFinitePolicy(maxConsecutiveSkips == 0 ? Optimizer.NonFinitePolicy.FAIL : Optimizer.NonFinitePolicy.SKIP);
       int startEpoch = 1;
       if (resume != null) {
         Map<String, String> meta = Checkpoints.loadTraining(resume, f, adam);
         startEpoch = Integer.parseInt(meta.getOrDefault("epoch", "0")) + 1;
       }
-      if (resume == null || !Files.exists(csv)) { // a resumed run appends to the folder's losses.csv when it has one
-        Files.writeString(csv, LOSSES_HEADER + "\n", StandardCharsets.UTF_8);
-      } else {
+      if (resume != null && Files.exists(csv)) { // a resumed run appends to the folder's losses.csv
         String header = Files.readAllLines(csv, StandardCharsets.UTF_8).stream().findFirst().orElse("");
         if (!header.equals(LOSSES_HEADER)) {
           throw new IllegalArgumentException(csv + " has the columns '" + header + "', not '" + LOSSES_HEADER
               + "'; resume into another --out folder (a fresh folder starts its own losses.csv)");
         }
+        cutLog(csv, startEpoch - 1);
+      } else {
+        Files.writeString(csv, LOSSES_HEADER + "\n", StandardCharsets.UTF_8);
       }
       noise.sample(z0, config.seed() ^ 0x1E);
       int lastDone = startEpoch - 1;
@@ -138,8 +175,16 @@ public final class IgnExperiment {
           x.copyFrom(b.images());
           // Noise depends only on (seed, epoch, step): a resumed run draws what the uninterrupted one would.
           noise.sample(z, config.seed() * 1_000_003L + epoch * 100_003L + step);
-          trainer.step(x, z, epoch * 1_000_000L + step);
+          try {
+            trainer.step(x, z, epoch * 1_000_000L + step);
+          } catch (NonFiniteStepException e) {
+            throw stopped(epoch, step, e.getMessage(), checkpoint, lastDone);
+          }
           IgnTrainer.Losses l = trainer.losses(); // declared reads: the losses are logged every step
+          if (!trainer.lastStepApplied() && adam.consecutiveSkips() >= maxConsecutiveSkips) {
+            throw stopped(epoch, step, adam.consecutiveSkips() + " steps in a row had a non-finite loss or gradient and"
+                + " were skipped", checkpoint, lastDone);
+          }
           rows.append(String.format(Locale.ROOT, "%d,%d,%.6f,%.6f,%.6f,%.6g,%.6g%n", epoch, step, l.rec(), l.idem(), l.tight(),
               l.idemMse(), l.tightMse()));
           onStep.accept(new StepLog(epoch, step, l));
@@ -147,7 +192,7 @@ public final class IgnExperiment {
         }
         Files.writeString(csv, rows.toString(), StandardCharsets.UTF_8, StandardOpenOption.APPEND);
         if (stop.getAsBoolean()) break;
-        Checkpoints.saveTraining(out.resolve("checkpoint.safetensors"), f, adam, metadata(epoch, data));
+        Checkpoints.saveTraining(checkpoint, f, adam, metadata(epoch, data));
         writeGrid(trainer.graph(), f, z0, data, out.resolve(String.format(Locale.ROOT, "samples_epoch%03d.png", epoch)));
         onEpoch.epochDone(epoch, csv);
         lastDone = epoch;
@@ -158,6 +203,35 @@ public final class IgnExperiment {
       }
       return lastDone;
     }
+  }
+
+  /** The exception that stops a run whose steps keep failing, saying what is kept. */
+  private static NonFiniteStepException stopped(int epoch, int step, String why, Path checkpoint, int lastDone) {
+    String kept = lastDone >= 1 && Files.isRegularFile(checkpoint)
+        ? "the last checkpoint, " + checkpoint + " (epoch " + lastDone + "), is kept; resume from it, e.g. with a lower --lr"
+        : "no checkpoint was written by this run";
+    return new NonFiniteStepException("stopped at epoch " + epoch + " step " + step + ": " + why + " (the training diverged,"
+        + " or the data holds NaN or infinite values); " + kept);
+  }
+
+  /**
+   * Rewrites {@code losses.csv} (atomically) without the rows of epochs after {@code lastEpoch} and
+   * without lines a kill cut short, so that it agrees with the checkpoint a run resumes from.
+   */
+  static void cutLog(Path csv, int lastEpoch) throws IOException {
+    String text = Files.readString(csv, StandardCharsets.UTF_8);
+    List<String> lines = new java.util.ArrayList<>(List.of(text.split("\n", -1)));
+    lines.remove(lines.size() - 1); // after the last newline: empty, or a line a kill cut short
+    StringBuilder kept = new StringBuilder(LOSSES_HEADER).append('\n');
+    for (int i = 1; i < lines.size(); i++) {
+      String[] f = lines.get(i).split(",", -1);
+      try {
+        if (f.length == LOSSES_COLUMNS && Integer.parseInt(f[0]) <= lastEpoch) kept.append(lines.get(i)).append('\n');
+      } catch (NumberFormatException e) {
+        // not a row of ours: dropped
+      }
+    }
+    AtomicFiles.writeString(csv, kept.toString());
   }
 
   /**

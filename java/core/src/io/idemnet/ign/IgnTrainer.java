@@ -3,6 +3,7 @@ package io.idemnet.ign;
 import io.idemnet.autograd.Graph;
 import io.idemnet.autograd.Var;
 import io.idemnet.backend.Backend;
+import io.idemnet.nn.BufferSnapshot;
 import io.idemnet.nn.Module;
 import io.idemnet.optim.Adam;
 import io.idemnet.tensor.Tensor;
@@ -111,8 +112,11 @@ public final class IgnTrainer implements AutoCloseable {
   private final Graph graph;
   private final List<Tensor> buffers;
   private final Tensor[] savedBuffers;
-  /** The last step's losses and the clamp's gradient weights, one-element tensors on the device. */
-  private final Tensor recLoss, idemLoss, tightLoss, idemMseLoss, tightMseLoss, recWeight, tightWeight;
+  /** The last step's losses, their sum and the clamp's gradient weights, one-element tensors on the device. */
+  private final Tensor recLoss, idemLoss, tightLoss, idemMseLoss, tightMseLoss, lossSum, recWeight, tightWeight;
+  /** The running statistics at the start of a step, put back when the step is skipped. */
+  private final BufferSnapshot stepStart;
+  private boolean lastStepApplied;
 
   /** MB gradients normalised by the element count ({@link MbNormalisation#ELEMENTS}). */
   public IgnTrainer(Backend backend, Module f, Adam optimizer, Mode mode, Lambdas lambdas) {
@@ -136,8 +140,10 @@ public final class IgnTrainer implements AutoCloseable {
     this.tightLoss = backend.zeros(1);
     this.idemMseLoss = backend.zeros(1);
     this.tightMseLoss = backend.zeros(1);
+    this.lossSum = backend.zeros(1);
     this.recWeight = backend.zeros(1);
     this.tightWeight = backend.zeros(1);
+    this.stepStart = new BufferSnapshot(f);
   }
 
   /** The graph the steps record on. */
@@ -146,35 +152,68 @@ public final class IgnTrainer implements AutoCloseable {
   }
 
   /**
-   * One step on real images x and noise z (same shape): {@link #prepare} then {@link #stepKernels}.
-   * {@code stepIndex} fixes the dropout masks of the step, so equal indices give equal steps. The
-   * losses before the update stay on the device; {@link #losses()} reads them.
+   * One step on real images x and noise z (same shape); the losses before the update stay on the
+   * device ({@link #losses()} reads them). {@code stepIndex} fixes the dropout masks of the step,
+   * so equal indices give equal steps. A step whose losses or gradients are NaN or infinite
+   * updates nothing (not even the running statistics): it is skipped or refused as the optimizer's
+   * {@link io.idemnet.optim.Optimizer#nonFinitePolicy()} says; {@link #lastStepApplied()} tells.
+   * Host traffic: the declared writes of the random counter and Adam's scalars, and the one
+   * declared read of the finiteness check ({@link io.idemnet.optim.Optimizer#stepIfFinite(Tensor)}).
    */
   public void step(Tensor x, Tensor z, long stepIndex) {
-    prepare(stepIndex);
-    stepKernels(x, z);
+    checkBatch(x, z);
+    lastStepApplied = false;
+    stepStart.save();
+    try {
+      writeCounter(stepIndex);
+      forwardAndBackward(x, z);
+      lastStepApplied = optimizer.stepIfFinite(lossSum); // NaN or infinite if any term is
+    } finally {
+      if (!lastStepApplied) stepStart.restore();
+    }
+  }
+
+  /** Whether the last {@link #step} updated the network (false when it was skipped as non-finite). */
+  public boolean lastStepApplied() {
+    return lastStepApplied;
   }
 
   /**
-   * The host half of a step: the declared writes of the step's random counter (the dropout masks
-   * of step {@code stepIndex}) and of Adam's step scalars. Call it before each replay of a
-   * recorded {@link #stepKernels}.
+   * The host half of an unchecked step: the declared writes of the step's random counter (the
+   * dropout masks of step {@code stepIndex}) and of Adam's step scalars. Call it before each
+   * replay of a recorded {@link #stepKernels}.
    */
   public void prepare(long stepIndex) {
+    writeCounter(stepIndex);
+    optimizer.prepareStep();
+  }
+
+  private void writeCounter(long stepIndex) {
     if (stepIndex < 0 || stepIndex >= Backend.COUNTER_LIMIT >> 4) {
       throw new IllegalArgumentException("IGN step index must lie in [0, 2^44), got " + stepIndex);
     }
     graph.setRandomCounter(stepIndex << 4); // each step's (at most 8) applications of f get their own masks
-    optimizer.prepareStep();
+  }
+
+  private static void checkBatch(Tensor x, Tensor z) {
+    if (!x.sameShape(z)) throw new IllegalArgumentException("IGN step: x " + x + " and z " + z + " must have the same shape");
+    if (x.rank() == 0 || x.dim(0) == 0) throw new IllegalArgumentException("IGN step: the batch " + x + " is empty");
   }
 
   /**
-   * The device half of a step: every kernel of the forward passes, the losses, the gradient seeds,
-   * backward and Adam's update, with no data moved between host and device, so it can be
-   * {@linkplain Backend#record recorded} once and replayed after each {@link #prepare}.
+   * The device half of an unchecked step: every kernel of the forward passes, the losses, the
+   * gradient seeds, backward and Adam's update, with no data moved between host and device, so it
+   * can be {@linkplain Backend#record recorded} once and replayed after each {@link #prepare}. It
+   * does not skip non-finite steps (read the losses when logging to notice one).
    */
   public void stepKernels(Tensor x, Tensor z) {
-    if (!x.sameShape(z)) throw new IllegalArgumentException("IGN step: x " + x + " and z " + z + " must have the same shape");
+    checkBatch(x, z);
+    forwardAndBackward(x, z);
+    optimizer.applyStep();
+  }
+
+  /** Everything of a step but the update: forward passes, losses, seeds, backward. */
+  private void forwardAndBackward(Tensor x, Tensor z) {
     f.train(true);
     f.setRandomCounter(0); // call offsets within the step; the step's counter is on the device
     graph.reset();
@@ -237,7 +276,8 @@ public final class IgnTrainer implements AutoCloseable {
       backend.scale(gW, tightWeight, 1f, gW);
     }
     graph.backward(outs, seeds);
-    optimizer.applyStep();
+    backend.copy(recLoss, lossSum);
+    for (Tensor t : new Tensor[] {idemLoss, tightLoss, idemMseLoss, tightMseLoss}) backend.add(lossSum, t, lossSum);
   }
 
   /** The last step's losses (five declared reads of one float each). */
@@ -281,8 +321,10 @@ public final class IgnTrainer implements AutoCloseable {
   public void close() {
     graph.close();
     for (Tensor t : savedBuffers) t.close();
-    for (Tensor t : new Tensor[] {recLoss, idemLoss, tightLoss, idemMseLoss, tightMseLoss, recWeight, tightWeight}) {
+    for (Tensor t : new Tensor[] {recLoss, idemLoss, tightLoss, idemMseLoss, tightMseLoss, lossSum, recWeight,
+        tightWeight}) {
       t.close();
     }
+    stepStart.close();
   }
 }

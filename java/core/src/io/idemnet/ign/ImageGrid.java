@@ -4,7 +4,6 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import javax.imageio.ImageIO;
 
 /**
@@ -57,15 +56,10 @@ public final class ImageGrid {
         }
       }
     }
-    Path dir = png.toAbsolutePath().getParent();
-    Files.createDirectories(dir);
-    Path tmp = Files.createTempFile(dir, "." + png.getFileName(), ".tmp");
-    try {
-      if (!ImageIO.write(img, "png", tmp.toFile())) throw new IOException("no PNG writer");
-      Files.move(tmp, png, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
+    Files.createDirectories(png.toAbsolutePath().getParent());
+    io.idemnet.io.AtomicFiles.write(png, out -> {
+      if (!ImageIO.write(img, "png", out)) throw new IOException("no PNG writer");
+    });
   }
 
   /** [-1, 1] to 0..255 (clamped; NaN and infinities black). */

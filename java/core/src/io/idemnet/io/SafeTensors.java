@@ -11,7 +11,6 @@ import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -26,7 +25,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Reads and writes float32 tensors in the
@@ -144,7 +142,7 @@ public final class SafeTensors {
     Path target = file.toAbsolutePath();
     Path dir = target.getParent();
     if (dir == null) throw new IOException(file + ": cannot write a file at the root of the file system");
-    Path tmp = createTemporary(dir, target.getFileName().toString());
+    Path tmp = AtomicFiles.createTemporary(target);
     try {
       try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
         ByteBuffer head = ByteBuffer.allocate(8 + header.length).order(ByteOrder.LITTLE_ENDIAN);
@@ -162,7 +160,7 @@ public final class SafeTensors {
       }
       throw failure;
     }
-    syncDirectory(dir);
+    AtomicFiles.syncDirectory(dir);
   }
 
   private static void checkEncodable(String what, String s) {
@@ -213,28 +211,6 @@ public final class SafeTensors {
     byte[] out = Arrays.copyOf(text, padded);
     Arrays.fill(out, text.length, padded, (byte) ' ');
     return out;
-  }
-
-  /** A new empty file ".NAME.RANDOM.tmp" next to the target, created with the default permissions. */
-  private static Path createTemporary(Path dir, String name) throws IOException {
-    for (int attempt = 0; ; attempt++) {
-      Path tmp = dir.resolve("." + name + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
-      try {
-        Files.newByteChannel(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE).close();
-        return tmp;
-      } catch (FileAlreadyExistsException e) {
-        if (attempt >= 10) throw e;
-      }
-    }
-  }
-
-  /** Makes the rename durable where the platform allows fsync on a folder; best effort elsewhere. */
-  private static void syncDirectory(Path dir) {
-    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-      d.force(true);
-    } catch (IOException | UnsupportedOperationException ignored) {
-      // Not supported on every platform and file system; the file itself is already on disk.
-    }
   }
 
   private static void writeFloats(FileChannel ch, float[] data) throws IOException {

@@ -35,11 +35,6 @@ public final class HostStorage implements Storage {
   }
 
   @Override
-  public boolean isOpen() {
-    return arena.scope().isAlive();
-  }
-
-  @Override
   public void close() {
     if (arena.scope().isAlive()) arena.close();
   }

@@ -5,9 +5,6 @@ package io.idemnet.tensor;
  * {@link HostStorage}; a device backend has its own kind.
  */
 public interface Storage extends AutoCloseable {
-  /** Whether the memory is still allocated (false after {@link #close()}). */
-  boolean isOpen();
-
   /** Frees the memory; idempotent. */
   @Override
   void close();

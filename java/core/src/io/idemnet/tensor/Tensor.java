@@ -1,6 +1,8 @@
 package io.idemnet.tensor;
 
 import io.idemnet.backend.Backend;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A dense, contiguous, row-major float32 array on one backend.
@@ -9,6 +11,10 @@ import io.idemnet.backend.Backend;
  * tensors a module owns when the module is closed). Using a closed tensor in any operation throws
  * {@link IllegalStateException}. Tensors are created by a {@link Backend}: {@code zeros},
  * {@code fromArray}, ...
+ *
+ * <p>Closing from another thread while an operation runs on the tensor is safe: the tensor counts
+ * as closed at once (later operations are refused), and its memory is freed when the running
+ * operation returns.
  */
 public final class Tensor implements AutoCloseable {
   private final Backend backend;
@@ -16,6 +22,9 @@ public final class Tensor implements AutoCloseable {
   private final long numel;
   private final Storage storage;
   private volatile boolean closed;
+  /** Operations running on this tensor now (see {@link #acquire}); the storage is freed when the last ends. */
+  private final AtomicInteger users = new AtomicInteger();
+  private final AtomicBoolean freed = new AtomicBoolean();
 
   /** Used by backends; callers use {@link Backend#zeros(int...)} and friends. */
   public Tensor(Backend backend, int[] shape, Storage storage) {
@@ -42,7 +51,11 @@ public final class Tensor implements AutoCloseable {
 
   /** Size of dimension {@code i}; negative {@code i} counts from the end. */
   public int dim(int i) {
-    return shape[i < 0 ? shape.length + i : i];
+    int k = i < 0 ? shape.length + i : i;
+    if (k < 0 || k >= shape.length) {
+      throw new IndexOutOfBoundsException("dimension " + i + " of a rank-" + shape.length + " tensor " + this);
+    }
+    return shape[k];
   }
 
   /** The number of elements. */
@@ -66,13 +79,34 @@ public final class Tensor implements AutoCloseable {
   }
 
   /**
-   * The backend's storage, for kernels. Throws once the memory is freed; a closed tensor whose
-   * memory a recorded step still holds (see {@link Backend#record}) keeps it for that step's
-   * replays, while {@link Backend} refuses it to every new operation.
+   * The backend's storage, for a backend's kernels while they hold the tensor ({@link #acquire}).
+   * Throws once the memory has been freed.
    */
   public Storage storage() {
-    if (!storage.isOpen()) throw new IllegalStateException("tensor " + this + " used after close");
+    if (freed.get()) throw new IllegalStateException("tensor " + this + " used after close");
     return storage;
+  }
+
+  /**
+   * Marks the start of an operation that uses this tensor (called by {@link Backend} before a
+   * kernel runs): until the matching {@link #release()} a concurrent {@link #close()} defers freeing
+   * the memory. Calls nest.
+   *
+   * @throws IllegalStateException if the tensor is closed
+   */
+  public void acquire(String op) {
+    users.incrementAndGet();
+    // close() sets closed before it reads users; this reads closed after raising users: one of the
+    // two sees the other, so memory is never freed under a running operation.
+    if (closed) {
+      release();
+      throw new IllegalStateException(op + ": tensor " + this + " used after close");
+    }
+  }
+
+  /** Marks the end of an operation started with {@link #acquire}; frees the memory if a close came meanwhile. */
+  public void release() {
+    if (users.decrementAndGet() == 0 && closed) free();
   }
 
   /** Copies the contents to a new Java array. */
@@ -90,11 +124,19 @@ public final class Tensor implements AutoCloseable {
     backend.upload(data, this);
   }
 
+  /**
+   * Frees the memory, or, while an operation runs on the tensor in another thread, marks the tensor
+   * closed and leaves the freeing to the end of that operation. Idempotent.
+   */
   @Override
   public void close() {
     if (closed) return;
     closed = true;
-    backend.releaseStorage(storage);
+    if (users.get() == 0) free();
+  }
+
+  private void free() {
+    if (freed.compareAndSet(false, true)) storage.close();
   }
 
   @Override

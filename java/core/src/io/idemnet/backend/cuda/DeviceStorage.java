@@ -4,8 +4,8 @@ import io.idemnet.tensor.Storage;
 
 /**
  * Device memory from a {@link CudaBackend}'s caching allocator. {@link #close()} hands the block
- * back to the allocator (no cudaFree); {@link io.idemnet.backend.Backend#releaseStorage} calls it
- * only once no recorded step (CUDA graph) may still refer to the block.
+ * back to the allocator (no cudaFree); while a CUDA graph is being captured the hand-back waits
+ * until the graph is closed, because the graph may still refer to the block.
  */
 public final class DeviceStorage implements Storage {
   private final CudaBackend owner;
@@ -27,11 +27,6 @@ public final class DeviceStorage implements Storage {
   /** The size of the device block in bytes. */
   public long bytes() {
     return bytes;
-  }
-
-  @Override
-  public synchronized boolean isOpen() {
-    return !closed;
   }
 
   @Override
