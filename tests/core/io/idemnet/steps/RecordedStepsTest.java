@@ -104,10 +104,10 @@ class RecordedStepsTest {
 
   @Test
   void recordingRefusesHostTransfersAndRecovers() {
-    try (Tensor x = CPU.full(2f, 10); Tensor one = CPU.zeros(1)) {
+    try (Tensor x = CPU.full(2f, 10); Tensor y10 = CPU.zeros(10); Tensor one = CPU.zeros(1)) {
       for (Runnable bad : new Runnable[] {() -> CPU.sum(x), x::toArray, () -> x.copyFrom(new float[10]),
           () -> CPU.readScalar(one), () -> CPU.writeScalars(one, 1f), () -> CPU.fromArray(new float[2], 2),
-          () -> CPU.corrector(1f, x, x, x, x, true)}) {
+          () -> CPU.corrector(1f, x, x, x, y10, true)}) {
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> CPU.record(bad));
         assertTrue(e.getMessage().contains("recorded step"), e.getMessage());
         assertFalse(CPU.isRecording(), "the backend left the recording state");

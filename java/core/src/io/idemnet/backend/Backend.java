@@ -633,12 +633,14 @@ public abstract class Backend implements AutoCloseable {
   /**
    * out = (alpha * factor[0]) x with {@code factor} a one-element tensor: scaling by a value that
    * lives on the device (an upstream gradient, a loss-dependent weight) without reading it. The
-   * product alpha * factor[0] is rounded to float, then multiplies each element. out may equal x.
+   * product alpha * factor[0] is rounded to float, then multiplies each element. out may equal x,
+   * not factor.
    */
   public final void scale(Tensor x, Tensor factor, float alpha, Tensor out) {
     try (Use use = use("scale", x, factor, out)) {
       sameShape("scale", x, out);
       scalarTensor("scale", "factor", factor);
+      distinct("scale", out, factor);
       launch(() -> scaleByKernel(x, factor, alpha, out));
     }
   }
@@ -656,7 +658,7 @@ public abstract class Backend implements AutoCloseable {
    * The fused corrector with its loss on the device: out = s (3a - 2b - c) and
    * loss[0] = lossScale * sum (a - c)^2 (double accumulation, one rounding). With a = f(y),
    * b = f(f(y)), c = y, s = -1/N and lossScale = 1/numel this is the MB gradient and the idempotent
-   * loss mean((f(y) - y)^2). out may equal b; loss must differ from the others.
+   * loss mean((f(y) - y)^2). out and loss must differ from the inputs and from each other.
    */
   public final void corrector(float s, Tensor a, Tensor b, Tensor c, Tensor out, double lossScale, Tensor loss) {
     try (Use use = use("corrector", a, b, c, out, loss)) {
@@ -664,6 +666,7 @@ public abstract class Backend implements AutoCloseable {
       sameShape("corrector", a, c);
       sameShape("corrector", a, out);
       scalarTensor("corrector", "loss", loss);
+      distinct("corrector", out, a, b, c);
       distinct("corrector", loss, a, b, c, out);
       launch(() -> correctorToKernel(s, a, b, c, out, lossScale, loss));
     }
