@@ -1,8 +1,6 @@
 package io.idemnet.cli;
 
 import io.idemnet.backend.Backend;
-import io.idemnet.backend.Backends;
-import io.idemnet.backend.cpu.CpuBackend;
 import io.idemnet.experiments.CompareConfig;
 import io.idemnet.experiments.CompareConfig.DataSpec;
 import io.idemnet.experiments.CompareExperiment;
@@ -23,6 +21,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -103,17 +102,12 @@ final class CompareCommand implements Callable<Integer> {
   @Option(names = "--out", description = "output folder (default: runs/compare-<net>-<time>)")
   Path out;
 
-  @Option(names = "--backend", description = "auto, cpu, cuda or reference (default: ${DEFAULT-VALUE})", defaultValue = "auto")
-  String backendName;
-
-  @Option(names = "--threads", description = "CPU threads (default: all cores)", defaultValue = "0")
-  int threads;
+  @Mixin BackendOptions backendOptions;
 
   @Override
   public Integer call() {
     CompareConfig config = config();
-    Backend backend = Backends.named(backendName);
-    if (backend instanceof CpuBackend cpu && threads > 0) cpu.setNumThreads(threads);
+    Backend backend = backendOptions.open(spec.commandLine());
     if (reportOnly && !java.nio.file.Files.exists(config.outputDir().resolve("final.csv"))) {
       throw new ParameterException(spec.commandLine(), "--report-only: " + config.outputDir() + " holds no comparison (final.csv)");
     }

