@@ -740,7 +740,7 @@ public abstract class Backend implements AutoCloseable {
     String op = "tightClampWeights";
     try (Use use = use(op, rec, tight, weightRec, weightTight)) {
       for (Tensor t : new Tensor[] {rec, tight, weightRec, weightTight}) scalarTensor(op, "each tensor", t);
-      if (weightRec == weightTight) throw new IllegalArgumentException(op + ": the two weights need two tensors");
+      distinct(op, weightRec, weightTight);
       if (!(clamp >= 0) || !Float.isFinite(lambdaRec) || !Float.isFinite(lambdaTight) || !Float.isFinite(clamp)) {
         throw new IllegalArgumentException(op + ": need finite weights and clamp >= 0, got " + lambdaRec + ", "
             + lambdaTight + ", " + clamp);
@@ -1083,6 +1083,7 @@ public abstract class Backend implements AutoCloseable {
       sameShape("dropout", x, y);
       checkP("dropout", p);
       checkCounter("dropout", counter, offset);
+      distinct("dropout", y, counter);
       launch(() -> dropoutCountedKernel(x, p, seed, counter, offset, y));
     }
   }
@@ -1093,6 +1094,7 @@ public abstract class Backend implements AutoCloseable {
       sameShape("dropoutBackward", dy, dx);
       checkP("dropoutBackward", p);
       checkCounter("dropoutBackward", counter, offset);
+      distinct("dropoutBackward", dx, counter);
       launch(() -> dropoutCountedKernel(dy, p, seed, counter, offset, dx));
     }
   }
@@ -1163,7 +1165,9 @@ public abstract class Backend implements AutoCloseable {
         if (velocity == null) throw new IllegalArgumentException("sgdUpdate: momentum " + momentum + " needs a velocity tensor");
         use.add(velocity);
         sameShape("sgdUpdate", w, velocity);
+        distinct("sgdUpdate", velocity, w, lr);
       }
+      distinct("sgdUpdate", w, lr);
       if (!Float.isFinite(momentum) || !Float.isFinite(weightDecay)) {
         throw new IllegalArgumentException("sgdUpdate: non-finite hyper-parameter: momentum=" + momentum
             + " weightDecay=" + weightDecay);
@@ -1187,6 +1191,9 @@ public abstract class Backend implements AutoCloseable {
       if (!coefficients.hasShape(2)) {
         throw new IllegalArgumentException("adamUpdate: coefficients must be a [2] tensor, got " + coefficients);
       }
+      distinct("adamUpdate", w, m, v, coefficients);
+      distinct("adamUpdate", m, v, coefficients);
+      distinct("adamUpdate", v, coefficients);
       if (!(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1 && eps > 0)) {
         throw new IllegalArgumentException("adamUpdate: need 0 <= beta < 1, eps > 0; got beta1=" + beta1 + " beta2="
             + beta2 + " eps=" + eps);
