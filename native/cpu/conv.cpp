@@ -16,31 +16,19 @@
 #include <vector>
 
 #include "common.h"
+#include "../shared/idemnet_math.h"
 #include "parallel.h"
 
 namespace {
 
 using idemnet::invalid;
 
-// The ABI's geometry (idemnet_conv_geometry) and the sizes derived from it.
-struct Geometry : idemnet_conv_geometry {
-  int64_t k() const { return c * kh * kw; }      // GEMM depth of the forward pass
-  int64_t p() const { return ho * wo; }          // output positions per channel
-  int64_t image() const { return c * h * w; }    // elements of one input sample
-  int64_t output() const { return o * ho * wo; } // elements of one output sample
-};
+// The geometry and its validation are shared with the CUDA library (idemnet_math.h).
+using Geometry = idemnet_math::ConvGeometry;
 
 int check(const char* op, const Geometry& g) {
-  if (g.n < 0 || g.h < 0 || g.w < 0) return invalid(op, "negative size");
-  if (g.c < 1 || g.o < 1) return invalid(op, "channel counts must be positive");
-  if (g.kh < 1 || g.kw < 1 || g.sh < 1 || g.sw < 1) return invalid(op, "kernel and stride must be positive");
-  if (g.ph < 0 || g.pw < 0) return invalid(op, "negative padding");
-  if (g.h + 2 * g.ph < g.kh || g.w + 2 * g.pw < g.kw) return invalid(op, "kernel larger than the padded image");
-  if (g.ho != (g.h + 2 * g.ph - g.kh) / g.sh + 1 || g.wo != (g.w + 2 * g.pw - g.kw) / g.sw + 1)
-    return invalid(op, "output size does not match (h + 2p - k) / s + 1");
-  if (g.k() > INT_MAX || g.p() > INT_MAX || g.o > INT_MAX)
-    return invalid(op, "sizes exceed the 32-bit BLAS interface");
-  return IDEMNET_OK;
+  const char* problem = idemnet_math::conv_geometry_problem(g, INT_MAX);
+  return problem ? invalid(op, problem) : IDEMNET_OK;
 }
 
 // Row-major C = op(A) op(B) + beta C; `single` keeps OpenBLAS on the calling thread (used inside
@@ -116,7 +104,7 @@ IDEMNET_CLONES void im2col_channel(const float* x, const Geometry& g, int64_t ch
         }
         for (int64_t oh = 0; oh < g.ho; ++oh) {
           float* row = dst + oh * g.wo;
-          int64_t ih = oh * g.sh - g.ph + i;
+          int64_t ih = idemnet_math::conv_source(oh, g.sh, g.ph, i);
           if (ih < 0 || ih >= g.h) {
             for (int64_t ow = 0; ow < g.wo; ++ow) row[ow] = 0.0f;
             continue;
@@ -152,7 +140,7 @@ IDEMNET_CLONES void col2im_channel(const float* col, int64_t ld, const float* bi
         float* xc = dx + s * g.image() + ch * g.h * g.w;
         const float* src = col + ((ch * g.kh + i) * g.kw + j) * ld + s * g.p();
         for (int64_t oh = 0; oh < g.ho; ++oh) {
-          int64_t ih = oh * g.sh - g.ph + i;
+          int64_t ih = idemnet_math::conv_source(oh, g.sh, g.ph, i);
           if (ih < 0 || ih >= g.h) continue;
           const float* row = src + oh * g.wo;
           float* dst = xc + ih * g.w - g.pw + j;
@@ -338,7 +326,7 @@ int idemnet_conv2d_forward(idemnet_context* ctx, const float* x, const float* we
   return idemnet::with_context(ctx, "conv2d_forward", [&] {
     const char* op = "conv2d_forward";
     IDEMNET_REQUIRE(geometry, op, "null geometry");
-    const Geometry g{*geometry};
+    const Geometry g = idemnet_math::conv_geometry_of(*geometry);
     int status = check(op, g);
     if (status != IDEMNET_OK) return status;
     if (g.n == 0) return IDEMNET_OK;
@@ -366,7 +354,7 @@ int idemnet_conv2d_backward_data(idemnet_context* ctx, const float* dy, const fl
   return idemnet::with_context(ctx, "conv2d_backward_data", [&] {
     const char* op = "conv2d_backward_data";
     IDEMNET_REQUIRE(geometry, op, "null geometry");
-    const Geometry g{*geometry};
+    const Geometry g = idemnet_math::conv_geometry_of(*geometry);
     int status = check(op, g);
     if (status != IDEMNET_OK) return status;
     if (g.n == 0) return IDEMNET_OK;
@@ -391,7 +379,7 @@ int idemnet_conv2d_backward_weight(idemnet_context* ctx, const float* x, const f
   return idemnet::with_context(ctx, "conv2d_backward_weight", [&] {
     const char* op = "conv2d_backward_weight";
     IDEMNET_REQUIRE(geometry, op, "null geometry");
-    const Geometry g{*geometry};
+    const Geometry g = idemnet_math::conv_geometry_of(*geometry);
     int status = check(op, g);
     if (status != IDEMNET_OK) return status;
     IDEMNET_REQUIRE(beta == 0.0f || beta == 1.0f, op, "beta must be 0 or 1");

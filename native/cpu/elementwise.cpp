@@ -1,8 +1,8 @@
 // Elementwise kernels: fill, copy, bias add, binary ops, scale, axpy, activations, corrector.
-#include <cmath>
 #include <cstring>
 
 #include "common.h"
+#include "../shared/idemnet_math.h"
 #include "parallel.h"
 
 namespace {
@@ -36,44 +36,43 @@ IDEMNET_CLONES void scale_chunk(const float* x, float alpha, float* o, int64_t s
   for (int64_t i = s; i < e; ++i) o[i] = alpha * x[i];
 }
 IDEMNET_CLONES void axpy_chunk(float alpha, const float* x, float* y, int64_t s, int64_t e) {
-  for (int64_t i = s; i < e; ++i) y[i] += alpha * x[i];
+  for (int64_t i = s; i < e; ++i) y[i] = idemnet_math::axpy_element(alpha, x[i], y[i]);
 }
 
-// `x < 0` is false for NaN, so NaN passes through unchanged (PyTorch's behaviour). The forms
-// below always evaluate both sides and select, so they vectorize (a conditional multiply is a
-// branch the compiler may not speculate).
+// Activations and their derivatives: idemnet_math.h's element forms (NaN passes through ReLU;
+// PyTorch's derivatives at the kink). ReLU and LeakyReLU evaluate both sides and select, so they
+// vectorize (a conditional multiply is a branch the compiler may not speculate).
 IDEMNET_CLONES void relu_chunk(const float* x, float* y, int64_t s, int64_t e) {
-  for (int64_t i = s; i < e; ++i) y[i] = x[i] < 0.0f ? 0.0f : x[i];
+  for (int64_t i = s; i < e; ++i) y[i] = idemnet_math::relu(x[i]);
 }
 IDEMNET_CLONES void leaky_chunk(const float* x, float slope, float* y, int64_t s, int64_t e) {
-  for (int64_t i = s; i < e; ++i) y[i] = x[i] * (x[i] < 0.0f ? slope : 1.0f);
+  for (int64_t i = s; i < e; ++i) y[i] = idemnet_math::leaky_relu(x[i], slope);
 }
 void tanh_chunk(const float* x, float* y, int64_t s, int64_t e) {
-  for (int64_t i = s; i < e; ++i) y[i] = std::tanh(x[i]);
+  for (int64_t i = s; i < e; ++i) y[i] = idemnet_math::tanh_act(x[i]);
 }
 void sigmoid_chunk(const float* x, float* y, int64_t s, int64_t e) {
-  for (int64_t i = s; i < e; ++i) y[i] = 1.0f / (1.0f + std::exp(-x[i]));
+  for (int64_t i = s; i < e; ++i) y[i] = idemnet_math::sigmoid(x[i]);
 }
 
-// Derivatives follow PyTorch at the kink: ReLU'(0) = 0, LeakyReLU'(0) = slope.
 IDEMNET_CLONES void relu_back(const float* x, const float* dy, float* dx, int64_t s, int64_t e) {
-  for (int64_t i = s; i < e; ++i) dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
+  for (int64_t i = s; i < e; ++i) dx[i] = idemnet_math::relu_grad(x[i], dy[i]);
 }
 IDEMNET_CLONES void leaky_back(const float* x, float slope, const float* dy, float* dx, int64_t s,
                                int64_t e) {
-  for (int64_t i = s; i < e; ++i) dx[i] = dy[i] * (x[i] > 0.0f ? 1.0f : slope);
+  for (int64_t i = s; i < e; ++i) dx[i] = idemnet_math::leaky_relu_grad(x[i], slope, dy[i]);
 }
 IDEMNET_CLONES void tanh_back(const float* y, const float* dy, float* dx, int64_t s, int64_t e) {
-  for (int64_t i = s; i < e; ++i) dx[i] = dy[i] * (1.0f - y[i] * y[i]);
+  for (int64_t i = s; i < e; ++i) dx[i] = idemnet_math::tanh_grad(y[i], dy[i]);
 }
 IDEMNET_CLONES void sigmoid_back(const float* y, const float* dy, float* dx, int64_t s,
                                  int64_t e) {
-  for (int64_t i = s; i < e; ++i) dx[i] = dy[i] * y[i] * (1.0f - y[i]);
+  for (int64_t i = s; i < e; ++i) dx[i] = idemnet_math::sigmoid_grad(y[i], dy[i]);
 }
 
 IDEMNET_CLONES void corrector_chunk(const float* a, const float* b, const float* c, float s,
                                     float* out, int64_t i0, int64_t i1) {
-  for (int64_t i = i0; i < i1; ++i) out[i] = s * (3.0f * a[i] - 2.0f * b[i] - c[i]);
+  for (int64_t i = i0; i < i1; ++i) out[i] = idemnet_math::corrector_element(a[i], b[i], c[i], s);
 }
 
 IDEMNET_CLONES double corrector_loss_chunk(const float* a, const float* b, const float* c, float s,
@@ -81,10 +80,8 @@ IDEMNET_CLONES double corrector_loss_chunk(const float* a, const float* b, const
   double acc = 0.0;
 #pragma omp simd reduction(+ : acc)
   for (int64_t i = i0; i < i1; ++i) {
-    float ai = a[i], ci = c[i];
-    out[i] = s * (3.0f * ai - 2.0f * b[i] - ci);
-    double d = (double)ai - (double)ci;
-    acc += d * d;
+    out[i] = idemnet_math::corrector_element(a[i], b[i], c[i], s);
+    acc += idemnet_math::corrector_sq_diff(a[i], c[i]);
   }
   return acc;
 }

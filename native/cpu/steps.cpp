@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common.h"
+#include "../shared/idemnet_math.h"
 #include "parallel.h"
 
 namespace {
@@ -22,12 +23,6 @@ IDEMNET_CLONES double l1_chunk(const float* a, const float* b, float grad_scale,
   return acc;
 }
 
-inline uint64_t rng_bits(uint64_t seed, uint64_t i) {
-  uint64_t z = seed + (i + 1) * 0x9E3779B97F4A7C15ULL;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
 
 }  // namespace
 
@@ -155,7 +150,7 @@ int idemnet_dropout_counted(idemnet_context* ctx, const float* x, float* y, int6
   return idemnet::with_context(ctx, "dropout_counted", [&] {
     IDEMNET_REQUIRE(counter && offset >= 0, "dropout_counted", "null counter or negative offset");
     uint64_t c = ((uint64_t)counter[0] << 24) + (uint64_t)counter[1];
-    return idemnet_dropout(ctx, x, y, n, rng_bits(seed, c + (uint64_t)offset), p);
+    return idemnet_dropout(ctx, x, y, n, idemnet_math::rng_bits(seed, c + (uint64_t)offset), p);
   });
 }
 

@@ -20,6 +20,8 @@ typedef int (*DestroyFn)(void* handle);
 typedef int (*SetStreamFn)(void* handle, cudaStream_t stream);
 typedef int (*SetMathModeFn)(void* handle, int mode);
 typedef int (*SetWorkspaceFn)(void* handle, void* workspace, size_t bytes);
+typedef int (*GetVersionFn)(void* handle, int* version);
+typedef int (*GetPropertyFn)(int type, int* value);
 typedef int (*SgemmFn)(void* handle, int transa, int transb, int m, int n, int k, const float* alpha,
                        const float* a, int lda, const float* b, int ldb, const float* beta, float* c, int ldc);
 typedef int (*SgemmBatchedFn)(void* handle, int transa, int transb, int m, int n, int k, const float* alpha,
@@ -30,6 +32,7 @@ typedef int (*SgemmBatchedFn)(void* handle, int transa, int transb, int m, int n
 constexpr int kOpN = 0, kOpT = 1;                         // cublasOperation_t
 constexpr int kDefaultMath = 0, kTf32TensorOpMath = 3;    // cublasMath_t
 constexpr size_t kCublasWorkspace = size_t{32} << 20;     // NVIDIA's advice for Hopper and graph capture
+constexpr int kMajorVersion = 0, kMinorVersion = 1, kPatchLevel = 2;  // libraryPropertyType
 
 struct Cublas {
   bool loaded = false;
@@ -39,6 +42,8 @@ struct Cublas {
   SetStreamFn set_stream = nullptr;
   SetMathModeFn set_math_mode = nullptr;
   SetWorkspaceFn set_workspace = nullptr;
+  GetVersionFn get_version = nullptr;
+  GetPropertyFn get_property = nullptr;
   SgemmFn sgemm = nullptr;
   SgemmBatchedFn sgemm_batched = nullptr;
 };
@@ -77,12 +82,23 @@ Cublas& cublas() {
     api.set_stream = (SetStreamFn)dlsym(lib, "cublasSetStream_v2");
     api.set_math_mode = (SetMathModeFn)dlsym(lib, "cublasSetMathMode");
     api.set_workspace = (SetWorkspaceFn)dlsym(lib, "cublasSetWorkspace_v2");  // optional (CUDA 11.3+)
+    api.get_version = (GetVersionFn)dlsym(lib, "cublasGetVersion_v2");
+    api.get_property = (GetPropertyFn)dlsym(lib, "cublasGetProperty");
     api.sgemm = (SgemmFn)dlsym(lib, "cublasSgemm_v2");
     api.sgemm_batched = (SgemmBatchedFn)dlsym(lib, "cublasSgemmStridedBatched");
-    if (!api.create || !api.destroy || !api.set_stream || !api.set_math_mode || !api.sgemm || !api.sgemm_batched) {
+    if (!api.create || !api.destroy || !api.set_stream || !api.set_math_mode || !api.get_version ||
+        !api.get_property || !api.sgemm || !api.sgemm_batched) {
       api.detail += " lacks a needed symbol; using the builtin GEMM kernel";
       return;
     }
+    int major = 0, minor = 0, patch = 0;
+    if (api.get_property(kMajorVersion, &major) != 0 || api.get_property(kMinorVersion, &minor) != 0 ||
+        api.get_property(kPatchLevel, &patch) != 0) {
+      api.detail += " does not report its version; using the builtin GEMM kernel";
+      return;
+    }
+    api.detail = "cuBLAS " + std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch) +
+                 api.detail.substr(std::string("cuBLAS").size());  // "cuBLAS x.y.z from <name>"
     api.loaded = true;
   });
   return api;
@@ -176,15 +192,35 @@ void gemm_init(idemnet_cuda_context* ctx) {
                        "); using the builtin GEMM kernel";
     return;
   }
-  api.set_stream(handle, ctx->stream);
-  api.set_math_mode(handle, kDefaultMath);
+  // Every setup step is checked: a handle left on the legacy stream, in a math mode we did not ask
+  // for, or allocating its own workspace inside graph captures is not one to compute with.
+  std::string failed;
+  int version = 0;
+  if ((status = api.get_version(handle, &version)) != 0) failed = "cublasGetVersion";
+  if (failed.empty() && (status = api.set_stream(handle, ctx->stream)) != 0) failed = "cublasSetStream";
+  if (failed.empty() && (status = api.set_math_mode(handle, kDefaultMath)) != 0) failed = "cublasSetMathMode";
   // A workspace of our own keeps cuBLAS from allocating during graph capture.
-  if (api.set_workspace && cudaMalloc(&ctx->cublas_workspace, kCublasWorkspace) == cudaSuccess) {
-    api.set_workspace(handle, ctx->cublas_workspace, kCublasWorkspace);
-  } else {
-    cudaGetLastError();
-    ctx->cublas_workspace = nullptr;
+  if (failed.empty() && api.set_workspace) {
+    cudaError_t err = cudaMalloc(&ctx->cublas_workspace, kCublasWorkspace);
+    if (err != cudaSuccess) {
+      cudaGetLastError();
+      ctx->cublas_workspace = nullptr;
+      failed = std::string("cudaMalloc of the cuBLAS workspace (") + cudaGetErrorName(err) + ")";
+      status = 0;
+    } else if ((status = api.set_workspace(handle, ctx->cublas_workspace, kCublasWorkspace)) != 0) {
+      failed = "cublasSetWorkspace";
+    }
   }
+  if (!failed.empty()) {
+    api.destroy(handle);
+    if (ctx->cublas_workspace) cudaFree(ctx->cublas_workspace);
+    ctx->cublas_workspace = nullptr;
+    ctx->gemm_detail = api.detail + ", but " + failed + " failed" +
+                       (status != 0 ? " (status " + std::to_string(status) + ")" : std::string()) +
+                       "; using the builtin GEMM kernel";
+    return;
+  }
+  ctx->gemm_detail = api.detail + " (cublasGetVersion " + std::to_string(version) + ")";
   ctx->cublas = handle;
 }
 

@@ -10,6 +10,7 @@
 
 #include "../shared/status.h"
 #include "idemnet_cuda.h"
+#include "../shared/idemnet_math.h"
 
 struct idemnet_cuda_context;
 
@@ -114,6 +115,10 @@ __device__ inline void finish_reduction_to(double block_total, double* workspace
 // cuBLAS entry points opened with dlopen (blas.cu).
 struct CublasApi;
 
+// A context's cuDNN handle, plans and workspace (cudnn.cu).
+struct CudnnState;
+using Geometry = idemnet_math::ConvGeometry;
+
 }  // namespace idemnet_cuda
 
 // One device, one stream, a caching allocator, a cuBLAS handle, scratch memory.
@@ -133,6 +138,10 @@ struct idemnet_cuda_context {
   bool tf32 = false;
   std::string gemm_detail;
 
+  idemnet_cuda::CudnnState* cudnn = nullptr;  // null when cuDNN is not available
+  bool use_cudnn = true;                      // idemnet_cuda_set_conv_engine
+  std::string conv_detail, conv_off_detail;
+
   // Convolution scratch: grows, and old buffers are kept until destroy because a captured graph
   // may still refer to them.
   float* scratch = nullptr;
@@ -146,4 +155,16 @@ int scratch(idemnet_cuda_context* ctx, size_t bytes, float** out);
 // cuBLAS setup for a new context and teardown (blas.cu).
 void gemm_init(idemnet_cuda_context* ctx);
 void gemm_release(idemnet_cuda_context* ctx);
+// cuDNN setup for a new context (it may leave ctx->cudnn null) and teardown (cudnn.cu).
+void conv_init(idemnet_cuda_context* ctx);
+void conv_release(idemnet_cuda_context* ctx);
+// Convolutions through cuDNN (cudnn.cu). *done = false, with nothing queued, when the context has
+// no cuDNN or the shape has no deterministic cuDNN algorithm: the caller runs im2col + GEMM then.
+// Called only inside an entry point's guard (with_context), which turns their exceptions into a status.
+int cudnn_conv_forward(idemnet_cuda_context* ctx, const char* op, const Geometry& g, const float* x,
+                       const float* weight, const float* bias, float* y, bool* done);
+int cudnn_conv_backward_data(idemnet_cuda_context* ctx, const char* op, const Geometry& g, const float* dy,
+                             const float* weight, const float* bias, float* dx, bool* done);
+int cudnn_conv_backward_weight(idemnet_cuda_context* ctx, const char* op, const Geometry& g, const float* x,
+                               const float* dy, float* dweight, float beta, bool* done);
 }  // namespace idemnet_cuda

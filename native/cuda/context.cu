@@ -113,7 +113,9 @@ int idemnet_cuda_context_create(int device, idemnet_cuda_context** out) {
     }
     try {
       idemnet_cuda::gemm_init(ctx);
+      idemnet_cuda::conv_init(ctx);
     } catch (...) {
+      idemnet_cuda::conv_release(ctx);
       idemnet_cuda::gemm_release(ctx);
       discard(ctx);
       throw;
@@ -126,6 +128,7 @@ int idemnet_cuda_context_create(int device, idemnet_cuda_context** out) {
 int idemnet_cuda_context_destroy(idemnet_cuda_context* ctx) {
   return idemnet_cuda::with_context(ctx, "context_destroy", [&]() -> int {
     cudaError_t err = cudaStreamSynchronize(ctx->stream);
+    idemnet_cuda::conv_release(ctx);
     idemnet_cuda::gemm_release(ctx);
     {
       std::lock_guard<std::mutex> lock(ctx->mutex);

@@ -1,4 +1,5 @@
-// Convolutions as im2col + GEMM. For a chunk of nb samples the column matrix is
+// Convolutions: through cuDNN when the context has it (cudnn.cu), else (and for shapes cuDNN has
+// no deterministic algorithm for) as im2col + GEMM. For a chunk of nb samples the column matrix is
 // col [K = c kh kw, L = nb ho wo] (column index = sample * ho wo + position), so one GEMM per
 // chunk does the work of nb per-sample GEMMs:
 //   forward:        Yt [o, L] = W [o, K] col            then y[s, o, p] = Yt[o, s, p] + bias[o]
@@ -8,6 +9,7 @@
 #include <climits>
 
 #include "common.cuh"
+#include "../shared/idemnet_math.h"
 
 using idemnet_cuda::grid_for;
 using idemnet_cuda::invalid;
@@ -24,22 +26,11 @@ namespace {
 #define GRID_STRIDE(i, n) \
   for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < (n); i += (int64_t)gridDim.x * blockDim.x)
 
-// The ABI's geometry (idemnet_conv_geometry) and the sizes derived from it.
-struct Geometry : idemnet_conv_geometry {
-  int64_t k() const { return c * kh * kw; }
-  int64_t p() const { return ho * wo; }
-};
+using idemnet_cuda::Geometry;  // shared with the CPU library (idemnet_math.h)
 
 int check(const char* op, const Geometry& g) {
-  if (g.n < 0 || g.h < 0 || g.w < 0) return invalid(op, "negative size");
-  if (g.c < 1 || g.o < 1) return invalid(op, "channel counts must be positive");
-  if (g.kh < 1 || g.kw < 1 || g.sh < 1 || g.sw < 1) return invalid(op, "kernel and stride must be positive");
-  if (g.ph < 0 || g.pw < 0) return invalid(op, "negative padding");
-  if (g.h + 2 * g.ph < g.kh || g.w + 2 * g.pw < g.kw) return invalid(op, "kernel larger than the padded image");
-  if (g.ho != (g.h + 2 * g.ph - g.kh) / g.sh + 1 || g.wo != (g.w + 2 * g.pw - g.kw) / g.sw + 1)
-    return invalid(op, "output size does not match (h + 2p - k) / s + 1");
-  if (g.k() > INT_MAX || g.p() > INT_MAX || g.o > INT_MAX) return invalid(op, "sizes exceed the 32-bit cuBLAS interface");
-  return IDEMNET_OK;
+  const char* problem = idemnet_math::conv_geometry_problem(g, INT_MAX);
+  return problem ? invalid(op, problem) : IDEMNET_OK;
 }
 
 // Samples per chunk: the scratch (col and a transposed output, K L + o L floats) stays under
@@ -62,7 +53,7 @@ __global__ void im2col_kernel(const float* __restrict__ x, float* __restrict__ c
     int64_t r = idx / L, l = idx - r * L;
     int64_t ci = r / (kh * kw), rem = r - ci * kh * kw, i = rem / kw, j = rem - i * kw;
     int64_t s = l / p, q = l - s * p, oh = q / wo, ow = q - oh * wo;
-    int64_t y = oh * sh - ph + i, xx = ow * sw - pw + j;
+    int64_t y = idemnet_math::conv_source(oh, sh, ph, i), xx = idemnet_math::conv_source(ow, sw, pw, j);
     col[idx] = y >= 0 && y < h && xx >= 0 && xx < w ? x[(((s0 + s) * c + ci) * h + y) * w + xx] : 0.0f;
   }
 }
@@ -146,11 +137,14 @@ int idemnet_cuda_conv2d_forward(idemnet_cuda_context* ctx, const float* x, const
   const char* op = "cuda_conv2d_forward";
   return idemnet_cuda::with_context(ctx, op, [&]() -> int {
     if (geometry == nullptr) return invalid(op, "null geometry");
-    const Geometry g{*geometry};
+    const Geometry g = idemnet_math::conv_geometry_of(*geometry);
     const int64_t n = g.n, o = g.o;
     TRY(check(op, g));
     if (n == 0) return IDEMNET_OK;
     if (!x || !weight || !y) return invalid(op, "null buffer");
+    bool done = false;
+    TRY(idemnet_cuda::cudnn_conv_forward(ctx, op, g, x, weight, bias, y, &done));
+    if (done) return IDEMNET_OK;
     int64_t nb = chunk_samples(g), K = g.k(), P = g.p();
     float* scratch = nullptr;
     TRY(idemnet_cuda::scratch(ctx, (size_t)((K + o) * nb * P) * sizeof(float), &scratch));
@@ -172,11 +166,14 @@ int idemnet_cuda_conv2d_backward_data(idemnet_cuda_context* ctx, const float* dy
   const char* op = "cuda_conv2d_backward_data";
   return idemnet_cuda::with_context(ctx, op, [&]() -> int {
     if (geometry == nullptr) return invalid(op, "null geometry");
-    const Geometry g{*geometry};
+    const Geometry g = idemnet_math::conv_geometry_of(*geometry);
     const int64_t n = g.n, o = g.o;
     TRY(check(op, g));
     if (n == 0) return IDEMNET_OK;
     if (!dy || !weight || !dx) return invalid(op, "null buffer");
+    bool done = false;
+    TRY(idemnet_cuda::cudnn_conv_backward_data(ctx, op, g, dy, weight, bias, dx, &done));
+    if (done) return IDEMNET_OK;
     int64_t nb = chunk_samples(g), K = g.k(), P = g.p();
     float* scratch = nullptr;
     TRY(idemnet_cuda::scratch(ctx, (size_t)((K + o) * nb * P) * sizeof(float), &scratch));
@@ -198,7 +195,7 @@ int idemnet_cuda_conv2d_backward_weight(idemnet_cuda_context* ctx, const float* 
   const char* op = "cuda_conv2d_backward_weight";
   return idemnet_cuda::with_context(ctx, op, [&]() -> int {
     if (geometry == nullptr) return invalid(op, "null geometry");
-    const Geometry g{*geometry};
+    const Geometry g = idemnet_math::conv_geometry_of(*geometry);
     const int64_t n = g.n, o = g.o;
     TRY(check(op, g));
     if (!(beta == 0.0f || beta == 1.0f)) return invalid(op, "beta must be 0 or 1");
@@ -212,6 +209,9 @@ int idemnet_cuda_conv2d_backward_weight(idemnet_cuda_context* ctx, const float* 
       return IDEMNET_OK;
     }
     if (!x || !dy) return invalid(op, "null buffer");
+    bool done = false;
+    TRY(idemnet_cuda::cudnn_conv_backward_weight(ctx, op, g, x, dy, dweight, beta, &done));
+    if (done) return IDEMNET_OK;
     int64_t nb = chunk_samples(g);
     float* scratch = nullptr;
     TRY(idemnet_cuda::scratch(ctx, (size_t)((K + o) * nb * P) * sizeof(float), &scratch));

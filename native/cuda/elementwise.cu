@@ -1,8 +1,8 @@
 // Elementwise kernels: fill, random numbers, bias add, binary ops, scale, axpy, activations,
-// optimizer updates and dropout. Formulas follow the CPU library (native/cpu/*.cpp) term by term.
-#include <cmath>
-
+// optimizer updates and dropout. The element formulas are those of native/shared/idemnet_math.h,
+// which the CPU library computes too.
 #include "common.cuh"
+#include "../shared/idemnet_math.h"
 
 using idemnet_cuda::grid_for;
 using idemnet_cuda::invalid;
@@ -16,41 +16,20 @@ namespace {
 
 // ---------------------------------------------------------------- counter-based random numbers
 
-__device__ inline uint64_t rng_bits(uint64_t seed, uint64_t i) {
-  uint64_t z = seed + (i + 1) * 0x9E3779B97F4A7C15ULL;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
-// Exact: a 24-bit integer times 2^-24.
-__device__ inline double rng_uniform(uint64_t seed, uint64_t i) {
-  return (double)(rng_bits(seed, i) >> 40) * (1.0 / 16777216.0);
-}
-
 __global__ void fill_kernel(float* x, int64_t n, float v) {
   GRID_STRIDE(i, n) x[i] = v;
 }
 
-// lo + width * u with the multiply and the add rounded separately (no FMA), as on the CPU.
 __global__ void uniform_kernel(float* x, int64_t n, uint64_t seed, double lo, double width) {
-  GRID_STRIDE(i, n) x[i] = (float)__dadd_rn(lo, __dmul_rn(width, rng_uniform(seed, (uint64_t)i)));
+  GRID_STRIDE(i, n) x[i] = idemnet_math::uniform_element(seed, (uint64_t)i, lo, width);
 }
 
 __global__ void normal_kernel(float* x, int64_t n, uint64_t seed, double mean, double std) {
-  const double two_pi = 6.283185307179586;
-  GRID_STRIDE(i, n) {
-    double u1 = rng_uniform(seed, 2 * (uint64_t)i), u2 = rng_uniform(seed, 2 * (uint64_t)i + 1);
-    double z = __dmul_rn(sqrt(__dmul_rn(-2.0, log(__dsub_rn(1.0, u1)))), cos(__dmul_rn(two_pi, u2)));
-    x[i] = (float)__dadd_rn(mean, __dmul_rn(std, z));
-  }
+  GRID_STRIDE(i, n) x[i] = idemnet_math::normal_element(seed, (uint64_t)i, mean, std);
 }
 
-__global__ void dropout_kernel(const float* x, float* y, int64_t n, uint64_t seed, double threshold,
-                               double scale) {
-  GRID_STRIDE(i, n) {
-    y[i] = rng_uniform(seed, (uint64_t)i) >= threshold ? (float)__dmul_rn((double)x[i], scale) : 0.0f;
-  }
+__global__ void dropout_kernel(const float* x, float* y, int64_t n, uint64_t seed, idemnet_math::Dropout d) {
+  GRID_STRIDE(i, n) y[i] = idemnet_math::dropout_element(x[i], seed, (uint64_t)i, d);
 }
 
 // ---------------------------------------------------------------- arithmetic
@@ -71,33 +50,31 @@ __global__ void scale_kernel(const float* x, float alpha, float* out, int64_t n)
 }
 
 __global__ void axpy_kernel(float alpha, const float* x, float* y, int64_t n) {
-  GRID_STRIDE(i, n) y[i] += alpha * x[i];
+  GRID_STRIDE(i, n) y[i] = idemnet_math::axpy_element(alpha, x[i], y[i]);
 }
 
-// `x < 0` is false for NaN, so NaN passes through (PyTorch's behaviour).
 __global__ void activation_kernel(int act, float slope, const float* x, float* y, int64_t n) {
   GRID_STRIDE(i, n) {
     float v = x[i];
     switch (act) {
-      case IDEMNET_RELU: y[i] = v < 0.0f ? 0.0f : v; break;
-      case IDEMNET_LEAKY_RELU: y[i] = v * (v < 0.0f ? slope : 1.0f); break;
-      case IDEMNET_TANH: y[i] = tanhf(v); break;
-      case IDEMNET_SIGMOID: y[i] = 1.0f / (1.0f + expf(-v)); break;
+      case IDEMNET_RELU: y[i] = idemnet_math::relu(v); break;
+      case IDEMNET_LEAKY_RELU: y[i] = idemnet_math::leaky_relu(v, slope); break;
+      case IDEMNET_TANH: y[i] = idemnet_math::tanh_act(v); break;
+      case IDEMNET_SIGMOID: y[i] = idemnet_math::sigmoid(v); break;
       default: y[i] = v; break;
     }
   }
 }
 
-// Derivatives follow PyTorch at the kink: ReLU'(0) = 0, LeakyReLU'(0) = slope.
 __global__ void activation_backward_kernel(int act, float slope, const float* x, const float* y,
                                            const float* dy, float* dx, int64_t n) {
   GRID_STRIDE(i, n) {
     float g = dy[i];
     switch (act) {
-      case IDEMNET_RELU: dx[i] = x[i] > 0.0f ? g : 0.0f; break;
-      case IDEMNET_LEAKY_RELU: dx[i] = g * (x[i] > 0.0f ? 1.0f : slope); break;
-      case IDEMNET_TANH: dx[i] = g * (1.0f - y[i] * y[i]); break;
-      case IDEMNET_SIGMOID: dx[i] = g * y[i] * (1.0f - y[i]); break;
+      case IDEMNET_RELU: dx[i] = idemnet_math::relu_grad(x[i], g); break;
+      case IDEMNET_LEAKY_RELU: dx[i] = idemnet_math::leaky_relu_grad(x[i], slope, g); break;
+      case IDEMNET_TANH: dx[i] = idemnet_math::tanh_grad(y[i], g); break;
+      case IDEMNET_SIGMOID: dx[i] = idemnet_math::sigmoid_grad(y[i], g); break;
       default: dx[i] = g; break;
     }
   }
@@ -106,27 +83,27 @@ __global__ void activation_backward_kernel(int act, float slope, const float* x,
 // ---------------------------------------------------------------- optimizers
 
 __global__ void sgd_plain_kernel(float* w, const float* g, int64_t n, float lr, float wd) {
-  GRID_STRIDE(i, n) w[i] -= lr * (g[i] + wd * w[i]);
+  GRID_STRIDE(i, n) w[i] = idemnet_math::sgd_element(w[i], g[i], lr, wd);
 }
 
 __global__ void sgd_momentum_kernel(float* w, const float* g, float* v, int64_t n, float lr, float momentum,
                                     float wd) {
   GRID_STRIDE(i, n) {
-    float vi = momentum * v[i] + (g[i] + wd * w[i]);
+    float wi = w[i], vi = v[i];
+    idemnet_math::sgd_momentum_element(wi, g[i], vi, lr, momentum, wd);
     v[i] = vi;
-    w[i] -= lr * vi;
+    w[i] = wi;
   }
 }
 
-__global__ void adam_kernel(float* w, const float* g, float* m, float* v, int64_t n, float step_size,
-                            float beta1, float beta2, float inv_sqrt_bc2, float eps, float wd) {
+__global__ void adam_kernel(float* w, const float* g, float* m, float* v, int64_t n, idemnet_math::AdamScalars s,
+                            float beta1, float beta2, float eps, float wd) {
   GRID_STRIDE(i, n) {
-    float d = g[i] + wd * w[i];
-    float mi = beta1 * m[i] + (1.0f - beta1) * d;
-    float vi = beta2 * v[i] + (1.0f - beta2) * d * d;
+    float wi = w[i], mi = m[i], vi = v[i];
+    idemnet_math::adam_element(wi, g[i], mi, vi, s, beta1, beta2, eps, wd);
     m[i] = mi;
     v[i] = vi;
-    w[i] -= step_size * mi / (sqrtf(vi) * inv_sqrt_bc2 + eps);
+    w[i] = wi;
   }
 }
 
@@ -177,8 +154,7 @@ int idemnet_cuda_dropout(idemnet_cuda_context* ctx, const float* x, float* y, in
     if (!(p >= 0.0f && p <= 1.0f)) return invalid(op, "p must lie in [0, 1]");
     if (n == 0) return IDEMNET_OK;
     if (!x || !y) return invalid(op, "null buffer");
-    double threshold = p, scale = p < 1.0f ? 1.0 / (1.0 - (double)p) : 0.0;
-    dropout_kernel<<<grid_for(n), kThreads, 0, ctx->stream>>>(x, y, n, seed, threshold, scale);
+    dropout_kernel<<<grid_for(n), kThreads, 0, ctx->stream>>>(x, y, n, seed, idemnet_math::dropout_params(p));
     return launched(op);
   });
 }
@@ -293,13 +269,9 @@ int idemnet_cuda_adam_update(idemnet_cuda_context* ctx, float* w, const float* g
     if (step < 1) return invalid(op, "step must be >= 1");
     if (n == 0) return IDEMNET_OK;
     if (!w || !g || !m || !v) return invalid(op, "null buffer");
-    // Bias corrections in double on the host, exactly as the CPU library computes them.
-    double bc1 = 1.0 - std::pow((double)beta1, (double)step);
-    double bc2 = 1.0 - std::pow((double)beta2, (double)step);
-    float step_size = (float)(lr / bc1);
-    float inv_sqrt_bc2 = (float)(1.0 / std::sqrt(bc2));
-    adam_kernel<<<grid_for(n), kThreads, 0, ctx->stream>>>(w, g, m, v, n, step_size, beta1, beta2,
-                                                                 inv_sqrt_bc2, eps, weight_decay);
+    // Bias corrections on the host (glibc pow), exactly as the CPU library computes them.
+    idemnet_math::AdamScalars s = idemnet_math::adam_scalars(lr, beta1, beta2, step);
+    adam_kernel<<<grid_for(n), kThreads, 0, ctx->stream>>>(w, g, m, v, n, s, beta1, beta2, eps, weight_decay);
     return launched(op);
   });
 }

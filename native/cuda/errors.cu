@@ -32,6 +32,11 @@ int invalid(const char* op, const std::string& what) {
 namespace idemnet_cuda {
 
 int fail(const char* op, cudaError_t err) {
+  // Reset the thread's last-error slot. A non-sticky error returned by a call (cudaMemcpyAsync,
+  // cudaMemsetAsync, cudaStreamBeginCapture, cudaMalloc, ...) stays there otherwise, and the next
+  // launch check (cudaGetLastError after a kernel launch) would report it against that kernel. A
+  // sticky error (a corrupted context) is not cleared by this: every later call reports it anyway.
+  cudaGetLastError();
   idemnet::set_error(op, std::string(cudaGetErrorName(err)) + ": " + cudaGetErrorString(err));
   // No driver / no device are expected on CPU-only machines: report them as such, not as a bug.
   if (err == cudaErrorInsufficientDriver || err == cudaErrorNoDevice) return IDEMNET_ERR_NO_DEVICE;

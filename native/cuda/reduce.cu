@@ -1,5 +1,6 @@
 // Deterministic reductions (double accumulation, fixed order) and the fused MB corrector.
 #include "common.cuh"
+#include "../shared/idemnet_math.h"
 
 using idemnet_cuda::block_sum;
 using idemnet_cuda::finish_reduction;
@@ -25,7 +26,7 @@ __global__ void sum_kernel(const float* __restrict__ x, int64_t n, double* works
 __global__ void corrector_kernel(const float* __restrict__ a, const float* __restrict__ b,
                                  const float* __restrict__ c, float s, float* __restrict__ out, int64_t n) {
   for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x)
-    out[i] = s * (3.0f * a[i] - 2.0f * b[i] - c[i]);
+    out[i] = idemnet_math::corrector_element(a[i], b[i], c[i], s);
 }
 
 __global__ void corrector_loss_kernel(const float* __restrict__ a, const float* __restrict__ b,
@@ -35,9 +36,8 @@ __global__ void corrector_loss_kernel(const float* __restrict__ a, const float* 
   double acc = 0.0;
   for (int64_t i = blockIdx.x * (int64_t)kThreads + threadIdx.x; i < n; i += (int64_t)gridDim.x * kThreads) {
     float ai = a[i], ci = c[i];
-    out[i] = s * (3.0f * ai - 2.0f * b[i] - ci);
-    double d = (double)ai - (double)ci;
-    acc += d * d;
+    out[i] = idemnet_math::corrector_element(ai, b[i], ci, s);
+    acc += idemnet_math::corrector_sq_diff(ai, ci);
   }
   finish_reduction(block_sum<kThreads>(acc, shared), workspace, sum);
 }

@@ -1,7 +1,8 @@
 // Device-resident step operations (idemnet.h, "Device-resident training steps"): losses and norms
 // written to device memory, scaling by a device-held factor, scheduled optimizer updates and
-// dropout with a device-held counter. Formulas follow native/cpu/steps.cpp term by term;
-// reductions are deterministic as in reduce.cu (fixed grids, partials added in block order).
+// dropout with a device-held counter. The elementwise formulas are those of
+// native/shared/idemnet_math.h, as on the CPU; reductions are deterministic as in reduce.cu (fixed
+// grids, partials added in block order).
 #include <math_constants.h>
 
 #include <cmath>
@@ -21,17 +22,6 @@ namespace {
 #define GRID_STRIDE(i, n) \
   for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < (n); i += (int64_t)gridDim.x * blockDim.x)
 
-__device__ inline uint64_t rng_bits(uint64_t seed, uint64_t i) {
-  uint64_t z = seed + (i + 1) * 0x9E3779B97F4A7C15ULL;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
-__device__ inline double rng_uniform(uint64_t seed, uint64_t i) {
-  return (double)(rng_bits(seed, i) >> 40) * (1.0 / 16777216.0);
-}
-
 constexpr int kMaxScalars = 16;
 struct Scalars {
   float v[kMaxScalars];
@@ -42,8 +32,8 @@ __global__ void write_scalars_kernel(float* dst, Scalars s, int n) {
 }
 
 __global__ void scale_by_kernel(const float* x, const float* factor, float alpha, float* out, int64_t n) {
-  float f = __fmul_rn(alpha, factor[0]);
-  GRID_STRIDE(i, n) out[i] = __fmul_rn(f, x[i]);
+  float f = idemnet_math::mul_rn(alpha, factor[0]);
+  GRID_STRIDE(i, n) out[i] = idemnet_math::mul_rn(f, x[i]);
 }
 
 __global__ void sum_squares_to_kernel(const float* __restrict__ x, int64_t n, double scale, float* out,
@@ -64,9 +54,8 @@ __global__ void corrector_to_kernel(const float* __restrict__ a, const float* __
   double acc = 0.0;
   for (int64_t i = blockIdx.x * (int64_t)kThreads + threadIdx.x; i < n; i += (int64_t)gridDim.x * kThreads) {
     float ai = a[i], ci = c[i];
-    out[i] = s * (3.0f * ai - 2.0f * b[i] - ci);
-    double d = (double)ai - (double)ci;
-    acc += d * d;
+    out[i] = idemnet_math::corrector_element(ai, b[i], ci, s);
+    acc += idemnet_math::corrector_sq_diff(ai, ci);
   }
   finish_reduction_to(block_sum<kThreads>(acc, shared), workspace, loss, loss_scale);
 }
@@ -145,26 +134,26 @@ __global__ void sgd_scheduled_kernel(float* w, const float* g, float* v, int64_t
                                      float momentum, float wd) {
   float lr = lr_ptr[0];
   GRID_STRIDE(i, n) {
-    float d = g[i] + wd * w[i];
     if (v) {
-      float vi = momentum * v[i] + d;
+      float wi = w[i], vi = v[i];
+      idemnet_math::sgd_momentum_element(wi, g[i], vi, lr, momentum, wd);
       v[i] = vi;
-      d = vi;
+      w[i] = wi;
+    } else {
+      w[i] = idemnet_math::sgd_element(w[i], g[i], lr, wd);
     }
-    w[i] -= lr * d;
   }
 }
 
 __global__ void adam_scheduled_kernel(float* w, const float* g, float* m, float* v, int64_t n,
                                       const float* coefficients, float beta1, float beta2, float eps, float wd) {
-  float step_size = coefficients[0], inv_sqrt_bc2 = coefficients[1];
+  idemnet_math::AdamScalars s{coefficients[0], coefficients[1]};
   GRID_STRIDE(i, n) {
-    float d = g[i] + wd * w[i];
-    float mi = beta1 * m[i] + (1.0f - beta1) * d;
-    float vi = beta2 * v[i] + (1.0f - beta2) * d * d;
+    float wi = w[i], mi = m[i], vi = v[i];
+    idemnet_math::adam_element(wi, g[i], mi, vi, s, beta1, beta2, eps, wd);
     m[i] = mi;
     v[i] = vi;
-    w[i] -= step_size * mi / (sqrtf(vi) * inv_sqrt_bc2 + eps);
+    w[i] = wi;
   }
 }
 
@@ -182,12 +171,10 @@ __global__ void tight_clamp_kernel(const float* rec, const float* tight, float l
 }
 
 __global__ void dropout_counted_kernel(const float* x, float* y, int64_t n, uint64_t seed, const float* counter,
-                                       uint64_t offset, double threshold, double scale) {
+                                       uint64_t offset, idemnet_math::Dropout d) {
   uint64_t c = ((uint64_t)counter[0] << 24) + (uint64_t)counter[1];
-  uint64_t s = rng_bits(seed, c + offset);
-  GRID_STRIDE(i, n) {
-    y[i] = rng_uniform(s, (uint64_t)i) >= threshold ? (float)__dmul_rn((double)x[i], scale) : 0.0f;
-  }
+  uint64_t s = idemnet_math::rng_bits(seed, c + offset);
+  GRID_STRIDE(i, n) y[i] = idemnet_math::dropout_element(x[i], s, (uint64_t)i, d);
 }
 
 }  // namespace
@@ -328,9 +315,8 @@ int idemnet_cuda_dropout_counted(idemnet_cuda_context* ctx, const float* x, floa
     if (!counter || offset < 0) return invalid(op, "null counter or negative offset");
     if (n == 0) return IDEMNET_OK;
     if (!x || !y) return invalid(op, "null buffer");
-    double threshold = p, scale = p < 1.0f ? 1.0 / (1.0 - (double)p) : 0.0;
     dropout_counted_kernel<<<grid_for(n), kThreads, 0, ctx->stream>>>(x, y, n, seed, counter, (uint64_t)offset,
-                                                                      threshold, scale);
+                                                                      idemnet_math::dropout_params(p));
     return launched(op);
   });
 }

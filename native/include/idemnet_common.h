@@ -53,7 +53,7 @@
 #endif
 
 /* Bumped whenever a signature of either library changes; Java refuses a library with another version. */
-#define IDEMNET_ABI_VERSION 3
+#define IDEMNET_ABI_VERSION 4
 
 /* Status codes (plain ints so that C and C++ callers see the same type). */
 #define IDEMNET_OK 0                   /* success */

@@ -66,6 +66,17 @@ IDEMNET_API int idemnet_cuda_set_tf32(idemnet_cuda_context* ctx, int enabled);
  * Either output may be NULL.
  */
 IDEMNET_API int idemnet_cuda_gemm_engine(idemnet_cuda_context* ctx, int* cublas, const char** detail);
+/*
+ * Which convolution path the context uses: 1 = cuDNN (deterministic direct-sum algorithms, one
+ * chosen per shape by cuDNN's heuristics on first use, outside any graph capture), 0 = im2col + GEMM (used
+ * when libcudnn.so.9 cannot be opened, or when IDEMNET_CUDA_CONV=im2col is set). With cuDNN, a
+ * shape without a deterministic algorithm still runs as im2col + GEMM. *detail (may be NULL)
+ * names the cuDNN version and library opened, or why none is used; it lives as long as the context.
+ */
+IDEMNET_API int idemnet_cuda_conv_engine(idemnet_cuda_context* ctx, int* cudnn, const char** detail);
+/* Switches this context's convolutions to im2col + GEMM (cudnn = 0) or back to cuDNN (1; an
+ * error when cuDNN is not available). For comparisons; results of either path are deterministic. */
+IDEMNET_API int idemnet_cuda_set_conv_engine(idemnet_cuda_context* ctx, int cudnn);
 
 /* ------------------------------------------------------------------ caching device allocator */
 /*
@@ -158,9 +169,12 @@ IDEMNET_API int idemnet_cuda_adam_update(idemnet_cuda_context* ctx, float* w, co
                                          float* m, float* v, int64_t n, float lr, float beta1,
                                          float beta2, float eps, float weight_decay, int64_t step);
 
-/* Convolutions as im2col + GEMM over chunks of samples (a context scratch buffer of at most
- * ~128 MiB, at least one sample). The weight gradient adds the chunks in sample order, so results
- * do not vary from run to run. */
+/* Convolutions; semantics of the idemnet_conv2d_* functions in idemnet.h. Through cuDNN when the
+ * context uses it (idemnet_cuda_conv_engine): deterministic algorithms, the workspace from the
+ * context's caching allocator; a shape first met during a graph capture is an error. Otherwise
+ * im2col + GEMM over chunks of samples (a context scratch buffer of at most ~128 MiB, at least one
+ * sample), the weight gradient adding the chunks in sample order. Either way, results do not vary
+ * from run to run. */
 IDEMNET_API int idemnet_cuda_conv2d_forward(idemnet_cuda_context* ctx, const float* x,
                                             const float* weight, const float* bias, float* y,
                                             const idemnet_conv_geometry* geometry);

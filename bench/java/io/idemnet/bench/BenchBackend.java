@@ -70,7 +70,8 @@ final class BenchBackend implements AutoCloseable {
               + " LD_LIBRARY_PATH or set -Didemnet.cublas.library (or -Didemnet.cuda.gemm=builtin to time the builtin kernel)");
         }
         gpu.setTf32(tf32);
-        System.out.println("[bench] backend " + name + ": " + gpu.deviceName() + "; GEMM: " + gpu.gemmEngine() + "; TF32 "
+        System.out.println("[bench] backend " + name + ": " + gpu.deviceName() + "; GEMM: " + gpu.gemmEngine()
+            + "; convolutions: " + gpu.convEngine() + "; TF32 "
             + (tf32 ? "on" : "off"));
         return new BenchBackend(name, gpu, gpu);
       }

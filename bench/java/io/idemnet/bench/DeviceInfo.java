@@ -47,7 +47,14 @@ public final class DeviceInfo {
         System.out.println("cuda.gemm=" + gpu.gemmEngine());
         System.out.println("cuda.cublas=" + gpu.usesCublas());
         System.out.println("cuda.cublas.path=" + mappedLibraries("libcublas"));
+        System.out.println("cuda.conv=" + gpu.convEngine());
+        System.out.println("cuda.cudnn=" + gpu.usesCudnn());
+        System.out.println("cuda.cudnn.path=" + mappedLibraries("libcudnn"));
         if (!gpu.usesCublas()) failure = "the cuda backend does not use cuBLAS: " + gpu.gemmEngine();
+        else if (!gpu.usesCudnn() && !"im2col".equals(System.getProperty("idemnet.cuda.conv"))) {
+          failure = "the cuda backend does not use cuDNN (give -Didemnet.cuda.conv=im2col to accept that): "
+              + gpu.convEngine();
+        }
       } catch (RuntimeException e) {
         failure = "the cuda backend failed to start: " + e.getMessage();
         System.out.println("cuda.error=" + e.getMessage());

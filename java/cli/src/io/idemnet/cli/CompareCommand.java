@@ -4,10 +4,9 @@ import io.idemnet.backend.Backend;
 import io.idemnet.experiments.CompareConfig;
 import io.idemnet.experiments.CompareConfig.DataSpec;
 import io.idemnet.experiments.CompareExperiment;
-import io.idemnet.experiments.CompareFigures;
+import io.idemnet.experiments.CompareOutputs;
 import io.idemnet.experiments.CompareReport;
 import io.idemnet.experiments.CompareResult;
-import io.idemnet.experiments.CompareTrajectory;
 import io.idemnet.experiments.CompareResult.RunResult;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
@@ -179,39 +178,26 @@ final class CompareCommand implements Callable<Integer> {
   }
 
   private static Path pathsDir(CompareConfig config) {
-    return config.outputDir().resolve("paths");
+    return CompareOutputs.pathsDir(config);
   }
 
   private static void finishReport(CompareConfig config, Backend backend, CompareReport report, boolean interrupted,
       java.io.PrintWriter out) {
-    double threshold = config.trivialThreshold();
-    List<RunResult> all = report.reload();
-    CompareResult.Trajectory trajectory = null;
-    if (!interrupted && config.pca()) {
-      var best = CompareReport.best(CompareReport.cells(all, threshold), CompareReport.Rule.PAPER);
-      if (best.get("MB") != null && best.get("OB") != null) {
-        trajectory = CompareTrajectory.compute(backend, config, pathsDir(config), best.get("MB").learningRate(),
-            best.get("OB").learningRate());
-      }
-    }
-    report.finish(all, threshold, trajectory);
-    List<Path> figures = CompareFigures.write(config.outputDir(), config.network(), all, threshold, trajectory);
+    CompareOutputs.Written w = CompareOutputs.finish(backend, config, report, interrupted);
     out.println();
-    out.print(CompareReport.table(all, threshold));
+    out.print(w.table());
     out.println("numbers: " + config.outputDir().resolve("final.csv") + ", runs.csv, summary.csv, best.csv, curves.csv"
-        + (trajectory != null ? ", pca.csv, trajectory.csv, surface.csv" : ""));
-    out.println("figures: " + figures.stream().map(p -> p.getFileName().toString()).toList());
+        + (w.trajectory() != null ? ", pca.csv, trajectory.csv, surface.csv" : ""));
+    out.println("figures: " + w.figures().stream().map(p -> p.getFileName().toString()).toList());
   }
 
   private CompareConfig config() {
     int[] d = dims != null ? dims : CompareConfig.networkDims(net);
     String name = dims != null ? "custom" : net.toUpperCase(Locale.ROOT);
-    long params = 0;
-    for (int i = 0; i + 1 < d.length; i++) params += (long) d[i] * d[i + 1] + d[i + 1];
     boolean withPca = switch (pca.toLowerCase(Locale.ROOT)) {
       case "on" -> true;
       case "off" -> false;
-      case "auto" -> params <= 1_000_000;
+      case "auto" -> CompareConfig.pcaByDefault(d);
       default -> throw new ParameterException(spec.commandLine(), "--pca must be auto, on or off, got '" + pca + "'");
     };
     Path dir = out != null ? out
@@ -225,14 +211,10 @@ final class CompareCommand implements Callable<Integer> {
   }
 
   private DataSpec parseData(String spec) {
-    String s = spec.trim().toLowerCase(Locale.ROOT);
     try {
-      if (s.equals("normal")) return new DataSpec.Normal();
-      if (s.startsWith("uniform:")) return new DataSpec.Uniform(Float.parseFloat(s.substring(8)));
-      if (s.startsWith("fixed:")) return new DataSpec.Fixed(Integer.parseInt(s.substring(6)));
-    } catch (NumberFormatException e) {
-      // fall through to the usage error
+      return DataSpec.parse(spec);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(this.spec.commandLine(), "--data: " + e.getMessage());
     }
-    throw new ParameterException(this.spec.commandLine(), "--data must be normal, uniform:K or fixed:ROWS, got '" + spec + "'");
   }
 }

@@ -6,6 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code idemnet} command line: {@code compare} (MB vs OB on B1-B4) and {@code project}. */
 @Command(name = "idemnet", mixinStandardHelpOptions = true, version = "idemnet 0.1.0",
     description = "Idempotent neural networks: Modified Backpropagation experiments.",
+    footer = "%nidemnet sweep: grids of compare runs as Apache Spark tasks (./idemnet sweep --help; docs/sweep.md).",
     subcommands = {CompareCommand.class, ProjectCommand.class, FpnCommand.class, IgnCommand.class, IgnFiguresCommand.class,
         IgnClassifierCommand.class, IgnScoreCommand.class,
         CommandLine.HelpCommand.class})

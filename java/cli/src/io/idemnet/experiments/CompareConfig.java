@@ -85,8 +85,32 @@ public record CompareConfig(String network, int[] dims, float slope, List<Float>
     };
   }
 
+  /** Whether {@code --pca auto} draws the PCA figure: for networks up to 1M parameters (weights and biases). */
+  public static boolean pcaByDefault(int[] dims) {
+    long params = 0;
+    for (int i = 0; i + 1 < dims.length; i++) params += (long) dims[i] * dims[i + 1] + dims[i + 1];
+    return params <= 1_000_000;
+  }
+
   /** Where training batches come from. */
   public sealed interface DataSpec {
+    /**
+     * Parses the command-line form: {@code normal}, {@code uniform:K} or {@code fixed:ROWS}.
+     *
+     * @throws IllegalArgumentException for anything else
+     */
+    static DataSpec parse(String spec) {
+      String s = spec.trim().toLowerCase(java.util.Locale.ROOT);
+      try {
+        if (s.equals("normal")) return new Normal();
+        if (s.startsWith("uniform:")) return new Uniform(Float.parseFloat(s.substring(8)));
+        if (s.startsWith("fixed:")) return new Fixed(Integer.parseInt(s.substring(6)));
+      } catch (NumberFormatException e) {
+        // fall through to the usage error
+      }
+      throw new IllegalArgumentException("data must be normal, uniform:K or fixed:ROWS, got '" + spec + "'");
+    }
+
     /** N(0,1), drawn afresh every epoch (the paper's default). */
     record Normal() implements DataSpec {}
 

@@ -86,6 +86,21 @@ public final class CompareExperiment {
     return run(listener, stop, Set.of(), null);
   }
 
+  /**
+   * Runs the pair at learning-rate index {@code lrIndex}, run {@code run}, on its own: the same
+   * numbers that {@link #run} computes for it (same seeds, batches and probe; on the cpu backend
+   * bit for bit at the same thread count), with run 0's parameter paths written under
+   * {@code pathsDir} when the config asks for PCA. The unit of work that {@code idemnet sweep}
+   * distributes. Returns the MB and the OB run, in that order.
+   */
+  public RunResult[] runPair(int lrIndex, int run, Path pathsDir) {
+    java.util.Objects.checkIndex(lrIndex, config.learningRates().size());
+    java.util.Objects.checkIndex(run, config.runs());
+    try (Graph graph = new Graph(backend); Tensor probe = probe(backend, config); Tensor identity = identity(config.dims()[0])) {
+      return runPair(graph, probe, identity, lrIndex, run, quiet(), () -> false, pathsDir);
+    }
+  }
+
   /** The held-out N(0,1) batch on which errors are measured. */
   static Tensor probe(Backend backend, CompareConfig config) {
     Tensor probe = backend.zeros(config.probeRows(), config.dims()[0]);

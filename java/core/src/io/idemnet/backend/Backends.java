@@ -9,8 +9,9 @@ import java.util.Locale;
  * Chooses a backend. {@link #get()} honours the system property {@code idemnet.backend} or the
  * environment variable {@code IDEMNET_BACKEND} ({@code auto}, {@code cpu}, {@code reference},
  * {@code cuda}); {@code auto} (the default) takes the cuda backend when the CUDA library loads
- * and a GPU is present, else the native CPU backend with one logged line saying why there is no
- * GPU; when the CPU library cannot be loaded either, the plain-Java reference backend, with one
+ * and a GPU is present, logging one line that names the device, the GEMM (cuBLAS and its
+ * version) and the convolution path (cuDNN and its version, or im2col + GEMM); else the native CPU
+ * backend with one logged line saying why there is no GPU; when the CPU library cannot be loaded either, the plain-Java reference backend, with one
  * more line. An explicit request that cannot be met is an error, never a silent fallback.
  */
 public final class Backends {
@@ -58,12 +59,17 @@ public final class Backends {
     String noGpu = gpu.reason();
     if (gpu.usable()) {
       try {
-        return new CudaBackend();
+        CudaBackend cuda = new CudaBackend();
+        LOG.log(System.Logger.Level.INFO, "idemnet: using the cuda backend on " + cuda.deviceName() + "; GEMM: "
+            + cuda.gemmEngine() + "; convolutions: " + cuda.convEngine());
+        return cuda;
       } catch (RuntimeException | LinkageError e) {
         noGpu = e.getMessage();
       }
     }
-    LOG.log(System.Logger.Level.INFO, "idemnet: using the cpu backend; no GPU backend: " + noGpu);
+    // A GPU that is there but cannot be used is a misconfiguration worth a warning.
+    LOG.log(gpu.usable() ? System.Logger.Level.WARNING : System.Logger.Level.INFO,
+        "idemnet: using the cpu backend; no GPU backend: " + noGpu);
     return cpuOrReference();
   }
 

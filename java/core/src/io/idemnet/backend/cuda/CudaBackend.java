@@ -12,9 +12,9 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * Tensors in GPU memory with kernels from {@code libidemnet_cuda} (own CUDA kernels; GEMM and
- * convolutions through cuBLAS, opened at run time, or a builtin GEMM kernel without it), called
- * through FFM. Argument checking happens in {@link Backend}.
+ * Tensors in GPU memory with kernels from {@code libidemnet_cuda} (own CUDA kernels; GEMM
+ * through cuBLAS and convolutions through cuDNN, both opened at run time; convolutions fall back
+ * to im2col + GEMM without cuDNN), called through FFM. Argument checking happens in {@link Backend}.
  *
  * <p>Each instance owns a CUDA context of the library: one device, one stream on which every
  * operation is queued in call order, a caching allocator (tensors are carved from cached blocks;
@@ -58,7 +58,9 @@ public final class CudaBackend extends Backend implements AutoCloseable {
   /**
    * A backend on the given device.
    *
-   * @throws CudaUnavailableException naming the reason when CUDA cannot be used here
+   * @throws CudaUnavailableException naming the reason when CUDA cannot be used here, including
+   *     when no cuBLAS can be used and the builtin GEMM kernel was not asked for
+   *     ({@code -Didemnet.cuda.gemm=builtin})
    */
   public CudaBackend(int device) {
     Availability a = availability();
@@ -73,6 +75,15 @@ public final class CudaBackend extends Backend implements AutoCloseable {
       this.ctx = out.get(ValueLayout.JAVA_LONG, 0);
     } catch (NativeCallException e) {
       throw new CudaUnavailableException("cannot create a CUDA context on device " + device + ": " + e.getMessage(), e);
+    }
+    if (!usesCublas() && !builtinGemmRequested()) {
+      String detail = gemmEngine();
+      CudaNative.contextDestroy(ctx);
+      ctx = 0;
+      throw new CudaUnavailableException("cuBLAS is not in use on device " + device + ": " + detail
+          + ". The builtin GEMM kernel is many times slower, so it runs only when asked for with"
+          + " -Didemnet.cuda.gemm=builtin; for cuBLAS put libcublas.so.13 (or .12) on LD_LIBRARY_PATH or name it"
+          + " with -Didemnet.cublas.library=/path/to/libcublas.so.13");
     }
     this.scalarDevice = deviceMalloc(ctx, 16);
     this.scalarHost = hostAlloc(ctx, 16);
@@ -136,6 +147,12 @@ public final class CudaBackend extends Backend implements AutoCloseable {
     return new int[] {out.get(ValueLayout.JAVA_INT, 0), out.get(ValueLayout.JAVA_INT, 4)};
   }
 
+  /** Whether the builtin GEMM kernel was asked for (property idemnet.cuda.gemm or IDEMNET_CUDA_GEMM). */
+  private static boolean builtinGemmRequested() {
+    String value = System.getProperty("idemnet.cuda.gemm", System.getenv("IDEMNET_CUDA_GEMM"));
+    return "builtin".equals(value == null ? null : value.trim());
+  }
+
   /**
    * Probes once per JVM whether the cuda backend can run: the library is packaged and loads, the
    * driver answers and reports at least one device. Never throws.
@@ -180,7 +197,10 @@ public final class CudaBackend extends Backend implements AutoCloseable {
     return device;
   }
 
-  /** "cuBLAS from libcublas.so.13", or why the builtin GEMM kernel is used. */
+  /**
+   * "cuBLAS 13.0.2 from libcublas.so.13 (cublasGetVersion 130002)", or why the builtin GEMM kernel
+   * is used.
+   */
   @SuppressWarnings("restricted")
   public String gemmEngine() {
     MemorySegment out = out();
@@ -193,6 +213,38 @@ public final class CudaBackend extends Backend implements AutoCloseable {
     MemorySegment out = out();
     CudaNative.gemmEngine(live(), out.address(), 0L);
     return out.get(ValueLayout.JAVA_INT, 0) != 0;
+  }
+
+  /**
+   * "cuDNN 9.x.y (cudnnGetVersion ...) from libcudnn.so.9, deterministic algorithms", or
+   * "im2col + GEMM (...)" saying why cuDNN is not used ({@code -Didemnet.cuda.conv=im2col}, no
+   * libcudnn.so.9 found, ...).
+   */
+  @SuppressWarnings("restricted")
+  public String convEngine() {
+    MemorySegment out = out();
+    CudaNative.convEngine(live(), 0L, out.address());
+    return MemorySegment.ofAddress(out.get(ValueLayout.JAVA_LONG, 0)).reinterpret(Long.MAX_VALUE).getString(0);
+  }
+
+  /**
+   * Whether convolutions go through cuDNN (else im2col + GEMM). Even with cuDNN, a shape for
+   * which cuDNN offers no deterministic algorithm runs as im2col + GEMM.
+   */
+  public boolean usesCudnn() {
+    MemorySegment out = out();
+    CudaNative.convEngine(live(), out.address(), 0L);
+    return out.get(ValueLayout.JAVA_INT, 0) != 0;
+  }
+
+  /**
+   * Switches this backend's convolutions to im2col + GEMM ({@code false}) or back to cuDNN
+   * ({@code true}), for comparisons and A/B timings. Both paths are deterministic.
+   *
+   * @throws io.idemnet.nativelib.NativeCallException when cuDNN is asked for but not available
+   */
+  public void setCudnn(boolean enabled) {
+    CudaNative.setConvEngine(live(), enabled ? 1 : 0);
   }
 
   /**

@@ -15,6 +15,8 @@ final class CudaLibrary {
     // Options the library reads through getenv, settable as system properties.
     setFromProperty("idemnet.cublas.library", "IDEMNET_CUBLAS_LIBRARY");
     setFromProperty("idemnet.cuda.gemm", "IDEMNET_CUDA_GEMM");
+    setFromProperty("idemnet.cudnn.library", "IDEMNET_CUDNN_LIBRARY");
+    setFromProperty("idemnet.cuda.conv", "IDEMNET_CUDA_CONV");
     return NativeLibraries.load("idemnet_cuda");
   }
 
