@@ -56,4 +56,16 @@ int idemnet_adam_update(idemnet_context* ctx, float* w, const float* g, float* m
   });
 }
 
+int idemnet_adam_update_scheduled(idemnet_context* ctx, float* w, const float* g, float* m, float* v,
+                                  int64_t n, const float* coefficients, float beta1, float beta2,
+                                  float eps, float weight_decay) {
+  return idemnet::with_context(ctx, "adam_update_scheduled", [&] {
+    IDEMNET_REQUIRE(n >= 0, "adam_update_scheduled", "negative size");
+    IDEMNET_REQUIRE(coefficients && (n == 0 || (w && g && m && v)), "adam_update_scheduled", "null buffer");
+    idemnet_math::AdamScalars s{coefficients[0], coefficients[1]};
+    idemnet::parallel_for(n, [&](int64_t b, int64_t e) { adam_chunk(w, g, m, v, b, e, s, beta1, beta2, eps, weight_decay); });
+    return IDEMNET_OK;
+  });
+}
+
 }  // extern "C"

@@ -77,8 +77,9 @@ __device__ inline double block_sum(double v, double* shared) {
 
 // The end of a deterministic two-level reduction: block `blockIdx.x` stores its partial; the last
 // block to finish (decided by an integer counter behind the partials) adds all partials in block
-// order and writes *out. Call from every thread with the block's total.
-__device__ inline void finish_reduction(double block_total, double* workspace, double* out) {
+// order and hands the total to write(total) on thread 0. Call from every thread with the block's total.
+template <class Write>
+__device__ inline void finish_reduction_with(double block_total, double* workspace, Write write) {
   __shared__ bool last;
   __shared__ double lane[kThreads];
   unsigned int* counter = reinterpret_cast<unsigned int*>(workspace + kReduceBlocks);
@@ -96,9 +97,19 @@ __device__ inline void finish_reduction(double block_total, double* workspace, d
   for (unsigned int b = threadIdx.x; b < gridDim.x; b += kThreads) acc += ((volatile double*)workspace)[b];
   double total = block_sum<kThreads>(acc, lane);
   if (threadIdx.x == 0) {
-    *out = total;
+    write(total);
     *counter = 0u;  // ready for the next reduction on this workspace
   }
+}
+
+// finish_reduction_with writing the double total to *out.
+__device__ inline void finish_reduction(double block_total, double* workspace, double* out) {
+  finish_reduction_with(block_total, workspace, [out](double total) { *out = total; });
+}
+
+// finish_reduction_with writing (float)(scale * total) to *out: a loss kept on the device.
+__device__ inline void finish_reduction_to(double block_total, double* workspace, float* out, double scale) {
+  finish_reduction_with(block_total, workspace, [out, scale](double total) { *out = (float)(scale * total); });
 }
 
 // cuBLAS entry points opened with dlopen (blas.cu).

@@ -185,6 +185,72 @@ IDEMNET_API int idemnet_batch_norm2d_backward(idemnet_context* ctx, const float*
 IDEMNET_API int idemnet_dropout(idemnet_context* ctx, const float* x, float* y, int64_t n,
                                 uint64_t seed, float p);
 
+/* ------------------------------------------------- device-resident training steps */
+/*
+ * Scalars a training step computes or consumes live in memory the kernels read and write, never
+ * in host arguments that change from step to step (docs/architecture.md, "Device-resident
+ * steps"). Reductions accumulate in double and round once to float.
+ */
+
+/* out = (alpha * factor[0]) x, the product rounded to float first; out may equal x. */
+IDEMNET_API int idemnet_scale_by(idemnet_context* ctx, const float* x, const float* factor,
+                                 float alpha, float* out, int64_t n);
+/* out[0] = (float)(scale * sum x^2), accumulated in double. */
+IDEMNET_API int idemnet_sum_squares_to(idemnet_context* ctx, const float* x, int64_t n,
+                                       double scale, float* out);
+/* idemnet_corrector's out = s (3a - 2b - c), and loss[0] = (float)(loss_scale * sum (a - c)^2). */
+IDEMNET_API int idemnet_corrector_to(idemnet_context* ctx, const float* a, const float* b,
+                                     const float* c, float s, float* out, int64_t n,
+                                     double loss_scale, float* loss);
+/*
+ * grad = grad_scale * sign(a - b) (0 where a == b or either is NaN; grad may be NULL, a or b) and
+ * loss[0] = (float)(loss_scale * sum |a - b|).
+ */
+IDEMNET_API int idemnet_l1_loss(idemnet_context* ctx, const float* a, const float* b, int64_t n,
+                                float grad_scale, float* grad, double loss_scale, float* loss);
+/*
+ * Softmax cross-entropy of logits [rows, classes] against labels [rows] (class indices stored as
+ * floats): loss[0] = mean over rows of logsumexp(z) - z[label] and grad (may be NULL) =
+ * (softmax(z) - onehot(label)) / rows, in double per row. A label that is not an integer in
+ * [0, classes) makes the loss and that row's gradient NaN.
+ */
+IDEMNET_API int idemnet_softmax_cross_entropy(idemnet_context* ctx, const float* logits,
+                                              const float* labels, int64_t rows, int64_t classes,
+                                              float* loss, float* grad);
+/* out[0] = max over rows of sqrt(sum_c x[r, c]^2), in double (NaN if any row is NaN; 0 for none). */
+IDEMNET_API int idemnet_max_row_norm(idemnet_context* ctx, const float* x, int64_t rows,
+                                     int64_t cols, float* out);
+/* idemnet_sgd_update with the learning rate read from lr[0]. */
+IDEMNET_API int idemnet_sgd_update_scheduled(idemnet_context* ctx, float* w, const float* g,
+                                             float* v, int64_t n, const float* lr, float momentum,
+                                             float weight_decay);
+/*
+ * idemnet_adam_update with coefficients[0] = lr / (1 - b1^t) and coefficients[1] =
+ * 1 / sqrt(1 - b2^t) read from memory (the host computes them in double and rounds to float,
+ * as idemnet_adam_update does).
+ */
+IDEMNET_API int idemnet_adam_update_scheduled(idemnet_context* ctx, float* w, const float* g,
+                                              float* m, float* v, int64_t n,
+                                              const float* coefficients, float beta1, float beta2,
+                                              float eps, float weight_decay);
+/*
+ * IGN's tightness clamp from the losses rec[0] and tight[0], in double: w_rec[0] = lambda_rec -
+ * lambda_tight a (tanh u - u sech^2 u) and w_tight[0] = lambda_tight sech^2 u with
+ * u = tight / (a rec); {lambda_rec, lambda_tight} when a == 0 or !(rec > 0).
+ */
+IDEMNET_API int idemnet_tight_clamp_weights(idemnet_context* ctx, const float* rec,
+                                            const float* tight, float lambda_rec,
+                                            float lambda_tight, float clamp, float* w_rec,
+                                            float* w_tight);
+/*
+ * idemnet_dropout with the seed bits(seed, counter[0] * 2^24 + counter[1] + offset), bits being
+ * the counter-based stream above; counter holds two integers below 2^24.
+ */
+IDEMNET_API int idemnet_dropout_counted(idemnet_context* ctx, const float* x, float* y, int64_t n,
+                                        uint64_t seed, const float* counter, int64_t offset,
+                                        float p);
+
+
 /* The CUDA library (libidemnet_cuda) has its own header: idemnet_cuda.h. */
 
 #ifdef __cplusplus

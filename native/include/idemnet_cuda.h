@@ -202,6 +202,55 @@ IDEMNET_API int idemnet_cuda_batch_norm2d_backward(idemnet_cuda_context* ctx, co
 IDEMNET_API int idemnet_cuda_dropout(idemnet_cuda_context* ctx, const float* x, float* y, int64_t n,
                                      uint64_t seed, float p);
 
+/* ------------------------------------------------- device-resident training steps (idemnet.h) */
+
+/*
+ * dst[0..n) = values[0..n) with values in HOST memory and n <= 16, by a kernel that receives the
+ * values as its argument: queued like any kernel, with no wait for the stream (the declared write
+ * of a step's scalars). Not inside a capture, where the values would be frozen into the graph.
+ */
+IDEMNET_API int idemnet_cuda_write_scalars(idemnet_cuda_context* ctx, float* dst, const float* values,
+                                           int64_t n);
+/* idemnet_scale_by on the device (factor is a device pointer). */
+IDEMNET_API int idemnet_cuda_scale_by(idemnet_cuda_context* ctx, const float* x, const float* factor,
+                                      float alpha, float* out, int64_t n);
+/* idemnet_sum_squares_to on the device (deterministic reduction). */
+IDEMNET_API int idemnet_cuda_sum_squares_to(idemnet_cuda_context* ctx, const float* x, int64_t n,
+                                            double scale, float* out);
+/* idemnet_corrector_to on the device (deterministic reduction). */
+IDEMNET_API int idemnet_cuda_corrector_to(idemnet_cuda_context* ctx, const float* a, const float* b,
+                                          const float* c, float s, float* out, int64_t n,
+                                          double loss_scale, float* loss);
+/* idemnet_l1_loss on the device (deterministic reduction; grad may be NULL). */
+IDEMNET_API int idemnet_cuda_l1_loss(idemnet_cuda_context* ctx, const float* a, const float* b,
+                                     int64_t n, float grad_scale, float* grad, double loss_scale,
+                                     float* loss);
+/* idemnet_softmax_cross_entropy on the device (one thread per row; deterministic reduction). */
+IDEMNET_API int idemnet_cuda_softmax_cross_entropy(idemnet_cuda_context* ctx, const float* logits,
+                                                   const float* labels, int64_t rows,
+                                                   int64_t classes, float* loss, float* grad);
+/* idemnet_max_row_norm on the device (maximum over blocks taken in block order). */
+IDEMNET_API int idemnet_cuda_max_row_norm(idemnet_cuda_context* ctx, const float* x, int64_t rows,
+                                          int64_t cols, float* out);
+/* idemnet_sgd_update_scheduled on the device (lr is a device pointer). */
+IDEMNET_API int idemnet_cuda_sgd_update_scheduled(idemnet_cuda_context* ctx, float* w, const float* g,
+                                                  float* v, int64_t n, const float* lr,
+                                                  float momentum, float weight_decay);
+/* idemnet_adam_update_scheduled on the device (coefficients is a device pointer). */
+IDEMNET_API int idemnet_cuda_adam_update_scheduled(idemnet_cuda_context* ctx, float* w,
+                                                   const float* g, float* m, float* v, int64_t n,
+                                                   const float* coefficients, float beta1,
+                                                   float beta2, float eps, float weight_decay);
+/* idemnet_tight_clamp_weights on the device (one thread). */
+IDEMNET_API int idemnet_cuda_tight_clamp_weights(idemnet_cuda_context* ctx, const float* rec,
+                                                 const float* tight, float lambda_rec,
+                                                 float lambda_tight, float clamp, float* w_rec,
+                                                 float* w_tight);
+/* idemnet_dropout_counted on the device (counter is a device pointer). */
+IDEMNET_API int idemnet_cuda_dropout_counted(idemnet_cuda_context* ctx, const float* x, float* y,
+                                             int64_t n, uint64_t seed, const float* counter,
+                                             int64_t offset, float p);
+
 #ifdef __cplusplus
 }
 #endif

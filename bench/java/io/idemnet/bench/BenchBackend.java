@@ -3,7 +3,7 @@ package io.idemnet.bench;
 import io.idemnet.backend.Backend;
 import io.idemnet.backend.cpu.CpuBackend;
 import io.idemnet.backend.cuda.CudaBackend;
-import io.idemnet.backend.cuda.CudaGraph;
+import io.idemnet.backend.StepGraph;
 import io.idemnet.tensor.Tensor;
 
 /**
@@ -11,8 +11,9 @@ import io.idemnet.tensor.Tensor;
  * <ul>
  *   <li>{@code cpu}: the native CPU backend;
  *   <li>{@code cuda}: the cuda backend, each step run eagerly and waited for;
- *   <li>{@code cuda-graphs}: the cuda backend, the step recorded once as a CUDA graph and replayed
- *       (inputs copied into the captured tensors first), then waited for.
+ *   <li>{@code cuda-graphs}: the cuda backend, the step's device half recorded once as a CUDA graph
+ *       and replayed after its host half (inputs copied into the captured tensors first), then
+ *       waited for.
  * </ul>
  * Every timed call on cuda ends with {@link CudaBackend#synchronize()}, so the time covers the GPU
  * work and not only its queueing (the PyTorch scripts call torch.cuda.synchronize likewise). A
@@ -36,7 +37,7 @@ final class BenchBackend implements AutoCloseable {
   private final String name;
   private final Backend backend;
   private final CudaBackend cuda;
-  private CudaGraph graph;
+  private StepGraph graph;
   private Tensor[] staged = new Tensor[0];
 
   private BenchBackend(String name, Backend backend, CudaBackend cuda) {
@@ -92,27 +93,45 @@ final class BenchBackend implements AutoCloseable {
    * @throws BenchmarkSkipped (after closing this backend) when the step cannot be captured
    */
   Step prepare(String what, Step step, Tensor... firstInputs) {
-    if (cuda == null) return step;
+    return prepare(what, () -> {}, step, firstInputs);
+  }
+
+  /**
+   * {@link #prepare(String, Step, Tensor...)} for a step split into a host half (the declared
+   * writes of its per-step scalars, e.g. {@code Optimizer.prepareStep}) and a device half; on
+   * cuda-graphs only the device half is recorded, and every timed call runs the host half before
+   * the replay.
+   */
+  Step prepare(String what, Runnable host, Step device, Tensor... firstInputs) {
+    if (cuda == null) {
+      return inputs -> {
+        host.run();
+        device.run(inputs);
+      };
+    }
     if (!name.equals(CUDA_GRAPHS)) {
       return inputs -> {
-        step.run(inputs);
+        host.run();
+        device.run(inputs);
         cuda.synchronize();
       };
     }
     staged = new Tensor[firstInputs.length];
     for (int i = 0; i < firstInputs.length; i++) staged[i] = cuda.copyOf(firstInputs[i]);
     Tensor[] fixed = staged;
-    step.run(fixed);
+    host.run();
+    device.run(fixed);
     cuda.synchronize();
     try {
-      graph = cuda.capture(() -> step.run(fixed));
+      graph = cuda.record(() -> device.run(fixed));
     } catch (IllegalStateException e) {
       close();
       throw new BenchmarkSkipped("backend=cuda-graphs: " + what + " cannot be captured as a CUDA graph: " + e.getMessage());
     }
-    CudaGraph g = graph;
+    StepGraph g = graph;
     return inputs -> {
       for (int i = 0; i < inputs.length; i++) cuda.copy(inputs[i], fixed[i]);
+      host.run();
       g.replay();
       cuda.synchronize();
     };

@@ -80,7 +80,8 @@ public class IgnStepBench {
       zs[i] = be.zeros(batch, 1, 28, 28);
       be.randomNormal(zs[i], 20 + i, 0f, 1f);
     }
-    timed = bench.prepare("the IGN " + mode + " step", in -> trainer.step(in[0], in[1], step++), xs[0], zs[0]);
+    timed = bench.prepare("the IGN " + mode + " step", () -> trainer.prepare(step++),
+        in -> trainer.stepKernels(in[0], in[1]), xs[0], zs[0]);
   }
 
   @TearDown(Level.Trial)

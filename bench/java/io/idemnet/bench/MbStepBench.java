@@ -82,7 +82,8 @@ public class MbStepBench {
       be.randomNormal(inputs[i], 100 + i, 0f, 1f);
     }
     lossMode = mode.equals("MB") ? IdempotentLoss.Mode.MODIFIED : IdempotentLoss.Mode.ORDINARY;
-    timed = bench.prepare("the " + mode + " step of " + net, in -> IdempotentLoss.trainStep(graph, f, sgd, in[0], lossMode),
+    timed = bench.prepare("the " + mode + " step of " + net, sgd::prepareStep,
+        in -> IdempotentLoss.stepKernels(graph, f, sgd, in[0], lossMode),
         inputs[0]);
   }
 

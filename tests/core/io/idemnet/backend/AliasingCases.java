@@ -203,6 +203,48 @@ final class AliasingCases {
       be.adamUpdate(t[0], t[1], t[2], t[3], 0.01f, 0.9f, 0.999f, 1e-8f, 0.01f, 3);
       return Double.NaN;
     }, inout("w", m), in("g", m), inout("m", m), positive("v", Role.INOUT, m)));
+    // Device-resident step operations: one-element tensors ([1]) where the op reads or writes a
+    // scalar, so those arguments can alias one another.
+    cases.add(of("scale", "scale by a factor", (be, t) -> {
+      be.scale(t[0], t[1], 0.5f, t[2]);
+      return Double.NaN;
+    }, in("x", 1), in("factor", 1), out("out", 1)));
+    cases.add(of("sumOfSquares", "sumOfSquares to a tensor", (be, t) -> {
+      be.sumOfSquares(t[0], 0.5, t[1]);
+      return Double.NaN;
+    }, in("x", 1), out("out", 1)));
+    cases.add(of("corrector", "corrector with a loss tensor", (be, t) -> {
+      be.corrector(-0.5f, t[0], t[1], t[2], t[3], 0.25, t[4]);
+      return Double.NaN;
+    }, in("a", 1), in("b", 1), in("c", 1), out("out", 1), out("loss", 1)));
+    cases.add(of("l1Loss", "l1Loss", (be, t) -> {
+      be.l1Loss(t[0], t[1], 0.5f, t[2], 0.25, t[3]);
+      return Double.NaN;
+    }, in("a", 1), in("b", 1), out("grad", 1), out("loss", 1)));
+    cases.add(of("softmaxCrossEntropy", "softmaxCrossEntropy", (be, t) -> {
+      be.softmaxCrossEntropy(t[0], t[1], t[2], t[3]);
+      return Double.NaN;
+    }, in("logits", 1, 1), in("labels", 1), out("loss", 1), out("grad", 1, 1)));
+    cases.add(of("maxRowNorm", "maxRowNorm", (be, t) -> {
+      be.maxRowNorm(t[0], t[1]);
+      return Double.NaN;
+    }, in("x", 1), out("out", 1)));
+    cases.add(of("tightClampWeights", "tightClampWeights", (be, t) -> {
+      be.tightClampWeights(t[0], t[1], 20f, 2.5f, 1.5f, t[2], t[3]);
+      return Double.NaN;
+    }, positive("rec", Role.IN, 1), positive("tight", Role.IN, 1), out("weightRec", 1), out("weightTight", 1)));
+    cases.add(of("dropout", "dropout with a counter", (be, t) -> {
+      be.dropout(t[0], 0.3f, 7, t[1], 5, t[2]);
+      return Double.NaN;
+    }, in("x", 2), positive("counter", Role.IN, 2), out("y", 2)));
+    cases.add(of("sgdUpdate", "sgdUpdate scheduled", (be, t) -> {
+      be.sgdUpdate(t[0], t[1], t[2], t[3], 0.9f, 0.01f);
+      return Double.NaN;
+    }, inout("w", 1), in("g", 1), inout("velocity", 1), positive("lr", Role.IN, 1)));
+    cases.add(of("adamUpdate", "adamUpdate scheduled", (be, t) -> {
+      be.adamUpdate(t[0], t[1], t[2], t[3], t[4], 0.9f, 0.999f, 1e-8f, 0.01f);
+      return Double.NaN;
+    }, inout("w", 2), in("g", 2), inout("m", 2), positive("v", Role.INOUT, 2), positive("coefficients", Role.IN, 2)));
     return cases;
   }
 }

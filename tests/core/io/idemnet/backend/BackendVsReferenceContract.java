@@ -476,4 +476,211 @@ public abstract class BackendVsReferenceContract {
     assertClose("adam first moment", m.ref.toArray(), m.cpu.toArray(), 1e-6, 1e-5);
     assertClose("adam second moment", v2.ref.toArray(), v2.cpu.toArray(), 1e-7, 1e-5);
   }
+
+  // ------------------------------------------------------------------ device-resident step operations
+
+  private float one(Backend be, Tensor t) {
+    return be.readScalar(t);
+  }
+
+  /**
+   * Losses and norms written to one-element tensors. Each is a double sum rounded once to float, so
+   * only the summation order differs: rtol 2^-23 (one float rounding of nearly equal doubles) plus
+   * 1e-12 of the sum of magnitudes; the fused gradients have the tolerances of their host twins.
+   */
+  @ParameterizedTest(name = "{0}x{1}")
+  @MethodSource("shapes")
+  void deviceLossesAndNorms(int rows, int cols) {
+    Random rnd = new Random(7L * rows + cols);
+    long n = (long) rows * cols;
+    Pair a = pairOf(normal(rnd, n), rows, cols), b = pairOf(normal(rnd, n), rows, cols), c = pairOf(normal(rnd, n), rows, cols);
+    Pair out = pairZeros(rows, cols), out2 = pairZeros(rows, cols), loss = pairZeros(1);
+    double mag = 1e-12 * 10 * Math.max(1, n);
+    double mean = 1.0 / Math.max(1, n);
+
+    REF.sumOfSquares(a.ref, 0.25, loss.ref);
+    CPU.sumOfSquares(a.cpu, 0.25, loss.cpu);
+    assertClose("sumOfSquares to a tensor", one(REF, loss.ref), one(CPU, loss.cpu), mag, 2 * U);
+    assertClose("sumOfSquares to a tensor = 0.25 sumOfSquares", 0.25 * CPU.sumOfSquares(a.cpu), one(CPU, loss.cpu), mag,
+        2 * U);
+
+    float s = -1f / Math.max(1, rows);
+    REF.corrector(s, a.ref, b.ref, c.ref, out.ref, mean, loss.ref);
+    CPU.corrector(s, a.cpu, b.cpu, c.cpu, out.cpu, mean, loss.cpu);
+    assertClose("corrector out", out.ref.toArray(), out.cpu.toArray(), 1e-5 * Math.abs(s), 1e-6);
+    assertClose("corrector loss", one(REF, loss.ref), one(CPU, loss.cpu), mag, 2 * U);
+    CPU.corrector(s, a.cpu, b.cpu, c.cpu, out2.cpu, false);
+    assertArrayEquals(out2.cpu.toArray(), out.cpu.toArray(), "the same corrector with and without the loss");
+
+    REF.l1Loss(a.ref, b.ref, 0.5f, out.ref, mean, loss.ref);
+    CPU.l1Loss(a.cpu, b.cpu, 0.5f, out.cpu, mean, loss.cpu);
+    assertArrayEquals(out.ref.toArray(), out.cpu.toArray(), "l1 gradient: +-0.5 or 0, exact");
+    assertClose("l1 loss", one(REF, loss.ref), one(CPU, loss.cpu), mag, 2 * U);
+    CPU.l1Loss(a.cpu, b.cpu, 0f, null, 1.0, loss.cpu);
+    double l1 = 0;
+    float[] av = a.cpu.toArray(), bv = b.cpu.toArray();
+    for (int i = 0; i < av.length; i++) l1 += Math.abs((double) av[i] - bv[i]);
+    assertClose("l1 loss without a gradient", l1, one(CPU, loss.cpu), mag, 2 * U);
+
+    if (rows > 0) {
+      REF.maxRowNorm(a.ref, loss.ref);
+      CPU.maxRowNorm(a.cpu, loss.cpu);
+      assertClose("maxRowNorm", one(REF, loss.ref), one(CPU, loss.cpu), 0, 2 * U);
+    }
+
+    Pair factor = pairOf(new float[] {-1.75f}, 1);
+    REF.scale(a.ref, factor.ref, 0.5f, out.ref);
+    CPU.scale(a.cpu, factor.cpu, 0.5f, out.cpu);
+    assertClose("scale by a tensor", out.ref.toArray(), out.cpu.toArray(), 0, 2 * U);
+    CPU.scale(a.cpu, 0.5f * -1.75f, out2.cpu);
+    assertArrayEquals(out2.cpu.toArray(), out.cpu.toArray(), "scale by a tensor = scale by the same float");
+  }
+
+  @Test
+  void maxRowNormPropagatesNaNAndTakesTheLargestRow() {
+    Pair x = pairOf(new float[] {3, 4, 0, 1, 1, 1}, 3, 2), out = pairZeros(1);
+    CPU.maxRowNorm(x.cpu, out.cpu);
+    assertEquals(5f, one(CPU, out.cpu), "rows (3,4), (0,1), (1,1): largest norm 5");
+    Pair nan = pairOf(new float[] {3, 4, Float.NaN, 1, 1, 1}, 3, 2);
+    CPU.maxRowNorm(nan.cpu, out.cpu);
+    assertEquals(Float.NaN, one(CPU, out.cpu), "a NaN row makes the residual NaN");
+  }
+
+  /** Cross-entropy: per-row double arithmetic on both sides, then one rounding: rtol 1e-6, atol 1e-7. */
+  @ParameterizedTest(name = "rows={0} classes={1}")
+  @org.junit.jupiter.params.provider.CsvSource({"1,1", "3,10", "128,10", "1000,10", "37,129"})
+  void softmaxCrossEntropy(int rows, int classes) {
+    Random rnd = new Random(rows * 31L + classes);
+    float[] z = normal(rnd, (long) rows * classes);
+    for (int i = 0; i < z.length; i++) z[i] *= 4;
+    float[] labels = new float[rows];
+    for (int i = 0; i < rows; i++) labels[i] = rnd.nextInt(classes);
+    Pair logits = pairOf(z, rows, classes), lab = pairOf(labels, rows), loss = pairZeros(1), grad = pairZeros(rows, classes);
+    REF.softmaxCrossEntropy(logits.ref, lab.ref, loss.ref, grad.ref);
+    CPU.softmaxCrossEntropy(logits.cpu, lab.cpu, loss.cpu, grad.cpu);
+    assertClose("cross-entropy loss", one(REF, loss.ref), one(CPU, loss.cpu), 1e-7, 1e-6);
+    assertClose("cross-entropy gradient", grad.ref.toArray(), grad.cpu.toArray(), 1e-7, 1e-6);
+    // The loss by hand for row 0, in double.
+    double max = Double.NEGATIVE_INFINITY, sum = 0, total = 0;
+    for (int r = 0; r < rows; r++) {
+      max = Double.NEGATIVE_INFINITY;
+      sum = 0;
+      for (int j = 0; j < classes; j++) max = Math.max(max, z[r * classes + j]);
+      for (int j = 0; j < classes; j++) sum += Math.exp(z[r * classes + j] - max);
+      total += max + Math.log(sum) - z[r * classes + (int) labels[r]];
+    }
+    assertClose("cross-entropy loss by hand", total / rows, one(CPU, loss.cpu), 1e-7, 1e-6);
+  }
+
+  @Test
+  void crossEntropyOfABadLabelIsNaN() {
+    Pair logits = pairOf(new float[] {1, 2, 3, 4, 5, 6}, 2, 3), loss = pairZeros(1), grad = pairZeros(2, 3);
+    for (float bad : new float[] {3f, -1f, 0.5f, Float.NaN}) {
+      Pair lab = pairOf(new float[] {0f, bad}, 2);
+      CPU.softmaxCrossEntropy(logits.cpu, lab.cpu, loss.cpu, grad.cpu);
+      assertEquals(Float.NaN, one(CPU, loss.cpu), "label " + bad);
+      float[] g = grad.cpu.toArray();
+      assertFalse(Float.isNaN(g[0]), "the good row's gradient is kept");
+      assertEquals(Float.NaN, g[3], "the bad row's gradient is NaN");
+    }
+  }
+
+  /**
+   * The scheduled optimizer updates read their scalars from tensors: against the reference with the
+   * tolerances of {@link #optimizerUpdates}, and on the candidate equal bit for bit to the updates
+   * that take the scalars as arguments (the same float arithmetic).
+   */
+  @ParameterizedTest(name = "momentum={0} weightDecay={1}")
+  @org.junit.jupiter.params.provider.CsvSource({"0,0", "0.9,0", "0.9,0.01", "0,0.05"})
+  void scheduledOptimizerUpdates(float momentum, float weightDecay) {
+    Random rnd = new Random(23);
+    int n = 70_001;
+    float[] w0 = normal(rnd, n);
+    Pair w = pairOf(w0, n), v = pairZeros(n), wa = pairOf(w0, n), m = pairZeros(n), va = pairZeros(n);
+    Pair lr = pairZeros(1), coeff = pairZeros(2);
+    try (Tensor wHost = CPU.fromArray(w0, n); Tensor vHost = CPU.zeros(n); Tensor waHost = CPU.fromArray(w0, n);
+        Tensor mHost = CPU.zeros(n); Tensor vaHost = CPU.zeros(n)) {
+      for (int step = 1; step <= 5; step++) {
+        Pair g = pairOf(normal(rnd, n), n);
+        float rate = 0.1f / step;
+        REF.writeScalars(lr.ref, rate);
+        CPU.writeScalars(lr.cpu, rate);
+        float[] c = Backend.adamCoefficients(1e-2f, 0.9f, 0.999f, step);
+        REF.writeScalars(coeff.ref, c);
+        CPU.writeScalars(coeff.cpu, c);
+        REF.sgdUpdate(w.ref, g.ref, v.ref, lr.ref, momentum, weightDecay);
+        CPU.sgdUpdate(w.cpu, g.cpu, v.cpu, lr.cpu, momentum, weightDecay);
+        CPU.sgdUpdate(wHost, g.cpu, vHost, rate, momentum, weightDecay);
+        REF.adamUpdate(wa.ref, g.ref, m.ref, va.ref, coeff.ref, 0.9f, 0.999f, 1e-8f, weightDecay);
+        CPU.adamUpdate(wa.cpu, g.cpu, m.cpu, va.cpu, coeff.cpu, 0.9f, 0.999f, 1e-8f, weightDecay);
+        CPU.adamUpdate(waHost, g.cpu, mHost, vaHost, 1e-2f, 0.9f, 0.999f, 1e-8f, weightDecay, step);
+      }
+      assertClose("scheduled sgd", w.ref.toArray(), w.cpu.toArray(), 1e-6, 1e-5);
+      assertClose("scheduled adam", wa.ref.toArray(), wa.cpu.toArray(), 1e-6, 1e-5);
+      assertClose("scheduled adam moments", va.ref.toArray(), va.cpu.toArray(), 1e-7, 1e-5);
+      assertArrayEquals(wHost.toArray(), w.cpu.toArray(), "sgd: scheduled = with the rate as an argument");
+      assertArrayEquals(waHost.toArray(), wa.cpu.toArray(), "adam: scheduled = with the step as an argument");
+    }
+  }
+
+  /** Dropout with a device counter draws exactly the mask of seed bits(seed, C + offset). */
+  @Test
+  void countedDropoutIsDropoutWithTheCountersSeed() {
+    Random rnd = new Random(41);
+    int n = 50_001;
+    long seed = 77, offset = (3L << 40) + 5;
+    long counter = (12345L << 4) + (1L << 30);
+    Pair x = pairOf(normal(rnd, n), n), y = pairZeros(n), yPlain = pairZeros(n), c = pairZeros(2);
+    REF.writeScalars(c.ref, Backend.counterScalars(counter));
+    CPU.writeScalars(c.cpu, Backend.counterScalars(counter));
+    REF.dropout(x.ref, 0.3f, seed, c.ref, offset, y.ref);
+    CPU.dropout(x.cpu, 0.3f, seed, c.cpu, offset, y.cpu);
+    // bits(seed, i) is the SplitMix64 step of the counter-based stream (idemnet.h).
+    long z = seed + (counter + offset + 1) * 0x9E3779B97F4A7C15L;
+    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+    long bits = z ^ (z >>> 31);
+    CPU.dropout(x.cpu, 0.3f, bits, yPlain.cpu);
+    assertArrayEquals(yPlain.cpu.toArray(), y.cpu.toArray(), "the counted mask is the plain mask of bits(seed, C + offset)");
+    assertArrayEquals(y.ref.toArray(), y.cpu.toArray(), "masks equal the reference's, bit for bit");
+    CPU.dropoutBackward(y.cpu, 0.3f, seed, c.cpu, offset, yPlain.cpu);
+    float[] yv = y.cpu.toArray(), back = yPlain.cpu.toArray();
+    for (int i = 0; i < n; i++) {
+      if ((yv[i] == 0f) != (back[i] == 0f)) throw new AssertionError("backward mask differs at " + i);
+    }
+  }
+
+  @Test
+  void tightClampWeightsFollowTheFormula() {
+    float[][] cases = {{0.2f, 0.3f, 1.5f}, {0.05f, 0.9f, 1.5f}, {0f, 0.3f, 1.5f}, {0.2f, 0.3f, 0f}};
+    for (float[] k : cases) {
+      Pair rec = pairOf(new float[] {k[0]}, 1), tight = pairOf(new float[] {k[1]}, 1);
+      Pair wr = pairZeros(1), wt = pairZeros(1);
+      REF.tightClampWeights(rec.ref, tight.ref, 20f, 2.5f, k[2], wr.ref, wt.ref);
+      CPU.tightClampWeights(rec.cpu, tight.cpu, 20f, 2.5f, k[2], wr.cpu, wt.cpu);
+      double expRec = 20, expTight = 2.5;
+      if (k[2] != 0 && k[0] > 0) {
+        double u = (double) k[1] / (k[2] * (double) k[0]), t = Math.tanh(u), sech2 = 1 - t * t;
+        expRec = 20 - 2.5 * k[2] * (t - u * sech2);
+        expTight = 2.5 * sech2;
+      }
+      // Double arithmetic with libm tanh on both sides, rounded once to float.
+      assertClose("weight on rec " + java.util.Arrays.toString(k), expRec, one(CPU, wr.cpu), 0, 2 * U);
+      assertClose("weight on tight " + java.util.Arrays.toString(k), expTight, one(CPU, wt.cpu), 1e-9, 2 * U);
+      assertClose("reference weight on rec", one(REF, wr.ref), one(CPU, wr.cpu), 0, 2 * U);
+    }
+  }
+
+  @Test
+  void deviceOperationsRejectBadShapes() {
+    Pair a = pairZeros(2, 3), two = pairZeros(2), loss = pairZeros(1);
+    assertThrows(IllegalArgumentException.class, () -> CPU.sumOfSquares(a.cpu, 1.0, two.cpu));
+    assertThrows(IllegalArgumentException.class, () -> CPU.l1Loss(a.cpu, a.cpu, 1f, two.cpu, 1.0, loss.cpu));
+    assertThrows(IllegalArgumentException.class, () -> CPU.softmaxCrossEntropy(a.cpu, loss.cpu, loss.cpu, null));
+    assertThrows(IllegalArgumentException.class, () -> CPU.scale(a.cpu, two.cpu, 1f, a.cpu));
+    assertThrows(IllegalArgumentException.class, () -> CPU.dropout(a.cpu, 0.5f, 1, loss.cpu, 0, a.cpu));
+    assertThrows(IllegalArgumentException.class, () -> CPU.readScalar(a.cpu));
+    assertThrows(IllegalArgumentException.class, () -> CPU.writeScalars(two.cpu, 1f));
+    assertThrows(IllegalArgumentException.class, () -> Backend.counterScalars(1L << 48));
+  }
 }

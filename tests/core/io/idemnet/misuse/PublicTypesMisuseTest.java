@@ -352,5 +352,25 @@ class PublicTypesMisuseTest {
     @Override protected void batchNormBackwardKernel(Tensor x, Tensor dy, Tensor gamma, Tensor sm, Tensor si,
         boolean training, Tensor dx, Tensor dg, boolean ag, Tensor db, boolean ab) { throw unused(); }
     @Override protected void dropoutKernel(Tensor x, float p, long seed, Tensor y) { throw unused(); }
+    @Override protected void scaleByKernel(Tensor x, Tensor factor, float alpha, Tensor out) { throw unused(); }
+    @Override protected void sumSquaresToKernel(Tensor x, double scale, Tensor out) { throw unused(); }
+    @Override protected void correctorToKernel(float s, Tensor a, Tensor b, Tensor c, Tensor out, double lossScale,
+        Tensor loss) { throw unused(); }
+    @Override protected void l1Kernel(Tensor a, Tensor b, float gradScale, Tensor grad, double lossScale, Tensor loss) {
+      throw unused();
+    }
+    @Override protected void crossEntropyKernel(Tensor logits, Tensor labels, long rows, long classes, Tensor loss,
+        Tensor grad) { throw unused(); }
+    @Override protected void maxRowNormKernel(Tensor x, long rows, long cols, Tensor out) { throw unused(); }
+    @Override protected void sgdScheduledKernel(Tensor w, Tensor g, Tensor v, Tensor lr, float momentum, float wd) {
+      throw unused();
+    }
+    @Override protected void adamScheduledKernel(Tensor w, Tensor g, Tensor m, Tensor v, Tensor coefficients, float b1,
+        float b2, float eps, float wd) { throw unused(); }
+    @Override protected void tightClampKernel(Tensor rec, Tensor tight, float lambdaRec, float lambdaTight, float clamp,
+        Tensor weightRec, Tensor weightTight) { throw unused(); }
+    @Override protected void dropoutCountedKernel(Tensor x, float p, long seed, Tensor counter, long offset, Tensor y) {
+      throw unused();
+    }
   }
 }

@@ -29,10 +29,31 @@ public final class Graph implements AutoCloseable {
   private int noGradDepth;
   private int detachDepth;
 
+  /**
+   * The step's random counter on the device ([2], see {@link Backend#counterScalars}), allocated up
+   * front so that a recorded step reads it rather than creating (and zeroing) it.
+   */
+  private final Tensor randomCounter;
+
   /** A graph whose tape and workspace live on {@code backend}. */
   public Graph(Backend backend) {
     this.backend = backend;
     this.workspace = new Workspace(backend);
+    this.randomCounter = backend.zeros(2);
+  }
+
+  /**
+   * Writes the counter that {@link #dropout(Var, float, long, long)} adds to its offsets (a declared
+   * write of two floats): a training loop sets it once per step, before the step runs or is
+   * replayed, so a recorded step draws new dropout masks every step. The counter lies in [0, 2^48).
+   */
+  public void setRandomCounter(long counter) {
+    backend.writeScalars(randomCounter, Backend.counterScalars(counter));
+  }
+
+  /** The device tensor behind {@link #setRandomCounter}. */
+  public Tensor randomCounter() {
+    return randomCounter;
   }
 
   /** The backend every value of this graph lives on. */
@@ -172,21 +193,40 @@ public final class Graph implements AutoCloseable {
     return output(y, rec, rec ? new AddSubNode(a, b, -1f) : null);
   }
 
-  /** mean((a - b)^2) over all elements, as a [1] tensor. */
+  /** mean((a - b)^2) over all elements, as a [1] tensor computed on the device. */
   public Var mseLoss(Var a, Var b) {
     checkOpen("mseLoss");
     Tensor diff = workspace.take(a.shape());
     backend.sub(a.value, b.value, diff);
-    double loss = backend.sumOfSquares(diff) / Math.max(1, diff.numel());
     Tensor out = workspace.take(1);
-    backend.fill(out, (float) loss);
+    backend.sumOfSquares(diff, 1.0 / Math.max(1, diff.numel()), out);
     boolean rec = records(a, b);
     return output(out, rec, rec ? new MseNode(a, b, diff) : null);
   }
 
   /**
-   * Mean softmax cross-entropy of {@code logits} [N, classes] against integer labels, as a [1]
-   * tensor. Computed on the host (N x classes values), which is cheap next to the layers before it.
+   * Mean softmax cross-entropy of {@code logits} [N, classes] against {@code labels} [N] (class
+   * indices stored as floats, on this graph's backend), as a [1] tensor; loss and gradient are
+   * computed on the device ({@link Backend#softmaxCrossEntropy}). A label outside [0, classes)
+   * makes the loss NaN: check labels where they are made, or use {@link #crossEntropy(Var, int[])}.
+   */
+  public Var crossEntropy(Var logits, Tensor labels) {
+    checkBackend(labels);
+    if (logits.value.rank() != 2 || !labels.hasShape(logits.dim(0))) {
+      throw new IllegalArgumentException("crossEntropy: need logits [N, classes] and labels [N], got "
+          + Arrays.toString(logits.shape()) + " and " + labels);
+    }
+    Tensor out = workspace.take(1);
+    boolean rec = records(logits);
+    Tensor g = rec ? workspace.take(logits.shape()) : null;
+    backend.softmaxCrossEntropy(logits.value, labels, out, g);
+    return output(out, rec, rec ? new ScaledGradientNode(logits, g) : null);
+  }
+
+  /**
+   * {@link #crossEntropy(Var, Tensor)} with labels from the host: they are checked against the
+   * class count and uploaded (an upload every call; a device-resident step keeps its labels in a
+   * tensor filled with the batch).
    */
   public Var crossEntropy(Var logits, int[] labels) {
     checkOpen("crossEntropy");
@@ -194,31 +234,22 @@ public final class Graph implements AutoCloseable {
       throw new IllegalArgumentException("crossEntropy: need logits [N, classes] and N labels, got "
           + Arrays.toString(logits.shape()) + " and " + labels.length + " labels");
     }
-    int n = logits.dim(0), k = logits.dim(1);
-    float[] z = logits.value.toArray();
-    float[] grad = new float[z.length];
-    double loss = 0;
-    for (int i = 0; i < n; i++) {
-      if (labels[i] < 0 || labels[i] >= k) {
-        throw new IllegalArgumentException("crossEntropy: label " + labels[i] + " at row " + i + " outside [0, " + k + ")");
+    Tensor t = workspace.take(labels.length);
+    t.copyFrom(labelValues(labels, logits.dim(1)));
+    return crossEntropy(logits, t);
+  }
+
+  /** Labels as the floats {@link #crossEntropy(Var, Tensor)} reads, after checking each lies in [0, classes). */
+  public static float[] labelValues(int[] labels, int classes) {
+    float[] v = new float[labels.length];
+    for (int i = 0; i < labels.length; i++) {
+      if (labels[i] < 0 || labels[i] >= classes) {
+        throw new IllegalArgumentException("crossEntropy: label " + labels[i] + " at row " + i + " outside [0, " + classes
+            + ")");
       }
-      double max = Double.NEGATIVE_INFINITY;
-      for (int j = 0; j < k; j++) max = Math.max(max, z[i * k + j]);
-      double sum = 0;
-      for (int j = 0; j < k; j++) sum += Math.exp(z[i * k + j] - max);
-      double logSum = max + Math.log(sum);
-      loss += logSum - z[i * k + labels[i]];
-      for (int j = 0; j < k; j++) {
-        grad[i * k + j] = (float) ((Math.exp(z[i * k + j] - logSum) - (j == labels[i] ? 1 : 0)) / n);
-      }
+      v[i] = labels[i];
     }
-    Tensor out = workspace.take(1);
-    backend.fill(out, (float) (loss / Math.max(1, n)));
-    boolean rec = records(logits);
-    if (!rec) return output(out, false, null);
-    Tensor g = workspace.take(logits.shape());
-    g.copyFrom(grad);
-    return output(out, true, new ScaledGradientNode(logits, g));
+    return v;
   }
 
   /**
@@ -283,7 +314,19 @@ public final class Graph implements AutoCloseable {
     Tensor y = workspace.take(x.shape());
     backend.dropout(x.value, p, seed, y);
     boolean rec = records(x);
-    return output(y, rec, rec ? new DropoutNode(x, p, seed) : null);
+    return output(y, rec, rec ? new DropoutNode(x, p, seed, -1) : null);
+  }
+
+  /**
+   * Dropout whose mask is that of {@link #dropout(Var, float, long)} with the seed
+   * bits(seed, C + offset), C being the {@linkplain #setRandomCounter random counter} read on the
+   * device: a recorded step draws the masks of the counter written before each replay.
+   */
+  public Var dropout(Var x, float p, long seed, long offset) {
+    Tensor y = workspace.take(x.shape());
+    backend.dropout(x.value, p, seed, randomCounter, offset, y);
+    boolean rec = records(x);
+    return output(y, rec, rec ? new DropoutNode(x, p, seed, offset) : null);
   }
 
   /** The same elements in a new shape (a copy); one dimension may be -1 (inferred). */
@@ -499,17 +542,16 @@ public final class Graph implements AutoCloseable {
 
     @Override
     void backward() {
-      // d/da mean((a-b)^2) = 2 (a - b) / numel, times the incoming scalar gradient.
-      float upstream = output.grad.toArray()[0];
-      float s = 2f * upstream / Math.max(1, diff.numel());
+      // d/da mean((a-b)^2) = 2 (a - b) / numel, times the incoming scalar gradient (read on the device).
+      float s = 2f / Math.max(1, diff.numel());
       if (wants(a)) {
         Tensor da = gradTarget(a);
-        backend.scale(diff, s, da);
+        backend.scale(diff, output.grad, s, da);
         commit(a, da);
       }
       if (wants(b)) {
         Tensor db = gradTarget(b);
-        backend.scale(diff, -s, db);
+        backend.scale(diff, output.grad, -s, db);
         commit(b, db);
       }
     }
@@ -578,19 +620,21 @@ public final class Graph implements AutoCloseable {
   private final class DropoutNode extends Node {
     final Var x;
     final float p;
-    final long seed;
+    final long seed, offset; // offset < 0: the seed is used as it is, not drawn from the counter
 
-    DropoutNode(Var x, float p, long seed) {
+    DropoutNode(Var x, float p, long seed, long offset) {
       this.x = x;
       this.p = p;
       this.seed = seed;
+      this.offset = offset;
     }
 
     @Override
     void backward() {
       if (!wants(x)) return;
       Tensor dx = gradTarget(x);
-      backend.dropoutBackward(output.grad, p, seed, dx);
+      if (offset < 0) backend.dropoutBackward(output.grad, p, seed, dx);
+      else backend.dropoutBackward(output.grad, p, seed, randomCounter, offset, dx);
       commit(x, dx);
     }
   }
@@ -611,7 +655,7 @@ public final class Graph implements AutoCloseable {
     }
   }
 
-  /** An input whose gradient is a fixed tensor times the incoming scalar gradient. */
+  /** An input whose gradient is a fixed tensor times the incoming scalar gradient (a device scalar). */
   private final class ScaledGradientNode extends Node {
     final Var input;
     final Tensor gradient;
@@ -624,9 +668,8 @@ public final class Graph implements AutoCloseable {
     @Override
     void backward() {
       if (!wants(input)) return;
-      float upstream = output.grad.toArray()[0];
       Tensor target = gradTarget(input);
-      backend.scale(gradient, upstream, target);
+      backend.scale(gradient, output.grad, 1f, target);
       commit(input, target);
     }
   }
@@ -659,6 +702,7 @@ public final class Graph implements AutoCloseable {
     closed = true;
     tape.clear();
     workspace.close();
+    randomCounter.close();
   }
 
   /** Whether {@link #close()} was called. */

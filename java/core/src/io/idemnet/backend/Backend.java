@@ -5,7 +5,10 @@ import io.idemnet.tensor.Storage;
 import io.idemnet.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 
 /**
  * A place where tensors live and kernels run: {@code reference} (plain Java, the oracle),
@@ -147,6 +150,43 @@ public abstract class Backend implements AutoCloseable {
   /** y[i] = uniform(seed, i) >= p ? x[i] / (1 - p) : 0 (the scale in double); see idemnet_dropout. */
   protected abstract void dropoutKernel(Tensor x, float p, long seed, Tensor y);
 
+  // Device-resident step operations: scalars stay in one-element tensors (see docs/architecture.md).
+
+  /** out = (alpha * factor[0]) x, the product alpha * factor[0] rounded to float first. */
+  protected abstract void scaleByKernel(Tensor x, Tensor factor, float alpha, Tensor out);
+
+  /** out[0] = scale * sum x^2 (double accumulation, one rounding to float). */
+  protected abstract void sumSquaresToKernel(Tensor x, double scale, Tensor out);
+
+  /** out = s (3a - 2b - c) and loss[0] = lossScale * sum (a - c)^2, in one pass. */
+  protected abstract void correctorToKernel(float s, Tensor a, Tensor b, Tensor c, Tensor out, double lossScale,
+      Tensor loss);
+
+  /** grad = gradScale sign(a - b) (grad may be null) and loss[0] = lossScale * sum |a - b|. */
+  protected abstract void l1Kernel(Tensor a, Tensor b, float gradScale, Tensor grad, double lossScale, Tensor loss);
+
+  /** See {@link #softmaxCrossEntropy}; grad may be null. */
+  protected abstract void crossEntropyKernel(Tensor logits, Tensor labels, long rows, long classes, Tensor loss,
+      Tensor grad);
+
+  /** out[0] = max over rows of the Euclidean norm of x's rows ([rows, cols] row-major). */
+  protected abstract void maxRowNormKernel(Tensor x, long rows, long cols, Tensor out);
+
+  /** {@link #sgdKernel} with the learning rate read from lr[0]. */
+  protected abstract void sgdScheduledKernel(Tensor w, Tensor g, Tensor velocity, Tensor lr, float momentum,
+      float weightDecay);
+
+  /** Adam with coefficients[0] = lr / (1 - beta1^t) and coefficients[1] = 1 / sqrt(1 - beta2^t). */
+  protected abstract void adamScheduledKernel(Tensor w, Tensor g, Tensor m, Tensor v, Tensor coefficients, float beta1,
+      float beta2, float eps, float weightDecay);
+
+  /** See {@link #tightClampWeights}. */
+  protected abstract void tightClampKernel(Tensor rec, Tensor tight, float lambdaRec, float lambdaTight, float clamp,
+      Tensor weightRec, Tensor weightTight);
+
+  /** {@link #dropoutKernel} with the seed bits(seed, counter + offset), counter read from the device. */
+  protected abstract void dropoutCountedKernel(Tensor x, float p, long seed, Tensor counter, long offset, Tensor y);
+
   /** Elementwise binary operations; codes are those of {@code enum idemnet_binary_op}. */
   public enum BinaryOp {
     /** a + b. */
@@ -169,7 +209,11 @@ public abstract class Backend implements AutoCloseable {
   /** The most elements one tensor may hold: its bytes must be a positive long. */
   public static final long MAX_ELEMENTS = Long.MAX_VALUE / Float.BYTES;
 
-  /** A new zero-filled tensor. */
+  /**
+   * A new zero-filled tensor. While a step is {@linkplain #record recorded} its memory belongs to
+   * the recording (freed only after the {@link StepGraph} is closed) and the zero fill is part of
+   * the recorded step, so every replay starts it from zeros as the eager step did.
+   */
   public final Tensor zeros(int... shape) {
     requireOpen("zeros");
     java.util.Objects.requireNonNull(shape, "zeros: null shape");
@@ -183,7 +227,12 @@ public abstract class Backend implements AutoCloseable {
       throw new IllegalArgumentException("zeros: shape " + Shape.toString(shape) + " holds more than " + MAX_ELEMENTS
           + " elements; no tensor can be that large");
     }
-    return new Tensor(this, shape, allocate(numel));
+    Tensor t = new Tensor(this, shape, allocate(numel));
+    if (recording != null) {
+      pinWhileRecording(t);
+      launch(() -> fillKernel(t, 0f));
+    }
+    return t;
   }
 
   /** A new tensor holding a copy of {@code data}, whose length must equal the shape's size. */
@@ -191,6 +240,7 @@ public abstract class Backend implements AutoCloseable {
     if (data.length != Shape.numel(shape)) {
       throw new IllegalArgumentException("fromArray: " + data.length + " values do not fill shape " + Shape.toString(shape));
     }
+    refuseWhileRecording("fromArray");
     Tensor t = zeros(shape);
     uploadKernel(data, t);
     return t;
@@ -199,7 +249,7 @@ public abstract class Backend implements AutoCloseable {
   /** A new tensor filled with {@code value}. */
   public final Tensor full(float value, int... shape) {
     Tensor t = zeros(shape);
-    fillKernel(t, value);
+    launch(() -> fillKernel(t, value));
     return t;
   }
 
@@ -209,7 +259,7 @@ public abstract class Backend implements AutoCloseable {
     if (src.backend() != this) return fromArray(src.toArray(), src.shape());
     try (Use use = use("copyOf", src)) {
       Tensor t = zeros(src.shape());
-      copyKernel(src, t);
+      launch(() -> copyKernel(src, t));
       return t;
     }
   }
@@ -220,6 +270,7 @@ public abstract class Backend implements AutoCloseable {
       if (src.length != dst.numel()) {
         throw new IllegalArgumentException("upload: " + src.length + " values into " + dst);
       }
+      refuseWhileRecording("upload");
       uploadKernel(src, dst);
     }
   }
@@ -230,6 +281,7 @@ public abstract class Backend implements AutoCloseable {
       if (src.numel() > Integer.MAX_VALUE - 8) {
         throw new IllegalArgumentException("download: " + src + " is too large for a Java array");
       }
+      refuseWhileRecording("download");
       float[] out = new float[(int) src.numel()];
       downloadKernel(src, out);
       return out;
@@ -242,8 +294,68 @@ public abstract class Backend implements AutoCloseable {
       if (dst.length != src.numel()) {
         throw new IllegalArgumentException("download: " + src + " into an array of " + dst.length + " values");
       }
+      refuseWhileRecording("download");
       downloadKernel(src, dst);
     }
+  }
+
+  // ------------------------------------------------------------------ declared transfers
+
+  /** The most elements a declared read or write may move (a few scalars, never a tensor's data). */
+  public static final int MAX_DECLARED_ELEMENTS = 16;
+
+  /**
+   * A declared read: the value of a one-element tensor (a loss, a residual norm), for the host
+   * decisions and logging a training loop needs. Training steps read nothing else; see
+   * docs/architecture.md, "Device-resident steps". On a device this waits for the queued work.
+   */
+  public final float readScalar(Tensor t) {
+    try (Use use = use("readScalar", t)) {
+      if (t.numel() != 1) throw new IllegalArgumentException("readScalar: needs a one-element tensor, got " + t);
+      refuseWhileRecording("readScalar");
+      float[] v = new float[1];
+      readScalarsKernel(t, v);
+      return v[0];
+    }
+  }
+
+  /** A declared read of a small tensor (at most {@link #MAX_DECLARED_ELEMENTS} elements, e.g. a step's losses). */
+  public final float[] readScalars(Tensor t) {
+    try (Use use = use("readScalars", t)) {
+      if (t.numel() > MAX_DECLARED_ELEMENTS) {
+        throw new IllegalArgumentException("readScalars: at most " + MAX_DECLARED_ELEMENTS + " elements, got " + t);
+      }
+      refuseWhileRecording("readScalars");
+      float[] v = new float[(int) t.numel()];
+      readScalarsKernel(t, v);
+      return v;
+    }
+  }
+
+  /**
+   * A declared write of a few scalars (at most {@link #MAX_DECLARED_ELEMENTS}) into a small tensor:
+   * how values that change from step to step (a learning rate, Adam's bias corrections, a random
+   * counter) reach a step that reads them from device memory, before the step runs or is replayed.
+   */
+  public final void writeScalars(Tensor t, float... values) {
+    try (Use use = use("writeScalars", t)) {
+      if (values.length != t.numel() || values.length > MAX_DECLARED_ELEMENTS) {
+        throw new IllegalArgumentException("writeScalars: " + values.length + " values into " + t + " (at most "
+            + MAX_DECLARED_ELEMENTS + ", exactly the tensor's size)");
+      }
+      refuseWhileRecording("writeScalars");
+      writeScalarsKernel(values.clone(), t);
+    }
+  }
+
+  /** The kernel behind {@link #readScalars}; a copy to the host unless a backend has a faster path. */
+  protected void readScalarsKernel(Tensor src, float[] dst) {
+    downloadKernel(src, dst);
+  }
+
+  /** The kernel behind {@link #writeScalars}; a copy from the host unless a backend has a faster path. */
+  protected void writeScalarsKernel(float[] src, Tensor dst) {
+    uploadKernel(src, dst);
   }
 
   /** dst = src (same shape). */
@@ -251,7 +363,7 @@ public abstract class Backend implements AutoCloseable {
     try (Use use = use("copy", src, dst)) {
       sameShape("copy", src, dst);
       if (sameMemory(src, dst)) return; // a copy onto itself changes nothing
-      copyKernel(src, dst);
+      launch(() -> copyKernel(src, dst));
     }
   }
 
@@ -265,14 +377,14 @@ public abstract class Backend implements AutoCloseable {
         throw new IllegalArgumentException("reshapeCopy: " + src + " and " + dst + " hold different numbers of elements");
       }
       if (sameMemory(src, dst)) return;
-      copyKernel(src, dst);
+      launch(() -> copyKernel(src, dst));
     }
   }
 
   /** Sets every element of {@code x} to {@code value}. */
   public final void fill(Tensor x, float value) {
     try (Use use = use("fill", x)) {
-      fillKernel(x, value);
+      launch(() -> fillKernel(x, value));
     }
   }
 
@@ -287,7 +399,7 @@ public abstract class Backend implements AutoCloseable {
       if (!(low <= high) || !Float.isFinite(low) || !Float.isFinite(high)) {
         throw new IllegalArgumentException("randomUniform: need finite low <= high, got [" + low + ", " + high + ")");
       }
-      uniformKernel(x, seed, low, high);
+      launch(() -> uniformKernel(x, seed, low, high));
     }
   }
 
@@ -297,7 +409,7 @@ public abstract class Backend implements AutoCloseable {
       if (!(std >= 0) || !Float.isFinite(mean) || !Float.isFinite(std)) {
         throw new IllegalArgumentException("randomNormal: need finite mean and std >= 0, got " + mean + ", " + std);
       }
-      normalKernel(x, seed, mean, std);
+      launch(() -> normalKernel(x, seed, mean, std));
     }
   }
 
@@ -347,7 +459,7 @@ public abstract class Backend implements AutoCloseable {
       throw new IllegalArgumentException(op + ": C must be " + m + "x" + n + ", got " + c + "; A=" + a + ", B=" + b);
     }
     distinct(op, c, a, b);
-    gemmKernel(transA, transB, m, n, k, alpha, a, b, beta, c, batch);
+    launch(() -> gemmKernel(transA, transB, m, n, k, alpha, a, b, beta, c, batch));
   }
 
   // ------------------------------------------------------------------ elementwise
@@ -360,7 +472,7 @@ public abstract class Backend implements AutoCloseable {
         throw new IllegalArgumentException("addBias: bias must be 1-D of length x's last dimension; x=" + x + ", bias=" + bias);
       }
       int cols = x.dim(-1);
-      addBiasKernel(x, bias, out, cols == 0 ? 0 : x.numel() / cols, cols);
+      launch(() -> addBiasKernel(x, bias, out, cols == 0 ? 0 : x.numel() / cols, cols));
     }
   }
 
@@ -384,7 +496,7 @@ public abstract class Backend implements AutoCloseable {
     try (Use use = use(name, a, b, out)) {
       sameShape(name, a, b);
       sameShape(name, a, out);
-      binaryKernel(op, a, b, out);
+      launch(() -> binaryKernel(op, a, b, out));
     }
   }
 
@@ -392,7 +504,7 @@ public abstract class Backend implements AutoCloseable {
   public final void scale(Tensor x, float alpha, Tensor out) {
     try (Use use = use("scale", x, out)) {
       sameShape("scale", x, out);
-      scaleKernel(x, alpha, out);
+      launch(() -> scaleKernel(x, alpha, out));
     }
   }
 
@@ -400,7 +512,7 @@ public abstract class Backend implements AutoCloseable {
   public final void axpy(float alpha, Tensor x, Tensor y) {
     try (Use use = use("axpy", x, y)) {
       sameShape("axpy", x, y);
-      axpyKernel(alpha, x, y);
+      launch(() -> axpyKernel(alpha, x, y));
     }
   }
 
@@ -408,7 +520,7 @@ public abstract class Backend implements AutoCloseable {
   public final void activation(Activation act, Tensor x, Tensor y) {
     try (Use use = use("activation", x, y)) {
       sameShape("activation", x, y);
-      activationKernel(act, x, y);
+      launch(() -> activationKernel(act, x, y));
     }
   }
 
@@ -426,8 +538,8 @@ public abstract class Backend implements AutoCloseable {
     try (Use use = use("activationBackward", needed, dy, dx)) {
       sameShape("activationBackward", needed, dy);
       sameShape("activationBackward", dy, dx);
-      activationBackwardKernel(act, act.backwardNeedsInput() ? needed : null,
-          act.backwardNeedsInput() ? null : needed, dy, dx);
+      Tensor in = act.backwardNeedsInput() ? needed : null, out = act.backwardNeedsInput() ? null : needed;
+      launch(() -> activationBackwardKernel(act, in, out, dy, dx));
     }
   }
 
@@ -436,6 +548,7 @@ public abstract class Backend implements AutoCloseable {
   /** Sum of all elements, accumulated in double. */
   public final double sum(Tensor x) {
     try (Use use = use("sum", x)) {
+      refuseWhileRecording("sum");
       return sumKernel(x);
     }
   }
@@ -443,6 +556,7 @@ public abstract class Backend implements AutoCloseable {
   /** Mean of all elements; NaN for an empty tensor. */
   public final double mean(Tensor x) {
     try (Use use = use("mean", x)) {
+      refuseWhileRecording("mean");
       return x.numel() == 0 ? Double.NaN : sumKernel(x) / x.numel();
     }
   }
@@ -450,6 +564,7 @@ public abstract class Backend implements AutoCloseable {
   /** Sum of the squares of all elements, accumulated in double. */
   public final double sumOfSquares(Tensor x) {
     try (Use use = use("sumOfSquares", x)) {
+      refuseWhileRecording("sumOfSquares");
       return sumSquaresKernel(x);
     }
   }
@@ -457,6 +572,7 @@ public abstract class Backend implements AutoCloseable {
   /** True when no element is NaN or infinite (a float squared cannot overflow a double). */
   public final boolean isFinite(Tensor x) {
     try (Use use = use("isFinite", x)) {
+      refuseWhileRecording("isFinite");
       return Double.isFinite(sumSquaresKernel(x));
     }
   }
@@ -470,6 +586,7 @@ public abstract class Backend implements AutoCloseable {
   public final boolean allFinite(java.util.Collection<Tensor> tensors) {
     List<Tensor> list = new ArrayList<>(tensors);
     try (Use use = use("allFinite", list.toArray(new Tensor[0]))) {
+      refuseWhileRecording("allFinite");
       return Double.isFinite(sumSquaresOfAllKernel(list));
     }
   }
@@ -486,7 +603,7 @@ public abstract class Backend implements AutoCloseable {
         throw new IllegalArgumentException("sumRows: out must be 1-D of length x's last dimension; x=" + x + ", out=" + out);
       }
       int cols = x.dim(-1);
-      sumRowsKernel(x, cols == 0 ? 0 : x.numel() / cols, cols, accumulate, out);
+      launch(() -> sumRowsKernel(x, cols == 0 ? 0 : x.numel() / cols, cols, accumulate, out));
     }
   }
 
@@ -502,8 +619,138 @@ public abstract class Backend implements AutoCloseable {
       sameShape("corrector", a, b);
       sameShape("corrector", a, c);
       sameShape("corrector", a, out);
-      return correctorKernel(s, a, b, c, out, withLoss);
+      if (withLoss) {
+        refuseWhileRecording("corrector with a host loss");
+        return correctorKernel(s, a, b, c, out, true);
+      }
+      launch(() -> correctorKernel(s, a, b, c, out, false));
+      return Double.NaN;
     }
+  }
+
+  // ------------------------------------------------------------------ device-resident losses and scalars
+
+  /**
+   * out = (alpha * factor[0]) x with {@code factor} a one-element tensor: scaling by a value that
+   * lives on the device (an upstream gradient, a loss-dependent weight) without reading it. The
+   * product alpha * factor[0] is rounded to float, then multiplies each element. out may equal x,
+   * not factor.
+   */
+  public final void scale(Tensor x, Tensor factor, float alpha, Tensor out) {
+    try (Use use = use("scale", x, factor, out)) {
+      sameShape("scale", x, out);
+      scalarTensor("scale", "factor", factor);
+      distinct("scale", out, factor);
+      launch(() -> scaleByKernel(x, factor, alpha, out));
+    }
+  }
+
+  /** out[0] = scale * sum of x^2, accumulated in double and rounded once; out is a one-element tensor. */
+  public final void sumOfSquares(Tensor x, double scale, Tensor out) {
+    try (Use use = use("sumOfSquares", x, out)) {
+      scalarTensor("sumOfSquares", "out", out);
+      distinct("sumOfSquares", out, x);
+      launch(() -> sumSquaresToKernel(x, scale, out));
+    }
+  }
+
+  /**
+   * The fused corrector with its loss on the device: out = s (3a - 2b - c) and
+   * loss[0] = lossScale * sum (a - c)^2 (double accumulation, one rounding). With a = f(y),
+   * b = f(f(y)), c = y, s = -1/N and lossScale = 1/numel this is the MB gradient and the idempotent
+   * loss mean((f(y) - y)^2). out and loss must differ from the inputs and from each other.
+   */
+  public final void corrector(float s, Tensor a, Tensor b, Tensor c, Tensor out, double lossScale, Tensor loss) {
+    try (Use use = use("corrector", a, b, c, out, loss)) {
+      sameShape("corrector", a, b);
+      sameShape("corrector", a, c);
+      sameShape("corrector", a, out);
+      scalarTensor("corrector", "loss", loss);
+      distinct("corrector", out, a, b, c);
+      distinct("corrector", loss, a, b, c, out);
+      launch(() -> correctorToKernel(s, a, b, c, out, lossScale, loss));
+    }
+  }
+
+  /**
+   * The L1 loss and its gradient in one pass: loss[0] = lossScale * sum |a - b| and
+   * grad = gradScale * sign(a - b) (0 where a = b or either is NaN; grad may be null, or equal a
+   * or b). With lossScale = 1/numel the loss is mean |a - b|.
+   */
+  public final void l1Loss(Tensor a, Tensor b, float gradScale, Tensor grad, double lossScale, Tensor loss) {
+    try (Use use = use("l1Loss", a, b, loss)) {
+      sameShape("l1Loss", a, b);
+      scalarTensor("l1Loss", "loss", loss);
+      distinct("l1Loss", loss, a, b, grad);
+      if (grad != null) {
+        use.add(grad);
+        sameShape("l1Loss", a, grad);
+      }
+      launch(() -> l1Kernel(a, b, gradScale, grad, lossScale, loss));
+    }
+  }
+
+  /**
+   * Mean softmax cross-entropy of logits [N, classes] against labels [N] (class indices stored as
+   * floats), on the device: loss[0] = mean_i (logsumexp(z_i) - z_i[label_i]) and, unless grad is
+   * null, grad = (softmax(z) - onehot(label)) / N. Rows are computed in double. A label that is not
+   * an integer in [0, classes) makes the loss and that row's gradient NaN (a device cannot throw;
+   * check labels where they are made, as {@code Graph.crossEntropy(Var, int[])} does).
+   */
+  public final void softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor loss, Tensor grad) {
+    try (Use use = use("softmaxCrossEntropy", logits, labels, loss)) {
+      if (logits.rank() != 2 || labels.rank() != 1 || labels.dim(0) != logits.dim(0)) {
+        throw new IllegalArgumentException("softmaxCrossEntropy: need logits [N, classes] and labels [N], got " + logits
+            + " and " + labels);
+      }
+      scalarTensor("softmaxCrossEntropy", "loss", loss);
+      distinct("softmaxCrossEntropy", loss, logits, labels, grad);
+      if (grad != null) {
+        use.add(grad);
+        sameShape("softmaxCrossEntropy", logits, grad);
+        distinct("softmaxCrossEntropy", grad, labels);
+      }
+      launch(() -> crossEntropyKernel(logits, labels, logits.dim(0), logits.dim(1), loss, grad));
+    }
+  }
+
+  /**
+   * out[0] = the largest Euclidean norm of x's rows, x viewed as [x.dim(0), rest] (a batch of
+   * samples): the fixed-point solver's residual. NaN when any row's norm is NaN; 0 for no rows.
+   */
+  public final void maxRowNorm(Tensor x, Tensor out) {
+    try (Use use = use("maxRowNorm", x, out)) {
+      scalarTensor("maxRowNorm", "out", out);
+      distinct("maxRowNorm", out, x);
+      if (x.rank() < 1) throw new IllegalArgumentException("maxRowNorm: x needs a batch dimension, got " + x);
+      long rows = x.dim(0), cols = rows == 0 ? 0 : x.numel() / rows;
+      launch(() -> maxRowNormKernel(x, rows, cols, out));
+    }
+  }
+
+  /**
+   * IGN's tightness clamp, evaluated where the losses are: from rec[0] and tight[0] it writes the
+   * weights of the reconstruction and tightness gradients, in double and rounded once,
+   * weightRec[0] = lambdaRec - lambdaTight a (tanh u - u sech^2 u) and weightTight[0] =
+   * lambdaTight sech^2 u with u = tight / (a rec); {lambdaRec, lambdaTight} when a = 0 or not
+   * rec > 0. The formula of {@code IgnTrainer.Lambdas.effectiveRecAndTight}.
+   */
+  public final void tightClampWeights(Tensor rec, Tensor tight, float lambdaRec, float lambdaTight, float clamp,
+      Tensor weightRec, Tensor weightTight) {
+    String op = "tightClampWeights";
+    try (Use use = use(op, rec, tight, weightRec, weightTight)) {
+      for (Tensor t : new Tensor[] {rec, tight, weightRec, weightTight}) scalarTensor(op, "each tensor", t);
+      distinct(op, weightRec, weightTight);
+      if (!(clamp >= 0) || !Float.isFinite(lambdaRec) || !Float.isFinite(lambdaTight) || !Float.isFinite(clamp)) {
+        throw new IllegalArgumentException(op + ": need finite weights and clamp >= 0, got " + lambdaRec + ", "
+            + lambdaTight + ", " + clamp);
+      }
+      launch(() -> tightClampKernel(rec, tight, lambdaRec, lambdaTight, clamp, weightRec, weightTight));
+    }
+  }
+
+  private static void scalarTensor(String op, String what, Tensor t) {
+    if (t.numel() != 1) throw new IllegalArgumentException(op + ": " + what + " must be a one-element tensor, got " + t);
   }
 
   // ------------------------------------------------------------------ convolutions (NCHW)
@@ -518,7 +765,7 @@ public abstract class Backend implements AutoCloseable {
       checkConv("conv2d", x, weight, y, spec);
       distinct("conv2d", y, x, weight, bias);
       if (bias != null) checkBias(use, "conv2d", bias, weight.dim(0), weight);
-      conv2dKernel(x, weight, bias, spec, y);
+      launch(() -> conv2dKernel(x, weight, bias, spec, y));
     }
   }
 
@@ -532,9 +779,9 @@ public abstract class Backend implements AutoCloseable {
     try (Use use = use("conv2dBackward", x, weight, dy)) {
       checkConv("conv2dBackward", x, weight, dy, spec);
       checkGradients(use, "conv2dBackward", x, weight, dy, dx, dWeight, dBias, weight.dim(0));
-      if (dWeight != null) conv2dWeightKernel(x, dy, spec, accumulateWeight, dWeight);
-      if (dBias != null) channelSumsKernel(dy, accumulateBias, dBias);
-      if (dx != null) conv2dDataKernel(dy, weight, null, spec, dx);
+      if (dWeight != null) launch(() -> conv2dWeightKernel(x, dy, spec, accumulateWeight, dWeight));
+      if (dBias != null) launch(() -> channelSumsKernel(dy, accumulateBias, dBias));
+      if (dx != null) launch(() -> conv2dDataKernel(dy, weight, null, spec, dx));
     }
   }
 
@@ -550,7 +797,7 @@ public abstract class Backend implements AutoCloseable {
       distinct("convTranspose2d", y, x, weight, bias);
       if (bias != null) checkBias(use, "convTranspose2d", bias, weight.dim(1), weight);
       // conv2d's input gradient with y as the image and x as the output gradient.
-      conv2dDataKernel(x, weight, bias, spec, y);
+      launch(() -> conv2dDataKernel(x, weight, bias, spec, y));
     }
   }
 
@@ -565,9 +812,9 @@ public abstract class Backend implements AutoCloseable {
       checkConvTranspose("convTranspose2dBackward", x, weight, dy, spec);
       checkGradients(use, "convTranspose2dBackward", x, weight, dy, dx, dWeight, dBias, weight.dim(1));
       // In conv2d terms dy is the image and x the output: dW = conv2d weight gradient of (dy, x).
-      if (dWeight != null) conv2dWeightKernel(dy, x, spec, accumulateWeight, dWeight);
-      if (dBias != null) channelSumsKernel(dy, accumulateBias, dBias);
-      if (dx != null) conv2dKernel(dy, weight, null, spec, dx);
+      if (dWeight != null) launch(() -> conv2dWeightKernel(dy, x, spec, accumulateWeight, dWeight));
+      if (dBias != null) launch(() -> channelSumsKernel(dy, accumulateBias, dBias));
+      if (dx != null) launch(() -> conv2dKernel(dy, weight, null, spec, dx));
     }
   }
 
@@ -577,7 +824,7 @@ public abstract class Backend implements AutoCloseable {
       if (x.rank() < 2 || out.rank() != 1 || out.dim(0) != x.dim(1)) {
         throw new IllegalArgumentException("channelSums: need x [N, C, ...] and out [C]; x=" + x + ", out=" + out);
       }
-      channelSumsKernel(x, accumulate, out);
+      launch(() -> channelSumsKernel(x, accumulate, out));
     }
   }
 
@@ -728,7 +975,8 @@ public abstract class Backend implements AutoCloseable {
         throw new IllegalArgumentException(op + ": need eps > 0 and 0 <= momentum <= 1, got eps=" + eps + " momentum="
             + momentum);
       }
-      batchNormKernel(x, gamma, beta, runningMean, runningVar, training, momentum, eps, y, saveMean, saveInvstd);
+      launch(() -> batchNormKernel(x, gamma, beta, runningMean, runningVar, training, momentum, eps, y, saveMean,
+          saveInvstd));
     }
   }
 
@@ -756,8 +1004,8 @@ public abstract class Backend implements AutoCloseable {
       // dx may be x or dy (each element is read before it is written, after the channel sums).
       distinct(op, dGamma, gamma, saveMean, saveInvstd, dBeta);
       distinct(op, dBeta, gamma, saveMean, saveInvstd);
-      batchNormBackwardKernel(x, dy, gamma, saveMean, saveInvstd, training, dx, dGamma, accumulateGamma, dBeta,
-          accumulateBeta);
+      launch(() -> batchNormBackwardKernel(x, dy, gamma, saveMean, saveInvstd, training, dx, dGamma, accumulateGamma, dBeta,
+          accumulateBeta));
     }
   }
 
@@ -796,7 +1044,7 @@ public abstract class Backend implements AutoCloseable {
     try (Use use = use("dropout", x, y)) {
       sameShape("dropout", x, y);
       checkP("dropout", p);
-      dropoutKernel(x, p, seed, y);
+      launch(() -> dropoutKernel(x, p, seed, y));
     }
   }
 
@@ -805,8 +1053,55 @@ public abstract class Backend implements AutoCloseable {
     try (Use use = use("dropoutBackward", dy, dx)) {
       sameShape("dropoutBackward", dy, dx);
       checkP("dropoutBackward", p);
-      dropoutKernel(dy, p, seed, dx);
+      launch(() -> dropoutKernel(dy, p, seed, dx));
     }
+  }
+
+  /** Random counters are stored as two floats, high and low 24 bits, so they must stay below 2^48. */
+  public static final long COUNTER_LIMIT = 1L << 48;
+
+  /**
+   * The two floats that hold a random counter in device memory (write them with
+   * {@link #writeScalars}): {@code {counter >> 24, counter & (2^24 - 1)}}, each an exact float.
+   */
+  public static float[] counterScalars(long counter) {
+    if (counter < 0 || counter >= COUNTER_LIMIT) {
+      throw new IllegalArgumentException("random counter must lie in [0, 2^48), got " + counter);
+    }
+    return new float[] {counter >>> 24, counter & 0xFFFFFF};
+  }
+
+  /**
+   * {@link #dropout} whose seed is drawn on the device: the mask of
+   * {@code dropout(x, p, bits(seed, C + offset), y)} with C = counter[0] 2^24 + counter[1] (see
+   * {@link #counterScalars}) and bits the counter-based stream of idemnet.h. A step that draws its
+   * masks this way can be recorded once and replayed with a new counter written before each
+   * replay. y may equal x.
+   */
+  public final void dropout(Tensor x, float p, long seed, Tensor counter, long offset, Tensor y) {
+    try (Use use = use("dropout", x, counter, y)) {
+      sameShape("dropout", x, y);
+      checkP("dropout", p);
+      checkCounter("dropout", counter, offset);
+      distinct("dropout", y, counter);
+      launch(() -> dropoutCountedKernel(x, p, seed, counter, offset, y));
+    }
+  }
+
+  /** The backward of {@link #dropout(Tensor, float, long, Tensor, long, Tensor)}: the same mask on dy. */
+  public final void dropoutBackward(Tensor dy, float p, long seed, Tensor counter, long offset, Tensor dx) {
+    try (Use use = use("dropoutBackward", dy, counter, dx)) {
+      sameShape("dropoutBackward", dy, dx);
+      checkP("dropoutBackward", p);
+      checkCounter("dropoutBackward", counter, offset);
+      distinct("dropoutBackward", dx, counter);
+      launch(() -> dropoutCountedKernel(dy, p, seed, counter, offset, dx));
+    }
+  }
+
+  private static void checkCounter(String op, Tensor counter, long offset) {
+    if (!counter.hasShape(2)) throw new IllegalArgumentException(op + ": the counter must be a [2] tensor, got " + counter);
+    if (offset < 0) throw new IllegalArgumentException(op + ": negative counter offset " + offset);
   }
 
   private static void checkP(String op, float p) {
@@ -832,7 +1127,7 @@ public abstract class Backend implements AutoCloseable {
         throw new IllegalArgumentException("sgdUpdate: non-finite hyper-parameter: lr=" + lr + " momentum=" + momentum
             + " weightDecay=" + weightDecay);
       }
-      sgdKernel(w, g, momentum == 0f ? null : velocity, lr, momentum, weightDecay);
+      launch(() -> sgdKernel(w, g, momentum == 0f ? null : velocity, lr, momentum, weightDecay));
     }
   }
 
@@ -854,7 +1149,217 @@ public abstract class Backend implements AutoCloseable {
         throw new IllegalArgumentException("adamUpdate: need 0 <= beta < 1, eps > 0, finite lr; got lr=" + lr
             + " beta1=" + beta1 + " beta2=" + beta2 + " eps=" + eps);
       }
-      adamKernel(w, g, m, v, lr, beta1, beta2, eps, weightDecay, step);
+      launch(() -> adamKernel(w, g, m, v, lr, beta1, beta2, eps, weightDecay, step));
+    }
+  }
+
+  /**
+   * {@link #sgdUpdate} with the learning rate read from the one-element tensor {@code lr} (written
+   * with {@link #writeScalars} when it changes), so a recorded step follows a schedule.
+   */
+  public final void sgdUpdate(Tensor w, Tensor g, Tensor velocity, Tensor lr, float momentum, float weightDecay) {
+    try (Use use = use("sgdUpdate", w, g, lr)) {
+      sameShape("sgdUpdate", w, g);
+      scalarTensor("sgdUpdate", "lr", lr);
+      if (momentum != 0f) {
+        if (velocity == null) throw new IllegalArgumentException("sgdUpdate: momentum " + momentum + " needs a velocity tensor");
+        use.add(velocity);
+        sameShape("sgdUpdate", w, velocity);
+        distinct("sgdUpdate", velocity, w, lr);
+      }
+      distinct("sgdUpdate", w, lr);
+      if (!Float.isFinite(momentum) || !Float.isFinite(weightDecay)) {
+        throw new IllegalArgumentException("sgdUpdate: non-finite hyper-parameter: momentum=" + momentum
+            + " weightDecay=" + weightDecay);
+      }
+      Tensor vel = momentum == 0f ? null : velocity;
+      launch(() -> sgdScheduledKernel(w, g, vel, lr, momentum, weightDecay));
+    }
+  }
+
+  /**
+   * {@link #adamUpdate} with the step-dependent scalars read from the [2] tensor
+   * {@code coefficients} = {@link #adamCoefficients}(lr, beta1, beta2, step), written with
+   * {@link #writeScalars} before each step: the same arithmetic as adamUpdate.
+   */
+  public final void adamUpdate(Tensor w, Tensor g, Tensor m, Tensor v, Tensor coefficients, float beta1, float beta2,
+      float eps, float weightDecay) {
+    try (Use use = use("adamUpdate", w, g, m, v, coefficients)) {
+      sameShape("adamUpdate", w, g);
+      sameShape("adamUpdate", w, m);
+      sameShape("adamUpdate", w, v);
+      if (!coefficients.hasShape(2)) {
+        throw new IllegalArgumentException("adamUpdate: coefficients must be a [2] tensor, got " + coefficients);
+      }
+      distinct("adamUpdate", w, m, v, coefficients);
+      distinct("adamUpdate", m, v, coefficients);
+      distinct("adamUpdate", v, coefficients);
+      if (!(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1 && eps > 0)) {
+        throw new IllegalArgumentException("adamUpdate: need 0 <= beta < 1, eps > 0; got beta1=" + beta1 + " beta2="
+            + beta2 + " eps=" + eps);
+      }
+      launch(() -> adamScheduledKernel(w, g, m, v, coefficients, beta1, beta2, eps, weightDecay));
+    }
+  }
+
+  /**
+   * Adam's step-dependent scalars for step t >= 1, computed in double and rounded to float exactly
+   * as idemnet_adam_update does: {lr / (1 - beta1^t), 1 / sqrt(1 - beta2^t)}.
+   */
+  public static float[] adamCoefficients(float lr, float beta1, float beta2, long step) {
+    if (step < 1) throw new IllegalArgumentException("adamCoefficients: step must be >= 1, got " + step);
+    if (!Float.isFinite(lr)) throw new IllegalArgumentException("adamCoefficients: non-finite lr " + lr);
+    double bc1 = 1.0 - Math.pow(beta1, (double) step);
+    double bc2 = 1.0 - Math.pow(beta2, (double) step);
+    return new float[] {(float) (lr / bc1), (float) (1.0 / Math.sqrt(bc2))};
+  }
+
+  // ------------------------------------------------------------------ recorded steps
+
+  /**
+   * What a backend does while a step is {@linkplain #record recorded}. Host backends keep every
+   * kernel call as a closure ({@link HostRecording}); the cuda backend captures its stream into a
+   * CUDA graph. The base class owns the rules (no host transfers while recording, the recording's
+   * private memory); an implementation only stores and replays kernels.
+   */
+  protected abstract static class Recording {
+    /** Called with each kernel call of the step being recorded, in call order. */
+    protected abstract void kernel(Runnable call);
+
+    /** The step returned normally: make the recording replayable. */
+    protected abstract void finish();
+
+    /** The step (or {@link #finish}) threw: drop what was recorded. Must not throw. */
+    protected abstract void abandon();
+
+    /** Runs the recorded kernels once more, in order. */
+    protected abstract void replay();
+
+    /** Frees the recording once nothing runs it any more (a device waits for a queued replay). */
+    protected abstract void release();
+  }
+
+  /** Host backends: the recorded kernel calls, run again in order by a replay. */
+  protected static final class HostRecording extends Recording {
+    private final List<Runnable> calls = new ArrayList<>();
+
+    @Override
+    protected void kernel(Runnable call) {
+      calls.add(call);
+    }
+
+    @Override
+    protected void finish() {}
+
+    @Override
+    protected void abandon() {
+      calls.clear();
+    }
+
+    @Override
+    protected void replay() {
+      for (Runnable call : calls) call.run();
+    }
+
+    @Override
+    protected void release() {
+      calls.clear();
+    }
+
+    int size() {
+      return calls.size();
+    }
+  }
+
+  /** Starts a recording; called by {@link #record} before the step runs (throwing leaves no trace). */
+  protected Recording startRecording() {
+    return new HostRecording();
+  }
+
+  private Recording recording;
+  /**
+   * The tensors the step being recorded touched or allocated, each held once
+   * ({@link Tensor#acquire}) for the recording: closing one defers freeing its memory.
+   */
+  private Set<Tensor> recordingTensors;
+
+  /**
+   * Records the kernels that {@code step} calls on this backend, without running them, as a
+   * {@link StepGraph} to replay. The replay contract (docs/architecture.md, "Recorded steps"):
+   * <ul>
+   *   <li>a replay runs the same kernels on the same tensors with the same host arguments; values
+   *       that change from step to step must therefore live in small tensors, written with
+   *       {@link #writeScalars} (or computed on the device) before each replay;
+   *   <li>while recording, nothing moves data between host and device: uploads, downloads,
+   *       declared reads and writes, and the reductions that return a host value throw
+   *       {@link IllegalStateException};
+   *   <li>every tensor the step touches or allocates is held by the graph: closing such a tensor
+   *       while the graph exists frees its memory only when the graph is closed;
+   *   <li>run the step once eagerly first, so buffers that the step reuses (a graph workspace)
+   *       exist and have their steady-state shapes.
+   * </ul>
+   * If {@code step} throws, nothing is recorded, the backend leaves the recording state, and the
+   * exception propagates.
+   */
+  public final StepGraph record(Runnable step) {
+    java.util.Objects.requireNonNull(step, "record: null step");
+    requireOpen("record");
+    if (recording != null) throw new IllegalStateException("record: a step is already being recorded on " + this);
+    Recording r = startRecording(); // may throw: then no state has changed
+    Set<Tensor> held = Collections.newSetFromMap(new IdentityHashMap<>());
+    recordingTensors = held;
+    recording = r;
+    try {
+      step.run();
+      r.finish();
+    } catch (Throwable e) {
+      r.abandon();
+      recording = null;
+      recordingTensors = null;
+      for (Tensor t : held) t.release();
+      throw e;
+    }
+    recording = null;
+    recordingTensors = null;
+    return new StepGraph(this, r, List.copyOf(held));
+  }
+
+  /** Whether a step is being recorded on this backend now. */
+  public final boolean isRecording() {
+    return recording != null;
+  }
+
+  final void replayRecording(Recording r) {
+    requireOpen("StepGraph.replay");
+    if (recording != null) throw new IllegalStateException("StepGraph.replay: " + this + " is recording a step");
+    r.replay();
+  }
+
+  /** Frees a step's recording, then lets go of its tensors (freeing those closed meanwhile). */
+  final void releaseRecording(Recording r, List<Tensor> held) {
+    try {
+      r.release();
+    } finally {
+      for (Tensor t : held) t.release();
+    }
+  }
+
+  /** Holds {@code t} for the recording in progress (once per recording). */
+  private void pinWhileRecording(Tensor t) {
+    if (recordingTensors != null && recordingTensors.add(t)) t.acquire("record");
+  }
+
+  /** Runs a kernel now, or hands it to the recording in progress. */
+  private void launch(Runnable kernel) {
+    Recording r = recording;
+    if (r == null) kernel.run();
+    else r.kernel(kernel);
+  }
+
+  private void refuseWhileRecording(String op) {
+    if (recording != null) {
+      throw new IllegalStateException(op + " moves data between host and device, which a recorded step cannot do"
+          + " (Backend.record); read or write before or after the step");
     }
   }
 
@@ -894,6 +1399,7 @@ public abstract class Backend implements AutoCloseable {
               + ", not " + name() + "; copy it with " + name() + ".copyOf(t)");
         }
         t.acquire(op);
+        if (recording != null) pinWhileRecording(t);
         if (count == held.length) held = Arrays.copyOf(held, 2 * count);
         held[count++] = t;
       }

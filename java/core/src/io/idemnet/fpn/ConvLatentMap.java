@@ -23,7 +23,7 @@ public final class ConvLatentMap implements Latent {
   private final Parameter weight;
   private final float gamma;
   private final int channels, height, width;
-  private final Tensor v, av;
+  private final Tensor v, av, normSquared;
 
   /** A 3x3 convolutional latent map on {@code channels} x {@code height} x {@code width} latents, kept a {@code gamma}-contraction, weights from {@code seed}. */
   public ConvLatentMap(Backend backend, int channels, int height, int width, float gamma, long seed) {
@@ -37,6 +37,7 @@ public final class ConvLatentMap implements Latent {
     this.weight = Parameter.uniform(backend, bound, seed, channels, channels, 3, 3);
     this.v = backend.zeros(1, channels, height, width);
     this.av = backend.zeros(1, channels, height, width);
+    this.normSquared = backend.zeros(1);
     backend.randomNormal(v, seed + 1, 0f, 1f);
     enforceContraction(30);
   }
@@ -65,19 +66,26 @@ public final class ConvLatentMap implements Latent {
     return weight;
   }
 
+  /** Power iteration on the device; one declared read (a squared norm) per step plus one for the start. */
   @Override
   public double enforceContraction(int iterations) {
     double sigma = 0;
+    double norm = Math.sqrt(squaredNorm(v));
     for (int it = 0; it < iterations; it++) {
-      double norm = Math.sqrt(backend.sumOfSquares(v));
       if (norm == 0) return 0;
       backend.scale(v, (float) (1 / norm), v);
       backend.conv2d(v, weight.value(), null, SAME, av); // A v
       backend.convTranspose2d(av, weight.value(), null, SAME, v); // A^T A v
-      sigma = Math.sqrt(Math.sqrt(backend.sumOfSquares(v))); // ||A^T A v|| -> sigma^2
+      norm = Math.sqrt(squaredNorm(v)); // ||A^T A v|| -> sigma^2
+      sigma = Math.sqrt(norm);
     }
     if (sigma > gamma) backend.scale(weight.value(), (float) (gamma / sigma), weight.value());
     return sigma;
+  }
+
+  private double squaredNorm(Tensor t) {
+    backend.sumOfSquares(t, 1.0, normSquared);
+    return backend.readScalar(normSquared);
   }
 
   @Override
@@ -92,6 +100,7 @@ public final class ConvLatentMap implements Latent {
     weight.close();
     v.close();
     av.close();
+    normSquared.close();
   }
 
   /** The latent shape for a batch: [batch, channels, height, width]. */

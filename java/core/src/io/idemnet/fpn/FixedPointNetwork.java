@@ -27,6 +27,12 @@ import java.util.Map;
  * conjugate gradients on the normal equations, counting the Jacobian products. With
  * {@code explicitDepth} > 0 the network is instead the explicit twin: T applied that many times
  * from u = 0, all recorded.
+ *
+ * <p>Host traffic (docs/architecture.md, "Device-resident steps"): the plain iteration stays on
+ * the device and makes one declared read per iteration, the residual norm that decides whether to
+ * stop; the implicit backward makes one declared read per stopping test (a squared norm: NEUMANN
+ * one per product, CG one per product plus one per iteration). With Anderson acceleration the
+ * iterate is mixed on the host, so it is copied to and from the host every iteration.
  */
 public final class FixedPointNetwork implements Module {
   /** How the gradient reaches the parameters through the fixed point u*. */
@@ -176,13 +182,15 @@ public final class FixedPointNetwork implements Module {
     } else {
       anderson.reset();
     }
-    // Host copies, reused between solves: the residual (plain) or T(u) (Anderson), and u (Anderson).
-    if (hostImage.length != rows * cols) hostImage = new float[rows * cols];
+    // The plain iteration stays on the device and reads one residual norm per iteration. Anderson
+    // mixes on the host: T(u) and u are copied every iteration (arrays reused between solves).
     if (anderson != null) {
+      if (hostImage.length != rows * cols) hostImage = new float[rows * cols];
       if (hostIterate.length != rows * cols) hostIterate = new float[rows * cols];
       java.util.Arrays.fill(hostIterate, 0f);
     }
     Tensor diff = anderson == null ? graph.workspace().take(qValue.shape()) : null;
+    Tensor residual = graph.workspace().take(1);
     lastResidual = Double.POSITIVE_INFINITY;
     lastIterations = 0;
     for (int k = 0; k < maxIterations; k++) {
@@ -194,8 +202,8 @@ public final class FixedPointNetwork implements Module {
       lastIterations = k + 1;
       if (anderson == null) {
         be.sub(next, u, diff);
-        diff.copyTo(hostImage);
-        lastResidual = maxRowNorm(hostImage, cols);
+        be.maxRowNorm(diff, residual);
+        lastResidual = be.readScalar(residual); // the declared read: the solver decides whether to stop
       } else {
         next.copyTo(hostImage);
         lastResidual = anderson.record(hostIterate, hostImage); // hostIterate holds u
@@ -214,17 +222,6 @@ public final class FixedPointNetwork implements Module {
       if (converged) break;
     }
     return u;
-  }
-
-  /** The largest Euclidean norm of the rows of v, viewed as rows of {@code cols} values. */
-  private static double maxRowNorm(float[] v, int cols) {
-    double max = 0;
-    for (int off = 0; off < v.length; off += cols) {
-      double norm = Math.sqrt(AndersonAcceleration.dot(v, v, off, cols));
-      if (Double.isNaN(norm)) return norm;
-      max = Math.max(max, norm);
-    }
-    return max;
   }
 
   /**
@@ -254,7 +251,7 @@ public final class FixedPointNetwork implements Module {
     public void backward(Graph graph, Tensor g, Tensor[] gradInputs) {
       if (gradInputs[0] == null) return;
       Latent.Linearization jac = r.linearize(graph, uStar, qValue);
-      double gNorm = Math.sqrt(graph.backend().sumOfSquares(g));
+      double gNorm = Math.sqrt(squaredNorm(graph, g));
       double stop = implicitTolerance * Math.max(gNorm, 1e-30);
       lastVjps = mode == BackwardMode.CG ? conjugateGradient(graph, jac, g, gradInputs[0], stop)
           : neumann(graph, jac, g, gradInputs[0], stop);
@@ -274,9 +271,16 @@ public final class FixedPointNetwork implements Module {
       Tensor t = term;
       term = next;
       next = t;
-      if (Math.sqrt(be.sumOfSquares(term)) <= stop) break;
+      if (Math.sqrt(squaredNorm(graph, term)) <= stop) break;
     }
     return products;
+  }
+
+  /** ||t||^2 through a declared read of one scalar (the implicit solvers' stopping tests). */
+  private static double squaredNorm(Graph graph, Tensor t) {
+    Tensor out = graph.workspace().take(1);
+    graph.backend().sumOfSquares(t, 1.0, out);
+    return graph.backend().readScalar(out);
   }
 
   /**
@@ -293,18 +297,18 @@ public final class FixedPointNetwork implements Module {
     applyM(jac, v, tmp, res, be); // res = g - M v_0
     be.sub(g, res, res);
     products++;
-    double rr = be.sumOfSquares(res);
+    double rr = squaredNorm(graph, res);
     if (Math.sqrt(rr) <= stop) return products;
     applyMT(jac, res, tmp, p, be); // p = M^T res
     products++;
-    double zz = be.sumOfSquares(p);
+    double zz = squaredNorm(graph, p);
     while (products + 2 <= implicitProducts && zz > 0) {
       double alpha = rr / zz; // ||res||^2 / ||p||^2
       be.axpy((float) alpha, p, v);
       applyM(jac, p, tmp, q, be); // q = M p
       be.axpy((float) -alpha, q, res);
       products++;
-      double rrNew = be.sumOfSquares(res);
+      double rrNew = squaredNorm(graph, res);
       if (Math.sqrt(rrNew) <= stop) break;
       applyMT(jac, res, tmp, q, be); // q = M^T res
       products++;
@@ -312,7 +316,7 @@ public final class FixedPointNetwork implements Module {
       be.scale(p, (float) beta, p);
       be.add(p, q, p);
       rr = rrNew;
-      zz = be.sumOfSquares(p);
+      zz = squaredNorm(graph, p);
     }
     return products;
   }

@@ -179,22 +179,23 @@ public final class FpnExperiment {
     List<EpochResult> results = new ArrayList<>();
     try (FixedPointNetwork f = build(train, classes); Graph graph = new Graph(backend);
         Adam adam = new Adam(f.namedParameters(), config.learningRate());
-        Tensor x = backend.zeros(shape(train, config.batch()))) {
-      int[] labels = new int[config.batch()];
+        Tensor x = backend.zeros(shape(train, config.batch())); Tensor labels = backend.zeros(config.batch());
+        Tensor lossSum = backend.zeros(1)) {
       LearningRateSchedule schedule = config.cosineLr()
           ? LearningRateSchedule.cosine(config.learningRate(), 0f, (long) config.epochs() * (train.size() / config.batch()))
           : step -> config.learningRate();
       adam.nonFinitePolicy(maxConsecutiveSkips == 0 ? Optimizer.NonFinitePolicy.FAIL : Optimizer.NonFinitePolicy.SKIP);
       for (int epoch = 1; epoch <= config.epochs(); epoch++) {
         long t0 = System.nanoTime();
-        double lossSum = 0, iterSum = 0, vjpSum = 0;
+        double iterSum = 0, vjpSum = 0;
         int batches = 0, applied = 0;
+        backend.fill(lossSum, 0f);
         for (Dataset.Batch b : train.batches(config.batch(), config.seed() + epoch, true)) {
-          x.copyFrom(b.images());
-          System.arraycopy(b.labels(), 0, labels, 0, config.batch());
+          x.copyFrom(b.images()); // the batch's data: the only uploads of a step
+          labels.copyFrom(Graph.labelValues(b.labels(), classes));
           schedule.apply(adam, adam.steps());
           long skippedBefore = adam.skippedSteps();
-          double loss;
+          Tensor loss;
           try {
             loss = trainStep(f, graph, adam, x, labels);
           } catch (NonFiniteStepException e) {
@@ -202,7 +203,7 @@ public final class FpnExperiment {
           }
           batches++;
           if (adam.skippedSteps() == skippedBefore) {
-            lossSum += loss;
+            backend.add(lossSum, loss, lossSum); // on the device: read once, at the epoch's end
             applied++;
           } else if (adam.consecutiveSkips() >= maxConsecutiveSkips) {
             throw new NonFiniteStepException("stopped at epoch " + epoch + " batch " + batches + ": "
@@ -217,7 +218,8 @@ public final class FpnExperiment {
         double trainSeconds = (System.nanoTime() - t0) / 1e9;
         double workspaceMiB = (graph.workspace().bytes() + f.solverBytes()) / (1024.0 * 1024.0);
         double accuracy = accuracy(f, graph, test);
-        EpochResult r = new EpochResult(epoch, applied == 0 ? Double.NaN : lossSum / applied, trainSeconds, iterSum / batches, vjpSum / batches,
+        EpochResult r = new EpochResult(epoch, applied == 0 ? Double.NaN : backend.readScalar(lossSum) / applied,
+            trainSeconds, iterSum / batches, vjpSum / batches,
             accuracy, (System.nanoTime() - t0) / 1e9, workspaceMiB);
         results.add(r);
         afterEpoch.accept(r);
@@ -229,12 +231,16 @@ public final class FpnExperiment {
   /**
    * One training step on a batch: cross-entropy of f(x), its backward (JFB, implicit or through
    * the explicit twin, as f was built), an Adam step, and the contraction rescaling of R's weight.
-   * Returns the loss; {@link FixedPointNetwork#lastStats} has the solver's counts. A step whose
-   * loss or gradients are NaN or infinite, or whose fixed-point iteration diverged, updates
-   * nothing: it is skipped (and NaN returned) or refused with a {@link NonFiniteStepException}, as
-   * the optimizer's {@link Optimizer#nonFinitePolicy()} says.
+   * Labels are class indices as floats (see {@link Graph#labelValues}). Returns the loss as a
+   * one-element device tensor (valid until the graph's next reset); {@link FixedPointNetwork#lastStats}
+   * has the solver's counts. A step whose loss or gradients are NaN or infinite, or whose
+   * fixed-point iteration diverged, updates nothing: it is skipped (and a NaN loss returned) or
+   * refused with a {@link NonFiniteStepException}, as the optimizer's
+   * {@link Optimizer#nonFinitePolicy()} says. Host traffic: the declared reads of the solver, of
+   * the finiteness check and of the contraction rescaling, Adam's declared write; nothing else
+   * (with Anderson acceleration, its copies).
    */
-  public static double trainStep(FixedPointNetwork f, Graph graph, Adam adam, Tensor x, int[] labels) {
+  public static Tensor trainStep(FixedPointNetwork f, Graph graph, Adam adam, Tensor x, Tensor labels) {
     if (x.rank() == 0 || x.dim(0) == 0) throw new IllegalArgumentException("trainStep: the batch " + x + " is empty");
     graph.reset();
     adam.zeroGrad();
@@ -243,12 +249,13 @@ public final class FpnExperiment {
       loss = graph.crossEntropy(f.forward(graph, graph.constant(x)), labels);
     } catch (FixedPointDivergedException e) {
       adam.skipStep(e.getMessage());
-      return Double.NaN;
+      Tensor nan = graph.workspace().take(1);
+      graph.backend().fill(nan, Float.NaN);
+      return nan;
     }
     graph.backward(loss);
-    double value = loss.value().toArray()[0];
-    if (adam.stepIfFinite(value)) f.latentMap().enforceContraction(2);
-    return value;
+    if (adam.stepIfFinite(loss.value())) f.latentMap().enforceContraction(2);
+    return loss.value();
   }
 
   private int[] shape(Dataset d, int rows) {

@@ -20,7 +20,8 @@ public final class LatentMap implements Latent {
   private final Parameter weight;
   private final Activation activation;
   private final float gamma;
-  private float[] powerVector;
+  /** The power iteration's vector [1, n] and its image under W, on the device (warm-started across calls). */
+  private final Tensor powerVector, image, normSquared;
 
   /** A dense latent map on vectors of {@code size}, kept a {@code gamma}-contraction, weights from {@code seed}. */
   public LatentMap(Backend backend, int size, Activation activation, float gamma, long seed) {
@@ -36,9 +37,12 @@ public final class LatentMap implements Latent {
     this.gamma = gamma;
     float bound = (float) (1.0 / Math.sqrt(size));
     this.weight = Parameter.uniform(backend, bound, seed, size, size);
-    this.powerVector = new float[size];
+    float[] start = new float[size];
     Random rnd = new Random(seed);
-    for (int i = 0; i < size; i++) powerVector[i] = (float) rnd.nextGaussian();
+    for (int i = 0; i < size; i++) start[i] = (float) rnd.nextGaussian();
+    this.powerVector = backend.fromArray(start, 1, size);
+    this.image = backend.zeros(1, size);
+    this.normSquared = backend.zeros(1);
     enforceContraction(30);
   }
 
@@ -82,52 +86,36 @@ public final class LatentMap implements Latent {
    * Estimates ||W||_2 with {@code iterations} power-iteration steps on W^T W and, if it exceeds
    * gamma, scales W down to gamma. Returns the estimate before scaling. The estimate can only be
    * low (a Rayleigh quotient), so the scaled norm is a target, not a proof: the solver's residual
-   * check is what reports a T that failed to contract.
+   * check is what reports a T that failed to contract. The iteration runs on the device; each step
+   * makes one declared read (the squared norm of W^T W v), plus one for the starting vector.
    */
   @Override
   public double enforceContraction(int iterations) {
-    int n = size();
-    float[] w = weight.value().toArray();
-    double[] v = new double[n];
-    for (int i = 0; i < n; i++) v[i] = powerVector[i];
+    Backend be = weight.backend();
+    Tensor w = weight.value();
     double sigma = 0;
-    for (int it = 0; it < iterations; it++) {
-      normalize(v);
-      double[] wv = new double[n];
-      for (int i = 0; i < n; i++) {
-        double s = 0;
-        for (int j = 0; j < n; j++) s += w[i * n + j] * v[j];
-        wv[i] = s;
-      }
-      double[] wtwv = new double[n];
-      for (int j = 0; j < n; j++) {
-        double s = 0;
-        for (int i = 0; i < n; i++) s += w[i * n + j] * wv[i];
-        wtwv[j] = s;
-      }
-      double norm = Math.sqrt(dot(wtwv, wtwv));
+    double norm = Math.sqrt(squaredNorm(be, powerVector));
+    for (int it = 0; it < iterations && norm > 0; it++) {
+      be.scale(powerVector, (float) (1 / norm), powerVector);
+      be.gemm(false, true, 1f, powerVector, w, 0f, image); // (W v)^T = v^T W^T
+      be.gemm(false, false, 1f, image, w, 0f, powerVector); // (W^T W v)^T = (W v)^T W
+      norm = Math.sqrt(squaredNorm(be, powerVector)); // ||W^T W v|| = sigma^2 for a converged v
       sigma = Math.sqrt(norm);
-      v = wtwv;
-      if (norm == 0) break;
     }
-    normalize(v);
-    for (int i = 0; i < n; i++) powerVector[i] = (float) v[i];
-    if (sigma > gamma) {
-      float s = (float) (gamma / sigma);
-      for (int i = 0; i < w.length; i++) w[i] *= s;
-      weight.value().copyFrom(w);
-    }
+    if (sigma > gamma) be.scale(w, (float) (gamma / sigma), w);
     return sigma;
   }
 
-  private static double dot(double[] a, double[] b) {
-    double s = 0;
-    for (int i = 0; i < a.length; i++) s += a[i] * b[i];
-    return s;
+  private double squaredNorm(Backend be, Tensor v) {
+    be.sumOfSquares(v, 1.0, normSquared);
+    return be.readScalar(normSquared);
   }
 
-  private static void normalize(double[] v) {
-    double n = Math.sqrt(dot(v, v));
-    if (n > 0) for (int i = 0; i < v.length; i++) v[i] /= n;
+  @Override
+  public void close() {
+    weight.close();
+    powerVector.close();
+    image.close();
+    normSquared.close();
   }
 }

@@ -36,9 +36,11 @@ public final class IdempotentLoss {
 
   /**
    * Records f on the batch {@code x} ([N, n]) and backpropagates the idempotent loss with the
-   * chosen algorithm; parameter gradients accumulate. Returns L_idem at the current parameters.
+   * chosen algorithm; parameter gradients accumulate. Returns L_idem at the current parameters as
+   * a one-element tensor on the device (valid until the graph's next reset; read it with
+   * {@link Backend#readScalar}). Nothing is copied to or from the host.
    */
-  public static double backward(Graph graph, Module f, Tensor x, Mode mode) {
+  public static Tensor backward(Graph graph, Module f, Tensor x, Mode mode) {
     Var y = f.forward(graph, graph.constant(x));
     checkSquare(x, y);
     Var loss = switch (mode) {
@@ -46,29 +48,29 @@ public final class IdempotentLoss {
       case ORDINARY -> graph.mseLoss(f.forward(graph, y), y);
     };
     graph.backward(loss);
-    return loss.value().toArray()[0];
+    return loss.value();
   }
 
   /**
-   * One training step: reset the graph, zero gradients, backward, optimizer step. Returns L_idem
-   * before the update. When the loss or a gradient is NaN or infinite (e.g. a NaN in the batch, or
-   * a diverging run) the update is skipped and f's buffers are put back as they were, or a
+   * One training step: reset the graph, zero gradients, backward, and the optimizer step when the
+   * loss and every gradient are finite ({@link Optimizer#stepIfFinite(Tensor)}: one declared read
+   * of 4 bytes). Returns L_idem before the update as a one-element tensor on the device. When the
+   * loss or a gradient is NaN or infinite (e.g. a NaN in the batch, or a diverging run) the update
+   * is skipped and f's buffers are put back as they were, or a
    * {@link io.idemnet.optim.NonFiniteStepException} is thrown, as the optimizer's
    * {@link Optimizer#nonFinitePolicy()} says; {@link Optimizer#skippedSteps()} counts the skips.
    *
    * @throws IllegalArgumentException for a batch without rows (its loss would be undefined)
    */
-  public static double trainStep(Graph graph, Module f, Optimizer optimizer, Tensor x, Mode mode) {
-    if (x.rank() == 0 || x.dim(0) == 0 || x.numel() == 0) {
-      throw new IllegalArgumentException("trainStep: the batch " + x + " is empty; the loss of no rows is undefined");
-    }
+  public static Tensor trainStep(Graph graph, Module f, Optimizer optimizer, Tensor x, Mode mode) {
+    checkBatch(x);
     graph.reset();
     optimizer.zeroGrad();
     BufferSnapshot buffers = f.namedBuffers().isEmpty() ? null : new BufferSnapshot(f);
     boolean applied = false;
     try {
       if (buffers != null) buffers.save();
-      double loss = backward(graph, f, x, mode);
+      Tensor loss = backward(graph, f, x, mode);
       applied = optimizer.stepIfFinite(loss);
       return loss;
     } finally {
@@ -76,6 +78,28 @@ public final class IdempotentLoss {
         if (!applied) buffers.restore(); // a skipped, refused or failed step leaves no trace
         buffers.close();
       }
+    }
+  }
+
+  /**
+   * The device half of an unchecked step: reset the graph, zero gradients, backward,
+   * {@link Optimizer#applyStep()}; run {@link Optimizer#prepareStep()} before it. It moves no data
+   * between host and device, so it can be {@linkplain Backend#record recorded} once and replayed
+   * after each {@code prepareStep()}; the returned loss tensor is the same buffer at every replay.
+   * It does not skip non-finite steps: read the loss when logging to notice one.
+   */
+  public static Tensor stepKernels(Graph graph, Module f, Optimizer optimizer, Tensor x, Mode mode) {
+    checkBatch(x);
+    graph.reset();
+    optimizer.zeroGrad();
+    Tensor loss = backward(graph, f, x, mode);
+    optimizer.applyStep();
+    return loss;
+  }
+
+  private static void checkBatch(Tensor x) {
+    if (x.rank() == 0 || x.dim(0) == 0 || x.numel() == 0) {
+      throw new IllegalArgumentException("trainStep: the batch " + x + " is empty; the loss of no rows is undefined");
     }
   }
 
@@ -118,18 +142,16 @@ public final class IdempotentLoss {
       Tensor ffy = f.forward(graph, graph.constant(fy)).value();
       gradient = graph.workspace().take(y.shape());
       int rows = y.rank() == 0 ? 1 : y.dim(0);
-      double sumSq = be.corrector(-1f / rows, fy, ffy, y, gradient, true);
       Tensor loss = graph.workspace().take(1);
-      be.fill(loss, (float) (sumSq / Math.max(1, y.numel())));
+      be.corrector(-1f / rows, fy, ffy, y, gradient, 1.0 / Math.max(1, y.numel()), loss);
       return loss;
     }
 
     @Override
     public void backward(Graph graph, Tensor gradOutput, Tensor[] gradInputs) {
       if (gradInputs[0] == null) return;
-      float upstream = gradOutput.toArray()[0];
-      if (upstream == 1f) graph.backend().copy(gradient, gradInputs[0]);
-      else graph.backend().scale(gradient, upstream, gradInputs[0]);
+      // The upstream gradient stays on the device (1 in a plain backward: then this is a copy, bit for bit).
+      graph.backend().scale(gradient, gradOutput, 1f, gradInputs[0]);
     }
   }
 }

@@ -175,12 +175,12 @@ public final class IgnExperiment {
           x.copyFrom(b.images());
           // Noise depends only on (seed, epoch, step): a resumed run draws what the uninterrupted one would.
           noise.sample(z, config.seed() * 1_000_003L + epoch * 100_003L + step);
-          IgnTrainer.Losses l;
           try {
-            l = trainer.step(x, z, epoch * 1_000_000L + step);
+            trainer.step(x, z, epoch * 1_000_000L + step);
           } catch (NonFiniteStepException e) {
             throw stopped(epoch, step, e.getMessage(), checkpoint, lastDone);
           }
+          IgnTrainer.Losses l = trainer.losses(); // declared reads: the losses are logged every step
           if (!trainer.lastStepApplied() && adam.consecutiveSkips() >= maxConsecutiveSkips) {
             throw stopped(epoch, step, adam.consecutiveSkips() + " steps in a row had a non-finite loss or gradient and"
                 + " were skipped", checkpoint, lastDone);

@@ -112,6 +112,8 @@ public final class IgnTrainer implements AutoCloseable {
   private final Graph graph;
   private final List<Tensor> buffers;
   private final Tensor[] savedBuffers;
+  /** The last step's losses, their sum and the clamp's gradient weights, one-element tensors on the device. */
+  private final Tensor recLoss, idemLoss, tightLoss, idemMseLoss, tightMseLoss, lossSum, recWeight, tightWeight;
   /** The running statistics at the start of a step, put back when the step is skipped. */
   private final BufferSnapshot stepStart;
   private boolean lastStepApplied;
@@ -133,6 +135,14 @@ public final class IgnTrainer implements AutoCloseable {
     this.buffers = List.copyOf(f.namedBuffers().values());
     this.savedBuffers = new Tensor[buffers.size()];
     for (int i = 0; i < savedBuffers.length; i++) savedBuffers[i] = backend.zeros(buffers.get(i).shape());
+    this.recLoss = backend.zeros(1);
+    this.idemLoss = backend.zeros(1);
+    this.tightLoss = backend.zeros(1);
+    this.idemMseLoss = backend.zeros(1);
+    this.tightMseLoss = backend.zeros(1);
+    this.lossSum = backend.zeros(1);
+    this.recWeight = backend.zeros(1);
+    this.tightWeight = backend.zeros(1);
     this.stepStart = new BufferSnapshot(f);
   }
 
@@ -142,19 +152,22 @@ public final class IgnTrainer implements AutoCloseable {
   }
 
   /**
-   * One step on real images x and noise z (same shape); returns the losses before the update.
-   * {@code stepIndex} fixes the dropout masks of the step, so equal indices give equal steps. A
-   * step whose losses or gradients are NaN or infinite updates nothing (not even the running
-   * statistics): it is skipped or refused as the optimizer's
+   * One step on real images x and noise z (same shape); the losses before the update stay on the
+   * device ({@link #losses()} reads them). {@code stepIndex} fixes the dropout masks of the step,
+   * so equal indices give equal steps. A step whose losses or gradients are NaN or infinite
+   * updates nothing (not even the running statistics): it is skipped or refused as the optimizer's
    * {@link io.idemnet.optim.Optimizer#nonFinitePolicy()} says; {@link #lastStepApplied()} tells.
+   * Host traffic: the declared writes of the random counter and Adam's scalars, and the one
+   * declared read of the finiteness check ({@link io.idemnet.optim.Optimizer#stepIfFinite(Tensor)}).
    */
-  public Losses step(Tensor x, Tensor z, long stepIndex) {
-    if (!x.sameShape(z)) throw new IllegalArgumentException("IGN step: x " + x + " and z " + z + " must have the same shape");
-    if (x.rank() == 0 || x.dim(0) == 0) throw new IllegalArgumentException("IGN step: the batch " + x + " is empty");
+  public void step(Tensor x, Tensor z, long stepIndex) {
+    checkBatch(x, z);
     lastStepApplied = false;
     stepStart.save();
     try {
-      return guardedStep(x, z, stepIndex);
+      writeCounter(stepIndex);
+      forwardAndBackward(x, z);
+      lastStepApplied = optimizer.stepIfFinite(lossSum); // NaN or infinite if any term is
     } finally {
       if (!lastStepApplied) stepStart.restore();
     }
@@ -165,17 +178,58 @@ public final class IgnTrainer implements AutoCloseable {
     return lastStepApplied;
   }
 
-  private Losses guardedStep(Tensor x, Tensor z, long stepIndex) {
+  /**
+   * The host half of an unchecked step: the declared writes of the step's random counter (the
+   * dropout masks of step {@code stepIndex}) and of Adam's step scalars. Call it before each
+   * replay of a recorded {@link #stepKernels}.
+   */
+  public void prepare(long stepIndex) {
+    writeCounter(stepIndex);
+    optimizer.prepareStep();
+  }
+
+  private void writeCounter(long stepIndex) {
+    if (stepIndex < 0 || stepIndex >= Backend.COUNTER_LIMIT >> 4) {
+      throw new IllegalArgumentException("IGN step index must lie in [0, 2^44), got " + stepIndex);
+    }
+    graph.setRandomCounter(stepIndex << 4); // each step's (at most 8) applications of f get their own masks
+  }
+
+  private static void checkBatch(Tensor x, Tensor z) {
+    if (!x.sameShape(z)) throw new IllegalArgumentException("IGN step: x " + x + " and z " + z + " must have the same shape");
+    if (x.rank() == 0 || x.dim(0) == 0) throw new IllegalArgumentException("IGN step: the batch " + x + " is empty");
+  }
+
+  /**
+   * The device half of an unchecked step: every kernel of the forward passes, the losses, the
+   * gradient seeds, backward and Adam's update, with no data moved between host and device, so it
+   * can be {@linkplain Backend#record recorded} once and replayed after each {@link #prepare}. It
+   * does not skip non-finite steps (read the losses when logging to notice one).
+   */
+  public void stepKernels(Tensor x, Tensor z) {
+    checkBatch(x, z);
+    forwardAndBackward(x, z);
+    optimizer.applyStep();
+  }
+
+  /** Everything of a step but the update: forward passes, losses, seeds, backward. */
+  private void forwardAndBackward(Tensor x, Tensor z) {
     f.train(true);
-    f.setRandomCounter(stepIndex << 4); // each step's (at most 8) applications of f get their own masks
+    f.setRandomCounter(0); // call offsets within the step; the step's counter is on the device
     graph.reset();
     optimizer.zeroGrad();
     float numel = x.numel();
+    double mean = 1.0 / x.numel();
+    boolean clamped = lambdas.tightClamp() != 0f;
+    // Without the clamp the weights are the lambdas and fold into the gradient scales; with it they
+    // depend on this step's losses and are computed on the device (tightClampWeights) below.
+    float recScale = clamped ? 1f / numel : lambdas.rec() / numel;
+    float tightWeight0 = clamped ? 1f : lambdas.tight();
 
     // Reconstruction: lambda_r * mean |f(x) - x|.
     Var fx = f.forward(graph, graph.constant(x));
-    float[] gRec = new float[(int) x.numel()];
-    double rec = l1AndSign(fx.value().toArray(), x.toArray(), gRec, 1f / numel); // weighted below
+    Tensor gRec = graph.workspace().take(x.shape());
+    backend.l1Loss(fx.value(), x, recScale, gRec, mean, recLoss);
 
     Var y = f.forward(graph, graph.constant(z)); // f_theta(z), recorded
     Tensor c;
@@ -184,58 +238,59 @@ public final class IgnTrainer implements AutoCloseable {
     }
     Var w = f.forward(graph, graph.constant(c)); // f_theta(f'(z)): the tightness path through the outer application
 
-    double idem, tight, idemMse, tightMse;
-    float[] gY, gW;
     List<Var> outs;
-    List<float[]> grads;
+    List<Tensor> seeds;
+    Tensor gW = graph.workspace().take(w.shape());
+    squaredDifference(w.value(), c, mean, tightMseLoss);
     if (mode == Mode.MODIFIED) {
-      float[] fy = detachedF(y.value()), ffy = detachedF2(fy, y.value());
-      float[] fw = detachedF(w.value()), ffw = detachedF2(fw, w.value());
-      float[] yv = y.value().toArray(), wv = w.value().toArray(), cv = c.toArray();
-      gY = new float[yv.length];
-      gW = new float[wv.length];
+      Tensor fy = detachedF(y.value()), ffy = detachedF(fy);
+      Tensor fw = detachedF(w.value()), ffw = detachedF(fw);
+      Tensor gY = graph.workspace().take(y.shape());
       float n = mbNorm.divisor(x.dim(0), x.numel());
-      for (int i = 0; i < yv.length; i++) {
-        gY[i] = lambdas.idem() * -(3 * fy[i] - 2 * ffy[i] - yv[i]) / n;
-        gW[i] = (3 * fw[i] - 2 * ffw[i] - wv[i]) / n; // weighted below
-      }
-      idem = meanAbs(fy, yv);
-      idemMse = meanSquare(fy, yv);
-      tight = meanAbs(wv, cv);
-      tightMse = meanSquare(wv, cv);
+      // The corrector's loss with a = f'(y), c = y is mean (f'(f(z)) - f(z))^2: idem's MSE form.
+      backend.corrector(-lambdas.idem() / n, fy, ffy, y.value(), gY, mean, idemMseLoss);
+      backend.corrector(tightWeight0 / n, fw, ffw, w.value(), gW, false); // weighted below when clamped
+      backend.l1Loss(fy, y.value(), 0f, null, mean, idemLoss);
+      backend.l1Loss(w.value(), c, 0f, null, mean, tightLoss);
       outs = List.of(fx, y, w);
-      grads = List.of(gRec, gY, gW);
+      seeds = List.of(gRec, gY, gW);
     } else {
       // idem: mean |f'(f(z)) - f(z)|, gradient through f' (parameters detached) and directly to f(z).
       Var ffz;
       try (Graph.Scope d = graph.detachParameters()) {
         ffz = asCopy(() -> f.forward(graph, y));
       }
-      float[] gFfz = new float[(int) y.value().numel()];
-      float[] ffzv = ffz.value().toArray(), yv = y.value().toArray();
-      idem = l1AndSign(ffzv, yv, gFfz, lambdas.idem() / numel);
-      idemMse = meanSquare(ffzv, yv);
-      gY = new float[gFfz.length];
-      for (int i = 0; i < gY.length; i++) gY[i] = -gFfz[i];
+      Tensor gFfz = graph.workspace().take(y.shape()), gY = graph.workspace().take(y.shape());
+      backend.l1Loss(ffz.value(), y.value(), lambdas.idem() / numel, gFfz, mean, idemLoss);
+      squaredDifference(ffz.value(), y.value(), mean, idemMseLoss);
+      backend.scale(gFfz, -1f, gY);
       // tight: -mean |f(f'(z)) - f'(z)|, through the outer application only (f'(z) is a constant).
-      gW = new float[(int) w.value().numel()];
-      float[] wv = w.value().toArray(), cv = c.toArray();
-      tight = l1AndSign(wv, cv, gW, -1f / numel); // weighted below
-      tightMse = meanSquare(wv, cv);
+      backend.l1Loss(w.value(), c, -tightWeight0 / numel, gW, mean, tightLoss); // weighted below when clamped
       outs = List.of(fx, ffz, y, w);
-      grads = List.of(gRec, gFfz, gY, gW);
+      seeds = List.of(gRec, gFfz, gY, gW);
     }
-    double[] weights = lambdas.effectiveRecAndTight(rec, tight); // the lambdas, or the clamp's weights
-    scale(gRec, weights[0]);
-    scale(gW, weights[1]);
-    Tensor[] seeds = new Tensor[grads.size()];
-    for (int i = 0; i < seeds.length; i++) {
-      seeds[i] = graph.workspace().take(outs.get(i).shape());
-      seeds[i].copyFrom(grads.get(i));
+    if (clamped) {
+      backend.tightClampWeights(recLoss, tightLoss, lambdas.rec(), lambdas.tight(), lambdas.tightClamp(), recWeight,
+          tightWeight);
+      backend.scale(gRec, recWeight, 1f, gRec);
+      backend.scale(gW, tightWeight, 1f, gW);
     }
-    graph.backward(outs, List.of(seeds));
-    lastStepApplied = optimizer.stepIfFinite(rec + idem + tight + idemMse + tightMse); // NaN or infinite if any term is
-    return new Losses(rec, idem, tight, idemMse, tightMse);
+    graph.backward(outs, seeds);
+    backend.copy(recLoss, lossSum);
+    for (Tensor t : new Tensor[] {idemLoss, tightLoss, idemMseLoss, tightMseLoss}) backend.add(lossSum, t, lossSum);
+  }
+
+  /** The last step's losses (five declared reads of one float each). */
+  public Losses losses() {
+    return new Losses(backend.readScalar(recLoss), backend.readScalar(idemLoss), backend.readScalar(tightLoss),
+        backend.readScalar(idemMseLoss), backend.readScalar(tightMseLoss));
+  }
+
+  /** out[0] = scale * sum (a - b)^2, through a workspace buffer. */
+  private void squaredDifference(Tensor a, Tensor b, double scale, Tensor out) {
+    Tensor diff = graph.workspace().take(a.shape());
+    backend.sub(a, b, diff);
+    backend.sumOfSquares(diff, scale, out);
   }
 
   /**
@@ -254,47 +309,11 @@ public final class IgnTrainer implements AutoCloseable {
     return result;
   }
 
-  /** f'(t): f with no tape (parameters effectively detached), as a host array. */
-  private float[] detachedF(Tensor t) {
+  /** f'(t): f with no tape (parameters effectively detached), in the graph's workspace. */
+  private Tensor detachedF(Tensor t) {
     try (Graph.Scope s = graph.noGrad()) {
-      return asCopy(() -> f.forward(graph, graph.constant(t)).value().toArray());
+      return asCopy(() -> f.forward(graph, graph.constant(t)).value());
     }
-  }
-
-  private float[] detachedF2(float[] ft, Tensor like) {
-    Tensor tmp = graph.workspace().take(like.shape());
-    tmp.copyFrom(ft);
-    return detachedF(tmp);
-  }
-
-  private static void scale(float[] a, double factor) {
-    for (int i = 0; i < a.length; i++) a[i] = (float) (a[i] * factor);
-  }
-
-  private static double meanAbs(float[] a, float[] b) {
-    double sum = 0;
-    for (int i = 0; i < a.length; i++) sum += Math.abs((double) a[i] - b[i]);
-    return sum / Math.max(1, a.length);
-  }
-
-  private static double meanSquare(float[] a, float[] b) {
-    double sum = 0;
-    for (int i = 0; i < a.length; i++) {
-      double d = (double) a[i] - b[i];
-      sum += d * d;
-    }
-    return sum / Math.max(1, a.length);
-  }
-
-  /** mean |a - b|, and grad[i] = scale * sign(a_i - b_i). */
-  private static double l1AndSign(float[] a, float[] b, float[] grad, float scale) {
-    double sum = 0;
-    for (int i = 0; i < a.length; i++) {
-      float d = a[i] - b[i];
-      sum += Math.abs(d);
-      grad[i] = d > 0 ? scale : d < 0 ? -scale : 0f;
-    }
-    return sum / Math.max(1, a.length);
   }
 
   /** Frees the trainer's graph and its copies of the running statistics (not the module). */
@@ -302,6 +321,10 @@ public final class IgnTrainer implements AutoCloseable {
   public void close() {
     graph.close();
     for (Tensor t : savedBuffers) t.close();
+    for (Tensor t : new Tensor[] {recLoss, idemLoss, tightLoss, idemMseLoss, tightMseLoss, lossSum, recWeight,
+        tightWeight}) {
+      t.close();
+    }
     stepStart.close();
   }
 }

@@ -45,7 +45,10 @@ public final class Dropout implements Module {
     training = mode;
   }
 
-  /** The seed the next forward pass will use (SplitMix64 of the module seed and the call count). */
+  /**
+   * The seed the next forward pass will use when the graph's random counter is 0 (SplitMix64 of the
+   * module seed and the call count; with counter C the call count is C + calls).
+   */
   public long nextSeed() {
     long z = seed + (calls + 1) * 0x9E3779B97F4A7C15L;
     z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
@@ -53,12 +56,18 @@ public final class Dropout implements Module {
     return z ^ (z >>> 31);
   }
 
+  /**
+   * Draws the mask of seed bits(module seed, C + calls), C the graph's
+   * {@linkplain Graph#setRandomCounter random counter} (0 unless a training loop sets it; then this
+   * is {@link #nextSeed()}). The call count stays on the host and the per-step counter on the
+   * device, so a recorded step replays with new masks.
+   */
   @Override
   public Var forward(Graph graph, Var x) {
     if (!training || p == 0f) return x;
-    long s = nextSeed();
+    long offset = calls;
     calls++;
-    return graph.dropout(x, p, s);
+    return graph.dropout(x, p, seed, offset);
   }
 
   @Override

@@ -1,6 +1,7 @@
 package io.idemnet.optim;
 
 import io.idemnet.autograd.Parameter;
+import io.idemnet.backend.Backend;
 import io.idemnet.tensor.Tensor;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -12,7 +13,7 @@ public final class Adam extends Optimizer {
 
   /** Adam with PyTorch's formulas and meaning of each argument (weight decay added to the gradient). */
   public Adam(Map<String, Parameter> params, float learningRate, float beta1, float beta2, float eps, float weightDecay) {
-    super(params, learningRate);
+    super(params, learningRate, 2);
     if (!(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1)) {
       throw new IllegalArgumentException("betas must be in [0, 1), got " + beta1 + ", " + beta2);
     }
@@ -32,10 +33,18 @@ public final class Adam extends Optimizer {
     this(params, learningRate, 0.9f, 0.999f, 1e-8f, 0f);
   }
 
+  /** {lr / (1 - beta1^t), 1 / sqrt(1 - beta2^t)}: they change every step, so every step writes them (8 bytes). */
+  @Override
+  protected void writeStepScalars() {
+    if (stepScalars != null) {
+      stepScalars.backend().writeScalars(stepScalars, Backend.adamCoefficients(learningRate, beta1, beta2, steps));
+    }
+  }
+
   @Override
   protected void update(String name, Parameter p) {
     p.backend().adamUpdate(p.value(), p.grad(), state.get(name + ".exp_avg"), state.get(name + ".exp_avg_sq"),
-        learningRate, beta1, beta2, eps, weightDecay, steps);
+        stepScalars, beta1, beta2, eps, weightDecay);
   }
 
   @Override

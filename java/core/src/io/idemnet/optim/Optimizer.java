@@ -1,6 +1,7 @@
 package io.idemnet.optim;
 
 import io.idemnet.autograd.Parameter;
+import io.idemnet.backend.Backend;
 import io.idemnet.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -35,20 +36,82 @@ public abstract class Optimizer implements AutoCloseable {
   private long skippedSteps;
   private int consecutiveSkips;
   private boolean closed;
+  /**
+   * The scalars the update kernels read from device memory (on the parameters' backend; null
+   * without parameters), written by {@link #writeStepScalars}.
+   */
+  protected final Tensor stepScalars;
+  /** One-element tensors of the device-side finiteness check ({@link #stepIfFinite(Tensor)}). */
+  private final Tensor finiteFlag, finiteTerm;
 
-  protected Optimizer(Map<String, Parameter> params, float learningRate) {
+  /** @param scalarCount how many step scalars the update kernels read (see {@link #stepScalars}) */
+  protected Optimizer(Map<String, Parameter> params, float learningRate, int scalarCount) {
     if (!(learningRate >= 0) || !Float.isFinite(learningRate)) {
       throw new IllegalArgumentException("learning rate must be finite and >= 0, got " + learningRate);
     }
     this.params = new LinkedHashMap<>(params);
     this.learningRate = learningRate;
+    Backend be = params.isEmpty() ? null : params.values().iterator().next().backend();
+    this.stepScalars = be == null ? null : be.zeros(scalarCount);
+    this.finiteFlag = be == null ? null : be.zeros(1);
+    this.finiteTerm = be == null ? null : be.zeros(1);
   }
 
-  /** One update of every parameter from its gradient, unchecked (see {@link #stepIfFinite}). */
+  /**
+   * One update of every parameter from its gradient, unchecked (see {@link #stepIfFinite}):
+   * {@link #prepareStep()} then {@link #applyStep()}.
+   */
   public final void step() {
+    prepareStep();
+    applyStep();
+  }
+
+  /**
+   * The host half of a step: counts it and writes the scalars the update kernels read from device
+   * memory (learning rate, bias corrections) with a declared write, when they changed. Call it
+   * before each replay of a recorded step that contains {@link #applyStep()}.
+   */
+  public final void prepareStep() {
     if (closed) throw new IllegalStateException("Optimizer.step: optimizer used after close");
     steps++;
+    writeStepScalars();
+  }
+
+  /**
+   * The device half of a step: the update kernels, reading the scalars of the last
+   * {@link #prepareStep()} from device memory (so this part can be recorded and replayed).
+   */
+  public final void applyStep() {
+    if (closed) throw new IllegalStateException("Optimizer.step: optimizer used after close");
     for (Map.Entry<String, Parameter> e : params.entrySet()) update(e.getKey(), e.getValue());
+  }
+
+  /** Writes the step's scalars for the step count {@link #steps} and the current learning rate. */
+  protected abstract void writeStepScalars();
+
+  /**
+   * {@link #stepIfFinite(double)} for a loss that lives on the device: the finiteness of the loss
+   * and of every gradient is reduced on the device to one float (sum of squares times 0: 0 when
+   * finite, NaN otherwise; squares of floats cannot overflow the double sum) and read with one
+   * declared read of 4 bytes, the only host traffic of the check.
+   *
+   * @return whether the update was applied
+   */
+  public final boolean stepIfFinite(Tensor loss) {
+    if (finiteFlag == null) return stepIfFinite(0.0);
+    Backend be = finiteFlag.backend();
+    be.sumOfSquares(loss, 0.0, finiteFlag);
+    for (Parameter p : params.values()) {
+      be.sumOfSquares(p.grad(), 0.0, finiteTerm);
+      be.add(finiteFlag, finiteTerm, finiteFlag);
+    }
+    if (be.readScalar(finiteFlag) == 0f) {
+      consecutiveSkips = 0;
+      step();
+      return true;
+    }
+    skipStep("the loss or a gradient holds NaN or infinite values");
+    return false;
   }
 
   /**
@@ -152,5 +215,8 @@ public abstract class Optimizer implements AutoCloseable {
   public void close() {
     closed = true;
     state().values().forEach(Tensor::close);
+    for (Tensor t : new Tensor[] {stepScalars, finiteFlag, finiteTerm}) {
+      if (t != null) t.close();
+    }
   }
 }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.idemnet.backend.Backend;
+import io.idemnet.backend.StepGraph;
 import io.idemnet.backend.cpu.CpuBackend;
 import io.idemnet.tensor.Tensor;
 import java.util.Random;
@@ -135,9 +136,9 @@ class CudaBackendTest {
       Runnable stepOnEager = () -> mbStep(gpu, we, x, y, fy, ffy, g, dw);
       Runnable stepOnGraph = () -> mbStep(gpu, wg, x, y, fy, ffy, g, dw);
       for (int i = 0; i < 4; i++) stepOnEager.run();
-      try (CudaGraph graph = gpu.capture(stepOnGraph)) {
+      try (StepGraph graph = gpu.record(stepOnGraph)) {
         assertArrayEquals(w0, wg.toArray(), "capturing does not run the step");
-        graph.replay(4);
+        for (int i = 0; i < 4; i++) graph.replay();
         assertArrayEquals(we.toArray(), wg.toArray(), "4 replays equal 4 eager steps, bit for bit");
       }
     }
@@ -156,11 +157,54 @@ class CudaBackendTest {
   void hostAccessInsideACaptureIsAClearErrorAndTheBackendRecovers() {
     CudaBackend gpu = GpuAvailable.shared();
     try (Tensor x = gpu.full(2f, 10)) {
-      IllegalStateException e = assertThrows(IllegalStateException.class, () -> gpu.capture(() -> gpu.sum(x)));
-      assertTrue(e.getMessage().contains("captured"), e.getMessage());
-      assertThrows(IllegalStateException.class, () -> gpu.capture(() -> x.toArray()));
+      IllegalStateException e = assertThrows(IllegalStateException.class, () -> gpu.record(() -> gpu.sum(x)));
+      assertTrue(e.getMessage().contains("recorded step"), e.getMessage());
+      assertThrows(IllegalStateException.class, () -> gpu.record(() -> x.toArray()));
+      assertTrue(!gpu.isRecording(), "the backend left the recording state");
       assertEquals(20.0, gpu.sum(x), "usable after an abandoned capture");
     }
+  }
+
+  /**
+   * A block that a recorded step allocates and frees stays out of the caching allocator while the
+   * graph exists (a later allocation of the same size gets another block, so replays cannot
+   * overwrite it), and goes back when the graph is closed.
+   */
+  @Test
+  void blocksOfALiveGraphStayOutOfTheCache() {
+    CudaBackend gpu = GpuAvailable.shared();
+    try (Tensor out = gpu.zeros(1000)) {
+      long before = gpu.allocatorStats().bytesInUse();
+      Tensor[] inside = new Tensor[1];
+      StepGraph g = gpu.record(() -> {
+        inside[0] = gpu.zeros(1000);
+        gpu.fill(inside[0], 1f);
+        gpu.add(out, inside[0], out);
+        inside[0].close();
+      });
+      assertTrue(gpu.allocatorStats().bytesInUse() > before, "the closed block is held: " + gpu.allocatorStats());
+      try (Tensor other = gpu.zeros(1000)) {
+        gpu.fill(other, 7f);
+        g.replay();
+        g.replay();
+        float[] twos = new float[1000], sevens = new float[1000];
+        java.util.Arrays.fill(twos, 2f);
+        java.util.Arrays.fill(sevens, 7f);
+        assertArrayEquals(twos, out.toArray(), "two replays add 1 each");
+        assertArrayEquals(sevens, other.toArray(), "the replays did not write into a block handed out again");
+      }
+      g.close();
+      assertEquals(before, gpu.allocatorStats().bytesInUse(), "returned when the graph closed");
+    }
+  }
+
+  /** A backend that cannot start a capture (here: closed) throws before entering the recording state. */
+  @Test
+  void aFailedCaptureStartLeavesNoRecordingState() {
+    CudaBackend gpu = new CudaBackend();
+    gpu.close();
+    assertThrows(IllegalStateException.class, () -> gpu.record(() -> {}));
+    assertTrue(!gpu.isRecording(), "not stuck in the recording state");
   }
 
   /**

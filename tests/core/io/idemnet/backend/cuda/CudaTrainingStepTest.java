@@ -58,8 +58,8 @@ class CudaTrainingStepTest {
         if (step == 2) mallocsBeforeStep3 = gpu.allocatorStats().deviceMallocs();
         cpu.randomNormal(xc, 1000L + step, 0f, 1f);
         try (Tensor xg = gpu.copyOf(xc)) {
-          double lc = IdempotentLoss.trainStep(gc, fc, sc, xc, mode);
-          double lg = IdempotentLoss.trainStep(gg, fg, sg, xg, mode);
+          double lc = cpu.readScalar(IdempotentLoss.trainStep(gc, fc, sc, xc, mode));
+          double lg = gpu.readScalar(IdempotentLoss.trainStep(gg, fg, sg, xg, mode));
           assertClose(net + " " + mode + " loss at step " + step, lc, lg, 0, 1e-4);
         }
       }

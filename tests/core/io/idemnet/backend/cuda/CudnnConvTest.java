@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.idemnet.backend.Backend;
 import io.idemnet.backend.ConvSpec;
+import io.idemnet.backend.StepGraph;
 import io.idemnet.backend.reference.ReferenceBackend;
 import io.idemnet.tensor.Tensor;
 import java.util.ArrayList;
@@ -159,11 +160,11 @@ class CudnnConvTest {
     Tensor x = on(gpu, normal(rnd, n * c * h * w), n, c, h, w), wt = on(gpu, normal(rnd, o * c * 9), o, c, 3, 3);
     Tensor b = on(gpu, normal(rnd, o), o);
     Tensor y = on(gpu, new float[n * o * h * w], n, o, h, w), yEager = on(gpu, new float[n * o * h * w], n, o, h, w);
-    RuntimeException e = assertThrows(RuntimeException.class, () -> gpu.capture(() -> gpu.conv2d(x, wt, b, spec, y)));
+    RuntimeException e = assertThrows(RuntimeException.class, () -> gpu.record(() -> gpu.conv2d(x, wt, b, spec, y)));
     assertTrue(e.getMessage().contains("first met inside a CUDA graph capture"), e.getMessage());
 
     gpu.conv2d(x, wt, b, spec, yEager); // chooses the algorithm
-    try (CudaGraph graph = gpu.capture(() -> gpu.conv2d(x, wt, b, spec, y))) {
+    try (StepGraph graph = gpu.record(() -> gpu.conv2d(x, wt, b, spec, y))) {
       graph.replay();
     }
     assertArrayEquals(yEager.toArray(), y.toArray(), "a replayed cuDNN convolution equals the eager one");

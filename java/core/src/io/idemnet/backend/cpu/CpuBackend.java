@@ -265,4 +265,60 @@ public final class CpuBackend extends Backend implements AutoCloseable {
     CpuNative.adamUpdate(context(), seg(w), seg(g), seg(m), seg(v), w.numel(), lr, beta1, beta2, eps, weightDecay,
         step);
   }
+
+  // ---- device-resident step operations
+
+  @Override
+  protected void scaleByKernel(Tensor x, Tensor factor, float alpha, Tensor out) {
+    CpuNative.scaleBy(context(), seg(x), seg(factor), alpha, seg(out), x.numel());
+  }
+
+  @Override
+  protected void sumSquaresToKernel(Tensor x, double scale, Tensor out) {
+    CpuNative.sumSquaresTo(context(), seg(x), x.numel(), scale, seg(out));
+  }
+
+  @Override
+  protected void correctorToKernel(float s, Tensor a, Tensor b, Tensor c, Tensor out, double lossScale, Tensor loss) {
+    CpuNative.correctorTo(context(), seg(a), seg(b), seg(c), s, seg(out), a.numel(), lossScale, seg(loss));
+  }
+
+  @Override
+  protected void l1Kernel(Tensor a, Tensor b, float gradScale, Tensor grad, double lossScale, Tensor loss) {
+    CpuNative.l1Loss(context(), seg(a), seg(b), a.numel(), gradScale, segOrNull(grad), lossScale, seg(loss));
+  }
+
+  @Override
+  protected void crossEntropyKernel(Tensor logits, Tensor labels, long rows, long classes, Tensor loss, Tensor grad) {
+    CpuNative.softmaxCrossEntropy(context(), seg(logits), seg(labels), rows, classes, seg(loss), segOrNull(grad));
+  }
+
+  @Override
+  protected void maxRowNormKernel(Tensor x, long rows, long cols, Tensor out) {
+    CpuNative.maxRowNorm(context(), seg(x), rows, cols, seg(out));
+  }
+
+  @Override
+  protected void sgdScheduledKernel(Tensor w, Tensor g, Tensor velocity, Tensor lr, float momentum, float weightDecay) {
+    CpuNative.sgdUpdateScheduled(context(), seg(w), seg(g), segOrNull(velocity), w.numel(), seg(lr), momentum, weightDecay);
+  }
+
+  @Override
+  protected void adamScheduledKernel(Tensor w, Tensor g, Tensor m, Tensor v, Tensor coefficients, float beta1,
+      float beta2, float eps, float weightDecay) {
+    CpuNative.adamUpdateScheduled(context(), seg(w), seg(g), seg(m), seg(v), w.numel(), seg(coefficients), beta1, beta2, eps,
+        weightDecay);
+  }
+
+  @Override
+  protected void dropoutCountedKernel(Tensor x, float p, long seed, Tensor counter, long offset, Tensor y) {
+    CpuNative.dropoutCounted(context(), seg(x), seg(y), x.numel(), seed, seg(counter), offset, p);
+  }
+
+  @Override
+  protected void tightClampKernel(Tensor rec, Tensor tight, float lambdaRec, float lambdaTight, float clamp,
+      Tensor weightRec, Tensor weightTight) {
+    CpuNative.tightClampWeights(context(), seg(rec), seg(tight), lambdaRec, lambdaTight, clamp, seg(weightRec),
+        seg(weightTight));
+  }
 }

@@ -10,8 +10,6 @@ import io.idemnet.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * Tensors in GPU memory with kernels from {@code libidemnet_cuda} (own CUDA kernels; GEMM
@@ -30,7 +28,7 @@ import java.util.List;
  * every tensor still open on it.
  *
  * <p>TF32 tensor-core math is off unless {@link #setTf32(boolean)} turns it on. A fixed-shape
- * step can be recorded once and replayed as a CUDA graph with {@link #capture(Runnable)}.
+ * step can be recorded once and replayed as a CUDA graph with {@link Backend#record(Runnable)}.
  */
 public final class CudaBackend extends Backend implements AutoCloseable {
   private static final long STAGING_MIN = 1L << 20;
@@ -46,11 +44,11 @@ public final class CudaBackend extends Backend implements AutoCloseable {
   private long ctx;
   private final long scalarDevice;
   private final MemorySegment scalarHost;
+  /** Host memory for the values of a declared write (at most 16 floats; the kernel copies them at launch). */
+  private final MemorySegment scalarsToWrite;
   private final Object hostLock = new Object();
   private MemorySegment staging;
   private boolean tf32;
-  /** Frees held back during a capture (non-null exactly while capturing). */
-  private List<Long> deferredFrees;
 
   /** The backend on device 0. */
   public CudaBackend() {
@@ -89,6 +87,7 @@ public final class CudaBackend extends Backend implements AutoCloseable {
     }
     this.scalarDevice = deviceMalloc(ctx, 16);
     this.scalarHost = hostAlloc(ctx, 16);
+    this.scalarsToWrite = hostAlloc(ctx, (long) MAX_DECLARED_ELEMENTS * Float.BYTES);
     this.staging = hostAlloc(ctx, STAGING_MIN);
     this.deviceName = deviceName(device);
   }
@@ -286,80 +285,70 @@ public final class CudaBackend extends Backend implements AutoCloseable {
   // ------------------------------------------------------------------ CUDA graphs
 
   /**
-   * Records what {@code step} queues on this backend's stream, without running it, and returns it
-   * as a graph to {@link CudaGraph#replay() replay}. Made for fixed-shape training steps: run the
-   * step once eagerly first (so buffers reused from step to step exist), then capture it, then
-   * replay it every step. While capturing:
-   * <ul>
-   *   <li>nothing may read a value back to Java ({@code toArray}, {@code sum}, {@code mean}, the
-   *       corrector's loss, ...) or upload from Java: such calls throw IllegalStateException;
-   *   <li>scalar arguments (learning rate, Adam's step count, random seeds) are recorded as they
-   *       are; a replay reuses them. Refresh changing inputs by writing into the captured tensors
-   *       between replays (e.g. {@code copy} from a tensor filled outside the graph);
-   *   <li>tensors closed inside the step keep their memory until the graph is closed.
-   * </ul>
-   * If {@code step} throws, the capture is abandoned and the exception propagates.
+   * {@link Backend#record} captures the stream into a CUDA graph: kernels queued while the step
+   * runs are recorded, not executed; a replay launches the instantiated graph. The base class
+   * refuses host transfers while capturing and keeps the memory the graph uses allocated until the
+   * graph is closed. If synchronizing or beginning the capture fails, the exception propagates
+   * before the backend has entered the recording state.
    */
-  public CudaGraph capture(Runnable step) {
+  @Override
+  protected Recording startRecording() {
     long context = live();
-    synchronized (this) {
-      if (deferredFrees != null) throw new IllegalStateException("capture: a capture is already in progress");
-      deferredFrees = new ArrayList<>();
-    }
-    CudaNative.synchronize(context);
-    long exec = 0;
-    Throwable failure = null;
+    CudaNative.synchronize(context); // earlier work must not end up in the graph
     CudaNative.graphBegin(context);
-    try {
-      step.run();
-    } catch (Throwable e) {
-      failure = e;
-    } finally {
+    return new CapturedGraph(context);
+  }
+
+  private final class CapturedGraph extends Recording {
+    private final long context;
+    private long exec;
+    private boolean ended; // the stream has left capture mode
+
+    CapturedGraph(long context) {
+      this.context = context;
+    }
+
+    @Override
+    protected void kernel(Runnable call) {
+      call.run(); // queued on the capturing stream: recorded into the graph
+    }
+
+    @Override
+    protected void finish() {
+      ended = true; // graph_end leaves capture mode even when it fails
+      exec = endCapture(context);
+    }
+
+    @Override
+    protected void abandon() {
+      if (ended) return; // finish threw: nothing was instantiated
+      ended = true;
       try {
-        MemorySegment out = out();
-        CudaNative.graphEnd(context, out.address());
-        exec = out.get(ValueLayout.JAVA_LONG, 0);
-      } catch (RuntimeException e) {
-        if (failure == null) failure = e;
-        else failure.addSuppressed(e);
+        long partial = endCapture(context);
+        if (partial != 0) CudaNative.graphDestroy(context, partial);
+      } catch (RuntimeException ignored) {
+        // the capture was invalidated by the failure; graph_end has ended it and cleared the error
       }
     }
-    List<Long> held;
-    synchronized (this) {
-      held = deferredFrees;
-      deferredFrees = null;
+
+    @Override
+    protected void replay() {
+      CudaNative.graphLaunch(live(), exec);
     }
-    if (failure != null) {
-      if (exec != 0) CudaNative.graphDestroy(context, exec);
-      CudaNative.synchronize(context);
-      for (long p : held) CudaNative.free(context, p);
-      if (failure instanceof RuntimeException r) throw r;
-      if (failure instanceof Error err) throw err;
-      throw new IllegalStateException(failure);
+
+    @Override
+    protected void release() {
+      if (ctx == 0) return; // the context (and with it the graph's memory) is gone already
+      CudaNative.synchronize(ctx); // a queued replay may still use the graph and its memory
+      CudaNative.graphDestroy(ctx, exec);
+      exec = 0;
     }
-    return new CudaGraph(this, exec, held);
   }
 
-  void launchGraph(long exec) {
-    CudaNative.graphLaunch(live(), exec);
-  }
-
-  void destroyGraph(long exec, List<Long> heldBlocks) {
-    if (ctx == 0) return; // the context (and its graphs' memory) is gone already
-    CudaNative.synchronize(ctx);
-    CudaNative.graphDestroy(ctx, exec);
-    for (long p : heldBlocks) release(p);
-  }
-
-  private boolean capturing() {
-    return deferredFrees != null;
-  }
-
-  private void refuseWhileCapturing(String what) {
-    if (capturing()) {
-      throw new IllegalStateException(what + " reads or writes host memory, which is not allowed while a CUDA"
-          + " graph is being captured (see CudaBackend.capture)");
-    }
+  private static long endCapture(long context) {
+    MemorySegment out = out();
+    CudaNative.graphEnd(context, out.address());
+    return out.get(ValueLayout.JAVA_LONG, 0);
   }
 
   // ------------------------------------------------------------------ lifecycle and memory
@@ -371,6 +360,7 @@ public final class CudaBackend extends Backend implements AutoCloseable {
     long c = ctx;
     ctx = 0;
     CudaNative.hostFree(c, scalarHost.address());
+    CudaNative.hostFree(c, scalarsToWrite.address());
     CudaNative.hostFree(c, staging.address());
     CudaNative.contextDestroy(c);
   }
@@ -381,11 +371,13 @@ public final class CudaBackend extends Backend implements AutoCloseable {
     return c;
   }
 
-  /** Hands a block back to the allocator (held back while capturing). */
+  /**
+   * Hands a block back to the allocator. {@link Backend#releaseStorage} calls this only when no
+   * recorded step (CUDA graph) may use the block any more.
+   */
   synchronized void release(long address) {
     if (ctx == 0) return;
-    if (deferredFrees != null) deferredFrees.add(address);
-    else CudaNative.free(ctx, address);
+    CudaNative.free(ctx, address);
   }
 
   private static long ptr(Tensor t) {
@@ -419,7 +411,6 @@ public final class CudaBackend extends Backend implements AutoCloseable {
 
   @Override
   protected void uploadKernel(float[] src, Tensor dst) {
-    refuseWhileCapturing("upload");
     long c = live(), base = ptr(dst);
     synchronized (hostLock) {
       MemorySegment buf = staging((long) src.length * Float.BYTES);
@@ -434,7 +425,6 @@ public final class CudaBackend extends Backend implements AutoCloseable {
 
   @Override
   protected void downloadKernel(Tensor src, float[] dst) {
-    refuseWhileCapturing("download");
     long c = live(), base = ptr(src);
     synchronized (hostLock) {
       MemorySegment buf = staging((long) dst.length * Float.BYTES);
@@ -449,10 +439,21 @@ public final class CudaBackend extends Backend implements AutoCloseable {
 
   /** The double a reduction left in the device scalar slot. */
   private double readScalar(String what) {
-    refuseWhileCapturing(what);
     synchronized (hostLock) {
       CudaNative.copyD2h(live(), scalarHost.address(), scalarDevice, Double.BYTES);
       return scalarHost.get(ValueLayout.JAVA_DOUBLE, 0);
+    }
+  }
+
+  /**
+   * A declared write as a kernel launch that carries the values: queued in order with the other
+   * kernels, with no wait for the stream (a copy from the host would wait for it).
+   */
+  @Override
+  protected void writeScalarsKernel(float[] src, Tensor dst) {
+    synchronized (hostLock) {
+      MemorySegment.copy(src, 0, scalarsToWrite, ValueLayout.JAVA_FLOAT, 0, src.length);
+      CudaNative.writeScalars(live(), ptr(dst), scalarsToWrite.address(), src.length);
     }
   }
 
@@ -524,14 +525,12 @@ public final class CudaBackend extends Backend implements AutoCloseable {
 
   @Override
   protected double sumKernel(Tensor x) {
-    refuseWhileCapturing("sum");
     CudaNative.sum(live(), ptr(x), x.numel(), scalarDevice);
     return readScalar("sum");
   }
 
   @Override
   protected double sumSquaresKernel(Tensor x) {
-    refuseWhileCapturing("sumOfSquares");
     CudaNative.sumSquares(live(), ptr(x), x.numel(), scalarDevice);
     return readScalar("sumOfSquares");
   }
@@ -547,7 +546,6 @@ public final class CudaBackend extends Backend implements AutoCloseable {
       CudaNative.corrector(live(), ptr(a), ptr(b), ptr(c), s, ptr(out), a.numel(), 0L);
       return Double.NaN;
     }
-    refuseWhileCapturing("corrector with loss");
     CudaNative.corrector(live(), ptr(a), ptr(b), ptr(c), s, ptr(out), a.numel(), scalarDevice);
     return readScalar("corrector with loss");
   }
@@ -611,6 +609,63 @@ public final class CudaBackend extends Backend implements AutoCloseable {
   @Override
   protected void dropoutKernel(Tensor x, float p, long seed, Tensor y) {
     CudaNative.dropout(live(), ptr(x), ptr(y), x.numel(), seed, p);
+  }
+
+  // ---- device-resident step operations
+
+  @Override
+  protected void scaleByKernel(Tensor x, Tensor factor, float alpha, Tensor out) {
+    CudaNative.scaleBy(live(), ptr(x), ptr(factor), alpha, ptr(out), x.numel());
+  }
+
+  @Override
+  protected void sumSquaresToKernel(Tensor x, double scale, Tensor out) {
+    CudaNative.sumSquaresTo(live(), ptr(x), x.numel(), scale, ptr(out));
+  }
+
+  @Override
+  protected void correctorToKernel(float s, Tensor a, Tensor b, Tensor c, Tensor out, double lossScale, Tensor loss) {
+    CudaNative.correctorTo(live(), ptr(a), ptr(b), ptr(c), s, ptr(out), a.numel(), lossScale, ptr(loss));
+  }
+
+  @Override
+  protected void l1Kernel(Tensor a, Tensor b, float gradScale, Tensor grad, double lossScale, Tensor loss) {
+    CudaNative.l1Loss(live(), ptr(a), ptr(b), a.numel(), gradScale, ptrOrNull(grad), lossScale, ptr(loss));
+  }
+
+  @Override
+  protected void crossEntropyKernel(Tensor logits, Tensor labels, long rows, long classes, Tensor loss, Tensor grad) {
+    CudaNative.softmaxCrossEntropy(live(), ptr(logits), ptr(labels), rows, classes, ptr(loss), ptrOrNull(grad));
+  }
+
+  @Override
+  protected void maxRowNormKernel(Tensor x, long rows, long cols, Tensor out) {
+    CudaNative.maxRowNorm(live(), ptr(x), rows, cols, ptr(out));
+  }
+
+  @Override
+  protected void sgdScheduledKernel(Tensor w, Tensor g, Tensor velocity, Tensor lr, float momentum, float weightDecay) {
+    CudaNative.sgdUpdateScheduled(live(), ptr(w), ptr(g), ptrOrNull(velocity), w.numel(), ptr(lr), momentum,
+        weightDecay);
+  }
+
+  @Override
+  protected void adamScheduledKernel(Tensor w, Tensor g, Tensor m, Tensor v, Tensor coefficients, float beta1,
+      float beta2, float eps, float weightDecay) {
+    CudaNative.adamUpdateScheduled(live(), ptr(w), ptr(g), ptr(m), ptr(v), w.numel(), ptr(coefficients), beta1, beta2,
+        eps, weightDecay);
+  }
+
+  @Override
+  protected void tightClampKernel(Tensor rec, Tensor tight, float lambdaRec, float lambdaTight, float clamp,
+      Tensor weightRec, Tensor weightTight) {
+    CudaNative.tightClampWeights(live(), ptr(rec), ptr(tight), lambdaRec, lambdaTight, clamp, ptr(weightRec),
+        ptr(weightTight));
+  }
+
+  @Override
+  protected void dropoutCountedKernel(Tensor x, float p, long seed, Tensor counter, long offset, Tensor y) {
+    CudaNative.dropoutCounted(live(), ptr(x), ptr(y), x.numel(), seed, ptr(counter), offset, p);
   }
 
   @Override

@@ -32,6 +32,17 @@ public final class ReferenceBackend extends Backend {
     host(t).set(i, (float) v);
   }
 
+  /** The contents as an array, read from the storage directly (kernels never go through download). */
+  private static float[] read(Tensor t) {
+    float[] v = new float[(int) t.numel()];
+    for (int i = 0; i < v.length; i++) v[i] = get(t, i);
+    return v;
+  }
+
+  private static void write(Tensor t, float[] v) {
+    for (int i = 0; i < v.length; i++) host(t).set(i, v[i]);
+  }
+
   @Override
   protected Storage allocate(long numel) {
     return new HostStorage(numel);
@@ -90,7 +101,7 @@ public final class ReferenceBackend extends Backend {
   @Override
   protected void gemmKernel(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a,
       Tensor b, float beta, Tensor c, int batch) {
-    float[] av = a.toArray(), bv = b.toArray(), cv = c.toArray();
+    float[] av = read(a), bv = read(b), cv = read(c);
     for (int p = 0; p < batch; p++) {
       int offA = p * m * k, offB = p * k * n, offC = p * m * n;
       double[] opA = new double[m * k];
@@ -111,7 +122,7 @@ public final class ReferenceBackend extends Backend {
         }
       });
     }
-    c.copyFrom(cv);
+    write(c, cv);
   }
 
   // ---- elementwise
@@ -227,7 +238,7 @@ public final class ReferenceBackend extends Backend {
   protected void conv2dKernel(Tensor x, Tensor w, Tensor bias, ConvSpec spec, Tensor y) {
     int n = x.dim(0), c = x.dim(1), h = x.dim(2), wd = x.dim(3);
     int o = w.dim(0), kh = w.dim(2), kw = w.dim(3), ho = y.dim(2), wo = y.dim(3);
-    float[] xv = x.toArray(), wv = w.toArray(), bv = bias == null ? null : bias.toArray();
+    float[] xv = read(x), wv = read(w), bv = bias == null ? null : read(bias);
     float[] yv = new float[(int) y.numel()];
     IntStream.range(0, n * o).parallel().forEach(no -> {
       int s = no / o, oc = no % o;
@@ -249,14 +260,14 @@ public final class ReferenceBackend extends Backend {
         }
       }
     });
-    y.copyFrom(yv);
+    write(y, yv);
   }
 
   @Override
   protected void conv2dDataKernel(Tensor dy, Tensor w, Tensor bias, ConvSpec spec, Tensor dx) {
     int n = dx.dim(0), c = dx.dim(1), h = dx.dim(2), wd = dx.dim(3);
     int o = w.dim(0), kh = w.dim(2), kw = w.dim(3), ho = dy.dim(2), wo = dy.dim(3);
-    float[] gv = dy.toArray(), wv = w.toArray(), bv = bias == null ? null : bias.toArray();
+    float[] gv = read(dy), wv = read(w), bv = bias == null ? null : read(bias);
     float[] xv = new float[(int) dx.numel()];
     // Gather: image element (ih, iw) collects every (oh, ow, i, j) with oh*sh - ph + i = ih, etc.
     IntStream.range(0, n * c).parallel().forEach(nc -> {
@@ -281,14 +292,14 @@ public final class ReferenceBackend extends Backend {
         }
       }
     });
-    dx.copyFrom(xv);
+    write(dx, xv);
   }
 
   @Override
   protected void conv2dWeightKernel(Tensor x, Tensor dy, ConvSpec spec, boolean accumulate, Tensor dw) {
     int n = x.dim(0), c = x.dim(1), h = x.dim(2), wd = x.dim(3);
     int o = dw.dim(0), kh = dw.dim(2), kw = dw.dim(3), ho = dy.dim(2), wo = dy.dim(3);
-    float[] xv = x.toArray(), gv = dy.toArray(), wv = dw.toArray();
+    float[] xv = read(x), gv = read(dy), wv = read(dw);
     IntStream.range(0, o * c).parallel().forEach(oc2 -> {
       int oc = oc2 / c, ch = oc2 % c;
       for (int i = 0; i < kh; i++) {
@@ -310,7 +321,7 @@ public final class ReferenceBackend extends Backend {
         }
       }
     });
-    dw.copyFrom(wv);
+    write(dw, wv);
   }
 
   @Override
@@ -438,5 +449,113 @@ public final class ReferenceBackend extends Backend {
       set(v, i, vi);
       set(w, i, wi - (lr / bc1) * mi / (Math.sqrt(vi) / Math.sqrt(bc2) + eps));
     }
+  }
+
+  // ---- device-resident step operations
+
+  @Override
+  protected void scaleByKernel(Tensor x, Tensor factor, float alpha, Tensor out) {
+    float f = alpha * get(factor, 0); // rounded to float, as the contract says
+    for (long i = 0; i < x.numel(); i++) set(out, i, (double) f * get(x, i));
+  }
+
+  @Override
+  protected void sumSquaresToKernel(Tensor x, double scale, Tensor out) {
+    set(out, 0, scale * sumSquaresKernel(x));
+  }
+
+  @Override
+  protected void correctorToKernel(float s, Tensor a, Tensor b, Tensor c, Tensor out, double lossScale, Tensor loss) {
+    double sum = correctorKernel(s, a, b, c, out, true);
+    set(loss, 0, lossScale * sum);
+  }
+
+  @Override
+  protected void l1Kernel(Tensor a, Tensor b, float gradScale, Tensor grad, double lossScale, Tensor loss) {
+    double sum = 0;
+    for (long i = 0; i < a.numel(); i++) {
+      double d = (double) get(a, i) - get(b, i);
+      sum += Math.abs(d);
+      if (grad != null) set(grad, i, d > 0 ? gradScale : d < 0 ? -gradScale : 0.0);
+    }
+    set(loss, 0, lossScale * sum);
+  }
+
+  @Override
+  protected void crossEntropyKernel(Tensor logits, Tensor labels, long rows, long classes, Tensor loss, Tensor grad) {
+    double total = 0;
+    for (long r = 0; r < rows; r++) {
+      double label = get(labels, r);
+      boolean valid = label >= 0 && label < classes && label == Math.rint(label);
+      double max = Double.NEGATIVE_INFINITY;
+      for (long j = 0; j < classes; j++) max = Math.max(max, get(logits, r * classes + j));
+      double sum = 0;
+      for (long j = 0; j < classes; j++) sum += Math.exp(get(logits, r * classes + j) - max);
+      double logSum = max + Math.log(sum);
+      total += valid ? logSum - get(logits, r * classes + (long) label) : Double.NaN;
+      if (grad == null) continue;
+      for (long j = 0; j < classes; j++) {
+        double g = valid ? (Math.exp(get(logits, r * classes + j) - logSum) - (j == (long) label ? 1 : 0)) / rows
+            : Double.NaN;
+        set(grad, r * classes + j, g);
+      }
+    }
+    set(loss, 0, rows == 0 ? Double.NaN : total / rows);
+  }
+
+  @Override
+  protected void maxRowNormKernel(Tensor x, long rows, long cols, Tensor out) {
+    double max = 0;
+    for (long r = 0; r < rows; r++) {
+      double sq = 0;
+      for (long c = 0; c < cols; c++) {
+        double v = get(x, r * cols + c);
+        sq += v * v;
+      }
+      double norm = Math.sqrt(sq);
+      if (Double.isNaN(norm) || Double.isNaN(max)) max = Double.NaN;
+      else max = Math.max(max, norm);
+    }
+    set(out, 0, max);
+  }
+
+  @Override
+  protected void sgdScheduledKernel(Tensor w, Tensor g, Tensor velocity, Tensor lr, float momentum, float weightDecay) {
+    sgdKernel(w, g, velocity, get(lr, 0), momentum, weightDecay);
+  }
+
+  @Override
+  protected void adamScheduledKernel(Tensor w, Tensor g, Tensor m, Tensor v, Tensor coefficients, float beta1,
+      float beta2, float eps, float weightDecay) {
+    double stepSize = get(coefficients, 0), invSqrtBc2 = get(coefficients, 1);
+    for (long i = 0; i < w.numel(); i++) {
+      double wi = get(w, i);
+      double d = get(g, i) + (double) weightDecay * wi;
+      double mi = beta1 * (double) get(m, i) + (1 - (double) beta1) * d;
+      double vi = beta2 * (double) get(v, i) + (1 - (double) beta2) * d * d;
+      set(m, i, mi);
+      set(v, i, vi);
+      set(w, i, wi - stepSize * mi / (Math.sqrt(vi) * invSqrtBc2 + eps));
+    }
+  }
+
+  @Override
+  protected void dropoutCountedKernel(Tensor x, float p, long seed, Tensor counter, long offset, Tensor y) {
+    long c = ((long) get(counter, 0) << 24) + (long) get(counter, 1);
+    dropoutKernel(x, p, bits(seed, c + offset), y);
+  }
+
+  @Override
+  protected void tightClampKernel(Tensor rec, Tensor tight, float lambdaRec, float lambdaTight, float clamp,
+      Tensor weightRec, Tensor weightTight) {
+    double r = get(rec, 0), t = get(tight, 0);
+    if (clamp == 0f || !(r > 0)) {
+      set(weightRec, 0, lambdaRec);
+      set(weightTight, 0, lambdaTight);
+      return;
+    }
+    double u = t / ((double) clamp * r), th = Math.tanh(u), sech2 = 1 - th * th;
+    set(weightRec, 0, lambdaRec - (double) lambdaTight * clamp * (th - u * sech2));
+    set(weightTight, 0, (double) lambdaTight * sech2);
   }
 }
