@@ -20,8 +20,9 @@ import org.opentest4j.AssertionFailedError;
  * The whole-step comparisons of {@link WholeStepComparison} with the plain-Java reference backend
  * as the candidate and the cpu backend as the baseline: the comparisons' logic and tolerances run
  * in every build (the GPU runs them with cuda as the candidate: {@code CudaWholeStepTest}). The
- * last three tests show that each comparison can fail: a learning rate 10% off on the candidate
- * side is caught (the test prints which check caught it).
+ * last five tests show that each comparison can fail: a learning rate 10% off on the candidate
+ * side is caught, and a learning rate 50% off in the last step only, which no compared loss sees,
+ * is caught by the parameter checks (each test prints which check caught it).
  */
 class ReferenceVsCpuTrainingStepTest {
   private static final Backend CPU = new CpuBackend();
@@ -51,7 +52,10 @@ class ReferenceVsCpuTrainingStepTest {
     WholeStepComparison.fpnStepsAgree(REFERENCE, CPU, variant, anderson, Perturbation.NONE);
   }
 
-  private static final Perturbation WRONG_LR = new Perturbation(1.1f);
+  private static final Perturbation WRONG_LR = new Perturbation(1.1f, false);
+  // One step of five (MLP) or three (IGN) at 1.5 times the rate: its total update is ~10-17% off,
+  // above the update check's 5%; 10% on the last of five steps (2% of the update) is not caught.
+  private static final Perturbation WRONG_LAST_LR = new Perturbation(1.5f, true);
 
   @Test
   void aWrongLearningRateFailsTheMlpComparison() {
@@ -71,8 +75,20 @@ class ReferenceVsCpuTrainingStepTest {
         () -> WholeStepComparison.fpnStepsAgree(REFERENCE, CPU, FpnExperiment.Variant.JFB, 1, WRONG_LR)));
   }
 
+  @Test
+  void aWrongLastLearningRateFailsTheMlpParameterCheck() {
+    caught(assertThrows(AssertionFailedError.class,
+        () -> WholeStepComparison.mlpAdamStepsAgree(REFERENCE, CPU, IdempotentLoss.Mode.ORDINARY, WRONG_LAST_LR)));
+  }
+
+  @Test
+  void aWrongLastLearningRateFailsTheIgnParameterCheck() {
+    caught(assertThrows(AssertionFailedError.class, () -> WholeStepComparison.ignStepsAgree(REFERENCE, CPU,
+        IgnTrainer.Mode.ORIGINAL, IgnTrainer.Lambdas.IGN, WRONG_LAST_LR)));
+  }
+
   private static void caught(AssertionFailedError e) {
-    System.out.println("[whole steps] caught with the candidate's learning rate 10% off: " + e.getMessage());
+    System.out.println("[whole steps] caught with the candidate's learning rate off: " + e.getMessage());
   }
 
   static IgnTrainer.Lambdas lambdas(String name) {
