@@ -828,16 +828,21 @@ public abstract class Backend implements AutoCloseable {
     }
   }
 
-  /** x [N, C, H, W], weight [O, C, kh, kw], y [N, O, Ho, Wo]: conv2d's shapes. */
-  private static void checkConv(String op, Tensor x, Tensor weight, Tensor y, ConvSpec spec) {
+  /** What both convolutions ask of their operands: a ConvSpec, rank-4 tensors, a weight of positive sizes. */
+  private static void checkConvOperands(String op, Tensor x, Tensor weight, Tensor y, ConvSpec spec, String layout) {
     java.util.Objects.requireNonNull(spec, op + ": null ConvSpec");
     rank4(op, "x", x);
     rank4(op, "weight", weight);
     rank4(op, "output", y);
-    int kh = weight.dim(2), kw = weight.dim(3);
-    if (weight.dim(0) < 1 || weight.dim(1) < 1 || kh < 1 || kw < 1) {
-      throw new IllegalArgumentException(op + ": weight [O, C, kh, kw] needs positive sizes, got " + weight);
+    if (weight.dim(0) < 1 || weight.dim(1) < 1 || weight.dim(2) < 1 || weight.dim(3) < 1) {
+      throw new IllegalArgumentException(op + ": weight " + layout + " needs positive sizes, got " + weight);
     }
+  }
+
+  /** x [N, C, H, W], weight [O, C, kh, kw], y [N, O, Ho, Wo]: conv2d's shapes. */
+  private static void checkConv(String op, Tensor x, Tensor weight, Tensor y, ConvSpec spec) {
+    checkConvOperands(op, x, weight, y, spec, "[O, C, kh, kw]");
+    int kh = weight.dim(2), kw = weight.dim(3);
     if (x.dim(1) != weight.dim(1)) {
       throw new IllegalArgumentException(op + ": x has " + x.dim(1) + " channels but weight [O, C, kh, kw] expects "
           + weight.dim(1) + "; x=" + x + ", weight=" + weight);
@@ -855,14 +860,8 @@ public abstract class Backend implements AutoCloseable {
 
   /** x [N, Cin, H, W], weight [Cin, Cout, kh, kw], y [N, Cout, Ho, Wo]: conv_transpose2d's shapes. */
   private static void checkConvTranspose(String op, Tensor x, Tensor weight, Tensor y, ConvSpec spec) {
-    java.util.Objects.requireNonNull(spec, op + ": null ConvSpec");
-    rank4(op, "x", x);
-    rank4(op, "weight", weight);
-    rank4(op, "output", y);
+    checkConvOperands(op, x, weight, y, spec, "[Cin, Cout, kh, kw]");
     int kh = weight.dim(2), kw = weight.dim(3);
-    if (weight.dim(0) < 1 || weight.dim(1) < 1 || kh < 1 || kw < 1) {
-      throw new IllegalArgumentException(op + ": weight [Cin, Cout, kh, kw] needs positive sizes, got " + weight);
-    }
     if (x.dim(1) != weight.dim(0)) {
       throw new IllegalArgumentException(op + ": x has " + x.dim(1) + " channels but weight [Cin, Cout, kh, kw] expects "
           + weight.dim(0) + "; x=" + x + ", weight=" + weight);
