@@ -3,6 +3,7 @@ package io.idemnet.backend;
 import io.idemnet.tensor.Shape;
 import io.idemnet.tensor.Storage;
 import io.idemnet.tensor.Tensor;
+import io.idemnet.tensor.TensorOwner;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -31,11 +32,23 @@ import java.util.Set;
  * arithmetic says (see {@link Activation} for the activations). Use {@link #isFinite(Tensor)} to
  * detect them where a caller wants a clear error.
  */
-public abstract class Backend implements AutoCloseable {
+public abstract class Backend implements TensorOwner, AutoCloseable {
   private volatile boolean closed;
 
   /** Short lower-case name: "reference", "cpu", "cuda". */
+  @Override
   public abstract String name();
+
+  /**
+   * The backend that created {@code tensor}.
+   *
+   * @throws IllegalArgumentException if the tensor was made by something other than a backend
+   */
+  public static Backend of(Tensor tensor) {
+    java.util.Objects.requireNonNull(tensor, "Backend.of: null tensor");
+    if (tensor.owner() instanceof Backend b) return b;
+    throw new IllegalArgumentException("tensor " + tensor + " was not created by a backend but by " + tensor.owner());
+  }
 
   /**
    * Releases what this backend holds (for cuda: its context, stream and all device memory, open
@@ -256,7 +269,7 @@ public abstract class Backend implements AutoCloseable {
   /** A new tensor with the same shape and contents as {@code src} (which may be on another backend). */
   public final Tensor copyOf(Tensor src) {
     java.util.Objects.requireNonNull(src, "copyOf: null tensor");
-    if (src.backend() != this) return fromArray(src.toArray(), src.shape());
+    if (src.owner() != this) return fromArray(src.toArray(), src.shape());
     try (Use use = use("copyOf", src)) {
       Tensor t = zeros(src.shape());
       launch(() -> copyKernel(src, t));
@@ -265,6 +278,7 @@ public abstract class Backend implements AutoCloseable {
   }
 
   /** Copies {@code src} (exactly {@code dst.numel()} values) into {@code dst}. */
+  @Override
   public final void upload(float[] src, Tensor dst) {
     try (Use use = use("upload", dst)) {
       if (src.length != dst.numel()) {
@@ -276,6 +290,7 @@ public abstract class Backend implements AutoCloseable {
   }
 
   /** The contents of {@code src} in a new Java array. */
+  @Override
   public final float[] download(Tensor src) {
     try (Use use = use("download", src)) {
       if (src.numel() > Integer.MAX_VALUE - 8) {
@@ -289,6 +304,7 @@ public abstract class Backend implements AutoCloseable {
   }
 
   /** Copies src into dst, which must hold exactly src's element count (no allocation: for hot loops). */
+  @Override
   public final void download(Tensor src, float[] dst) {
     try (Use use = use("download", src)) {
       if (dst.length != src.numel()) {
@@ -1393,8 +1409,8 @@ public abstract class Backend implements AutoCloseable {
     void add(Tensor... tensors) {
       for (Tensor t : tensors) {
         if (t == null) throw new NullPointerException(op + ": null tensor");
-        if (t.backend() != Backend.this) {
-          throw new IllegalArgumentException(op + ": tensor " + t + " belongs to backend " + t.backend().name()
+        if (t.owner() != Backend.this) {
+          throw new IllegalArgumentException(op + ": tensor " + t + " belongs to backend " + t.owner().name()
               + ", not " + name() + "; copy it with " + name() + ".copyOf(t)");
         }
         t.acquire(op);
