@@ -23,6 +23,44 @@ IDEMNET_CLONES double l1_chunk(const float* a, const float* b, float grad_scale,
   return acc;
 }
 
+// images[slot] = t and residuals[slot] = t - u over [i0, i1) of one slot's elements.
+IDEMNET_CLONES void anderson_record_chunk(const float* u, const float* t, float* image, float* residual, int64_t i0,
+                                          int64_t i1) {
+  for (int64_t i = i0; i < i1; ++i) {
+    float ti = t[i];
+    image[i] = ti;
+    residual[i] = idemnet_math::sub_rn(ti, u[i]);
+  }
+}
+
+// sum a[c] b[c] over [0, n) in double with four partial sums ((s0 + s1) + (s2 + s3)), the
+// summation order of the Gram products on the host.
+IDEMNET_CLONES double anderson_dot(const float* a, const float* b, int64_t n) {
+  double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+  int64_t c = 0;
+  for (; c + 3 < n; c += 4) {
+    s0 += (double)a[c] * (double)b[c];
+    s1 += (double)a[c + 1] * (double)b[c + 1];
+    s2 += (double)a[c + 2] * (double)b[c + 2];
+    s3 += (double)a[c + 3] * (double)b[c + 3];
+  }
+  for (; c < n; ++c) s0 += (double)a[c] * (double)b[c];
+  return (s0 + s1) + (s2 + s3);
+}
+
+// next[0, cols) = sum_i alpha[i] images[i * stride + c], slot 0 first (the per-element order of
+// the device kernel, written slot by slot so that each loop is contiguous).
+IDEMNET_CLONES void anderson_combine_row(const float* images, int64_t stride, const float* alpha, int k, int64_t cols,
+                                         float* next) {
+  float a0 = alpha[0];
+  for (int64_t c = 0; c < cols; ++c) next[c] = idemnet_math::mul_rn(a0, images[c]);
+  for (int i = 1; i < k; ++i) {
+    float ai = alpha[i];
+    const float* img = images + i * stride;
+    for (int64_t c = 0; c < cols; ++c) next[c] = idemnet_math::axpy_element(ai, img[c], next[c]);
+  }
+}
+
 
 }  // namespace
 
@@ -116,6 +154,59 @@ int idemnet_max_row_norm(idemnet_context* ctx, const float* x, int64_t rows, int
     double max = 0.0;
     for (double v : norms) max = (std::isnan(v) || std::isnan(max)) ? NAN : std::fmax(max, v);
     out[0] = (float)max;
+    return IDEMNET_OK;
+  });
+}
+
+int idemnet_anderson_record(idemnet_context* ctx, const float* u, const float* t, int64_t rows, int64_t cols,
+                            int64_t slot, float* images, float* residuals, float* norm) {
+  return idemnet::with_context(ctx, "anderson_record", [&] {
+    const char* op = "anderson_record";
+    IDEMNET_REQUIRE(rows >= 0 && cols >= 0 && slot >= 0 && slot < IDEMNET_ANDERSON_MAX_MEMORY, op,
+                    "negative size or slot out of range");
+    int64_t n = rows * cols;
+    IDEMNET_REQUIRE(norm && images && residuals && (n == 0 || (u && t)), op, "null buffer");
+    float* image = images + slot * n;
+    float* residual = residuals + slot * n;
+    idemnet::parallel_for(n, [&](int64_t i0, int64_t i1) { anderson_record_chunk(u, t, image, residual, i0, i1); });
+    return idemnet_max_row_norm(ctx, residual, rows, cols, norm);
+  });
+}
+
+int idemnet_anderson_mix(idemnet_context* ctx, const float* images, const float* residuals, int64_t rows, int64_t cols,
+                         int64_t count, int64_t newest, float* next) {
+  return idemnet::with_context(ctx, "anderson_mix", [&] {
+    const char* op = "anderson_mix";
+    IDEMNET_REQUIRE(rows >= 0 && cols >= 0, op, "negative size");
+    IDEMNET_REQUIRE(count >= 1 && count <= IDEMNET_ANDERSON_MAX_MEMORY && newest >= 0 && newest < count, op,
+                    "need 1 <= count <= IDEMNET_ANDERSON_MAX_MEMORY and 0 <= newest < count");
+    int64_t n = rows * cols;
+    if (n == 0) return IDEMNET_OK;
+    IDEMNET_REQUIRE(images && residuals && next, op, "null buffer");
+    int k = (int)count;
+    // Rows are independent problems: each is done by one thread, whatever the thread count.
+    idemnet::parallel_items(rows, n * k, [&](int64_t r0, int64_t r1) {
+      double gram[IDEMNET_ANDERSON_MAX_MEMORY * IDEMNET_ANDERSON_MAX_MEMORY];
+      double alpha[IDEMNET_ANDERSON_MAX_MEMORY];
+      float alpha_f[IDEMNET_ANDERSON_MAX_MEMORY];
+      for (int64_t r = r0; r < r1; ++r) {
+        int64_t off = r * cols;
+        for (int i = 0; i < k; ++i) {
+          for (int j = 0; j <= i; ++j) {
+            double d = anderson_dot(residuals + i * n + off, residuals + j * n + off, cols);
+            gram[i * k + j] = d;
+            gram[j * k + i] = d;
+          }
+        }
+        if (!idemnet_math::anderson_weights(gram, k, alpha)) {  // no usable combination: the plain step
+          const float* img = images + newest * n + off;
+          for (int64_t c = 0; c < cols; ++c) next[off + c] = img[c];
+          continue;
+        }
+        for (int i = 0; i < k; ++i) alpha_f[i] = (float)alpha[i];
+        anderson_combine_row(images + off, n, alpha_f, k, cols, next + off);
+      }
+    });
     return IDEMNET_OK;
   });
 }

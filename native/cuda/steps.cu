@@ -130,6 +130,62 @@ __global__ void max_row_norm_kernel(const float* __restrict__ x, int64_t rows, i
   *counter = 0u;
 }
 
+__global__ void anderson_record_kernel(const float* u, const float* t, float* __restrict__ image,
+                                       float* __restrict__ residual, int64_t n) {
+  GRID_STRIDE(i, n) {
+    float ti = t[i];
+    image[i] = ti;
+    residual[i] = idemnet_math::sub_rn(ti, u[i]);
+  }
+}
+
+// One block per row (rows b, b + grid, ...): the Gram products of the row's residuals as block
+// sums (pairs j <= i, in that order), the weights by thread 0 (idemnet_math::anderson_weights, the
+// host's code), then the combination by the whole block, slot 0 first as on the host.
+__global__ void anderson_mix_kernel(const float* __restrict__ images, const float* __restrict__ residuals,
+                                    int64_t rows, int64_t cols, int k, int64_t newest, float* __restrict__ next) {
+  constexpr int kMax = IDEMNET_ANDERSON_MAX_MEMORY;
+  __shared__ double shared[kThreads];
+  __shared__ double gram[kMax * kMax];
+  __shared__ float alpha_f[kMax];
+  __shared__ bool usable;
+  int64_t n = rows * cols;
+  for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
+    int64_t off = r * cols;
+    for (int i = 0; i < k; ++i) {
+      for (int j = 0; j <= i; ++j) {
+        const float* ri = residuals + i * n + off;
+        const float* rj = residuals + j * n + off;
+        double acc = 0.0;
+        for (int64_t c = threadIdx.x; c < cols; c += kThreads) acc += (double)ri[c] * (double)rj[c];
+        double d = block_sum<kThreads>(acc, shared);
+        if (threadIdx.x == 0) {
+          gram[i * k + j] = d;
+          gram[j * k + i] = d;
+        }
+      }
+    }
+    __syncthreads();
+    if (threadIdx.x == 0) {
+      double alpha[kMax];
+      usable = idemnet_math::anderson_weights(gram, k, alpha);
+      for (int i = 0; i < k; ++i) alpha_f[i] = usable ? (float)alpha[i] : 0.0f;
+    }
+    __syncthreads();
+    for (int64_t c = threadIdx.x; c < cols; c += kThreads) {
+      float v;
+      if (usable) {
+        v = idemnet_math::mul_rn(alpha_f[0], images[off + c]);
+        for (int i = 1; i < k; ++i) v = idemnet_math::axpy_element(alpha_f[i], images[i * n + off + c], v);
+      } else {
+        v = images[newest * n + off + c];
+      }
+      next[off + c] = v;
+    }
+    __syncthreads();  // gram, alpha_f and usable are rewritten for the next row
+  }
+}
+
 __global__ void sgd_scheduled_kernel(float* w, const float* g, float* v, int64_t n, const float* lr_ptr,
                                      float momentum, float wd) {
   float lr = lr_ptr[0];
@@ -261,6 +317,40 @@ int idemnet_cuda_max_row_norm(idemnet_cuda_context* ctx, const float* x, int64_t
     int64_t limit = idemnet_cuda::kReduceBlocks;
     int blocks = (int)(rows < limit ? (rows > 0 ? rows : 1) : limit);
     max_row_norm_kernel<<<blocks, kThreads, 0, ctx->stream>>>(x, rows, cols, out, ctx->reduce_workspace);
+    return launched(op);
+  });
+}
+
+int idemnet_cuda_anderson_record(idemnet_cuda_context* ctx, const float* u, const float* t, int64_t rows,
+                                 int64_t cols, int64_t slot, float* images, float* residuals, float* norm) {
+  return idemnet_cuda::with_context(ctx, "cuda_anderson_record", [&]() -> int {
+    const char* op = "cuda_anderson_record";
+    if (rows < 0 || cols < 0 || slot < 0 || slot >= IDEMNET_ANDERSON_MAX_MEMORY)
+      return invalid(op, "negative size or slot out of range");
+    int64_t n = rows * cols;
+    if (!norm || !images || !residuals || (n > 0 && (!u || !t))) return invalid(op, "null buffer");
+    float* residual = residuals + slot * n;
+    if (n > 0) {
+      anderson_record_kernel<<<grid_for(n), kThreads, 0, ctx->stream>>>(u, t, images + slot * n, residual, n);
+      int status = launched(op);
+      if (status != IDEMNET_OK) return status;
+    }
+    return idemnet_cuda_max_row_norm(ctx, residual, rows, cols, norm);
+  });
+}
+
+int idemnet_cuda_anderson_mix(idemnet_cuda_context* ctx, const float* images, const float* residuals, int64_t rows,
+                              int64_t cols, int64_t count, int64_t newest, float* next) {
+  return idemnet_cuda::with_context(ctx, "cuda_anderson_mix", [&]() -> int {
+    const char* op = "cuda_anderson_mix";
+    if (rows < 0 || cols < 0) return invalid(op, "negative size");
+    if (count < 1 || count > IDEMNET_ANDERSON_MAX_MEMORY || newest < 0 || newest >= count)
+      return invalid(op, "need 1 <= count <= IDEMNET_ANDERSON_MAX_MEMORY and 0 <= newest < count");
+    if (rows * cols == 0) return IDEMNET_OK;
+    if (!images || !residuals || !next) return invalid(op, "null buffer");
+    int64_t limit = idemnet_cuda::kReduceBlocks;
+    int blocks = (int)(rows < limit ? rows : limit);
+    anderson_mix_kernel<<<blocks, kThreads, 0, ctx->stream>>>(images, residuals, rows, cols, (int)count, newest, next);
     return launched(op);
   });
 }

@@ -220,6 +220,29 @@ IDEMNET_API int idemnet_softmax_cross_entropy(idemnet_context* ctx, const float*
 /* out[0] = max over rows of sqrt(sum_c x[r, c]^2), in double (NaN if any row is NaN; 0 for none). */
 IDEMNET_API int idemnet_max_row_norm(idemnet_context* ctx, const float* x, int64_t rows,
                                      int64_t cols, float* out);
+/*
+ * Anderson acceleration of a batched fixed-point iteration u = T(u), one problem per row of
+ * u [rows, cols] (docs/fpn.md). The history is `memory` slots of rows x cols floats each:
+ * images and residuals are [memory, rows, cols], memory <= IDEMNET_ANDERSON_MAX_MEMORY.
+ * Record: images[slot] = t, residuals[slot] = t - u (one float rounding), and norm[0] = the
+ * largest row norm of that residual, as idemnet_max_row_norm computes it (NaN if any row's is).
+ * Outputs must not overlap the inputs or each other; u may equal t.
+ */
+IDEMNET_API int idemnet_anderson_record(idemnet_context* ctx, const float* u, const float* t,
+                                        int64_t rows, int64_t cols, int64_t slot, float* images,
+                                        float* residuals, float* norm);
+/*
+ * Anderson mix over the first count slots (1 <= count <= IDEMNET_ANDERSON_MAX_MEMORY), newest
+ * being the slot recorded last: per row, the Gram matrix H_ij = residual_i . residual_j (in
+ * double), alpha = (H + lambda I)^{-1} 1 with lambda = 1e-10 trace(H) / count, normalised to sum 1
+ * (idemnet_math::anderson_weights), and next = sum_i (float)alpha_i images[i] in float, slot 0
+ * first, each term rounded as axpy (y + a x). A row whose weights are not usable (trace not > 0
+ * or not finite, a zero pivot, a sum that is 0 or not finite) takes images[newest]. next must not
+ * overlap the history.
+ */
+IDEMNET_API int idemnet_anderson_mix(idemnet_context* ctx, const float* images,
+                                     const float* residuals, int64_t rows, int64_t cols,
+                                     int64_t count, int64_t newest, float* next);
 /* idemnet_sgd_update with the learning rate read from lr[0]. */
 IDEMNET_API int idemnet_sgd_update_scheduled(idemnet_context* ctx, float* w, const float* g,
                                              float* v, int64_t n, const float* lr, float momentum,

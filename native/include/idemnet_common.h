@@ -53,7 +53,7 @@
 #endif
 
 /* Bumped whenever a signature of either library changes; Java refuses a library with another version. */
-#define IDEMNET_ABI_VERSION 4
+#define IDEMNET_ABI_VERSION 5
 
 /* Status codes (plain ints so that C and C++ callers see the same type). */
 #define IDEMNET_OK 0                   /* success */
@@ -62,6 +62,8 @@
 #define IDEMNET_ERR_BACKEND 3          /* BLAS or CUDA failure */
 #define IDEMNET_ERR_NO_DEVICE 4        /* no usable GPU or driver */
 #define IDEMNET_ERR_INTERNAL 5         /* a bug: an unexpected C++ exception */
+
+#define IDEMNET_ANDERSON_MAX_MEMORY 16 /* the most iterates Anderson acceleration mixes (anderson_record, anderson_mix) */
 
 enum idemnet_binary_op {
   IDEMNET_ADD = 0, /* binary op: a + b */

@@ -232,6 +232,18 @@ IDEMNET_API int idemnet_cuda_softmax_cross_entropy(idemnet_cuda_context* ctx, co
 /* idemnet_max_row_norm on the device (maximum over blocks taken in block order). */
 IDEMNET_API int idemnet_cuda_max_row_norm(idemnet_cuda_context* ctx, const float* x, int64_t rows,
                                           int64_t cols, float* out);
+/* idemnet_anderson_record on the device (the norm as idemnet_cuda_max_row_norm computes it). */
+IDEMNET_API int idemnet_cuda_anderson_record(idemnet_cuda_context* ctx, const float* u,
+                                             const float* t, int64_t rows, int64_t cols,
+                                             int64_t slot, float* images, float* residuals,
+                                             float* norm);
+/*
+ * idemnet_anderson_mix on the device: one block per row (Gram products as block sums, the weights
+ * by thread 0 with the same idemnet_math::anderson_weights, the combination by the whole block).
+ */
+IDEMNET_API int idemnet_cuda_anderson_mix(idemnet_cuda_context* ctx, const float* images,
+                                          const float* residuals, int64_t rows, int64_t cols,
+                                          int64_t count, int64_t newest, float* next);
 /* idemnet_sgd_update_scheduled on the device (lr is a device pointer). */
 IDEMNET_API int idemnet_cuda_sgd_update_scheduled(idemnet_cuda_context* ctx, float* w, const float* g,
                                                   float* v, int64_t n, const float* lr,

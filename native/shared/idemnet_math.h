@@ -84,6 +84,13 @@ IDEMNET_HD double sub_rn(double a, double b) {
   return a - b;
 #endif
 }
+IDEMNET_HD double div_rn(double a, double b) {
+#if defined(__CUDA_ARCH__)
+  return __ddiv_rn(a, b);
+#else
+  return a / b;
+#endif
+}
 
 // ------------------------------------------------------------------ convolution geometry
 
@@ -243,6 +250,56 @@ IDEMNET_HD void adam_element(float& w, float g, float& m, float& v, const AdamSc
   m = mi;
   v = vi;
   w = sub_rn(w, div_rn(mul_rn(s.step_size, mi), add_rn(mul_rn(sqrt_rn(vi), s.inv_sqrt_bc2), eps)));
+}
+
+// ------------------------------------------------------------------ Anderson acceleration
+
+// The weights of one row's Anderson mix (idemnet_anderson_mix): alpha = (H + lambda I)^{-1} 1 for
+// the k x k Gram matrix h (row-major, 1 <= k <= IDEMNET_ANDERSON_MAX_MEMORY), lambda =
+// 1e-10 trace(H) / k, then alpha /= sum(alpha). Gaussian elimination with partial pivoting (the
+// first largest |pivot| of a column), in double. Returns false, with alpha unspecified, when
+// there is no usable combination: trace(H) not > 0 or not finite, a zero pivot, or a sum of the
+// solution that is 0 or not finite. h is not modified. One thread's work: a few hundred flops.
+IDEMNET_HD bool anderson_weights(const double* h, int k, double* alpha) {
+  const int kMax = IDEMNET_ANDERSON_MAX_MEMORY;
+  if (k < 1 || k > kMax) return false;
+  double trace = 0.0;
+  for (int i = 0; i < k; ++i) trace = add_rn(trace, h[i * k + i]);
+  if (!(trace > 0.0) || !isfinite(trace)) return false;
+  double ridge = div_rn(mul_rn(1e-10, trace), (double)k);
+  double a[kMax][kMax + 1];
+  for (int i = 0; i < k; ++i) {
+    for (int j = 0; j < k; ++j) a[i][j] = h[i * k + j];
+    a[i][i] = add_rn(a[i][i], ridge);
+    a[i][k] = 1.0;
+  }
+  for (int col = 0; col < k; ++col) {
+    int pivot = col;
+    for (int r = col + 1; r < k; ++r)
+      if (fabs(a[r][col]) > fabs(a[pivot][col])) pivot = r;
+    if (pivot != col) {
+      for (int c = 0; c <= k; ++c) {
+        double tmp = a[col][c];
+        a[col][c] = a[pivot][c];
+        a[pivot][c] = tmp;
+      }
+    }
+    if (a[col][col] == 0.0) return false;
+    for (int r = col + 1; r < k; ++r) {
+      double f = div_rn(a[r][col], a[col][col]);
+      for (int c = col; c <= k; ++c) a[r][c] = sub_rn(a[r][c], mul_rn(f, a[col][c]));
+    }
+  }
+  double sum = 0.0;
+  for (int i = k - 1; i >= 0; --i) {
+    double s = a[i][k];
+    for (int c = i + 1; c < k; ++c) s = sub_rn(s, mul_rn(a[i][c], alpha[c]));
+    alpha[i] = div_rn(s, a[i][i]);
+    sum = add_rn(sum, alpha[i]);
+  }
+  if (!isfinite(sum) || sum == 0.0) return false;
+  for (int i = 0; i < k; ++i) alpha[i] = div_rn(alpha[i], sum);
+  return true;
 }
 
 }  // namespace idemnet_math

@@ -38,7 +38,7 @@ class MainTest {
         new String[] {"compare", "--net", "B1", "--dims", "4,4"}, new String[] {"compare", "--seed", "1,2"}, new String[] {"frobnicate"}, new String[] {"project", "--order", "12"},
         new String[] {"fpn", "--variant", "magic"}, new String[] {"fpn", "--latent", "0"}, new String[] {"fpn", "--model", "rnn"},
         new String[] {"fpn", "--channels", "0"}, new String[] {"fpn", "--lr-schedule", "sawtooth"},
-        new String[] {"fpn", "--variant", "implicit", "--max-products", "1"}, new String[] {"fpn", "--anderson", "0"},
+        new String[] {"fpn", "--variant", "implicit", "--max-products", "1"}, new String[] {"fpn", "--anderson", "0"}, new String[] {"fpn", "--anderson", "17"},
         new String[] {"fpn", "--variant", "jfb", "--cg-max-iter", "500"}, new String[] {"project", "--alphas", "1", "--q", "1"},
         new String[] {"project", "--coefficients", "0,0,3,-1"})) {
       Outcome o = run(args);

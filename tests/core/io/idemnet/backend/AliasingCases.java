@@ -245,6 +245,15 @@ final class AliasingCases {
       be.adamUpdate(t[0], t[1], t[2], t[3], t[4], 0.9f, 0.999f, 1e-8f, 0.01f);
       return Double.NaN;
     }, inout("w", 2), in("g", 2), inout("m", 2), positive("v", Role.INOUT, 2), positive("coefficients", Role.IN, 2)));
+    // Anderson: every tensor [1, 1] (a one-slot history of a 1 x 1 iterate), so every pair can alias.
+    cases.add(of("andersonRecord", "andersonRecord", (be, t) -> {
+      be.andersonRecord(t[0], t[1], 0, t[2], t[3], t[4]);
+      return Double.NaN;
+    }, in("u", 1, 1), in("t", 1, 1), out("images", 1, 1), out("residuals", 1, 1), out("norm", 1, 1)));
+    cases.add(of("andersonMix", "andersonMix", (be, t) -> {
+      be.andersonMix(t[0], t[1], 1, 0, t[2]);
+      return Double.NaN;
+    }, in("images", 1, 1), in("residuals", 1, 1), out("next", 1, 1)));
     return cases;
   }
 }

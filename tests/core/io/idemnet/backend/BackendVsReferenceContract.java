@@ -546,6 +546,121 @@ public abstract class BackendVsReferenceContract {
     assertEquals(Float.NaN, one(CPU, out.cpu), "a NaN row makes the residual NaN");
   }
 
+  /**
+   * Anderson record and mix against the reference over several iterations of a random history
+   * (each "image" a random vector, each iterate the candidate's previous mix). Record: images and residuals
+   * bit for bit (a copy and one float subtraction on both sides), the norm as {@link Backend#maxRowNorm}
+   * (2U). Mix: both are compared with sum_i alpha_i images[i] for weights alpha computed here by an
+   * independent method (Cholesky on H + lambda I, in double). The candidate rounds alpha_i to float
+   * (U each), each product (U) and each of the count - 1 sums (U), so it is within
+   * (count + 1) U sum_i |alpha_i images[i]| of that combination; the reference rounds once (U |y|).
+   * The weights themselves differ only by the Gram products' summation order, about 1e-16 cond(H)
+   * relative; random residual histories here have cond(H) below 1e4, so 1e-9 sum_i |alpha_i
+   * images[i]| covers that with room.
+   */
+  @ParameterizedTest(name = "memory={0} rows={1} cols={2}")
+  @org.junit.jupiter.params.provider.CsvSource({"1,3,5", "2,2,3", "5,7,33", "5,130,2352", "16,4,40", "3,0,4"})
+  void andersonRecordAndMix(int memory, int rows, int cols) {
+    Random rnd = new Random(memory * 1000L + rows * 31L + cols);
+    int n = rows * cols;
+    Pair u = pairOf(normal(rnd, n), rows, cols), images = pairZeros(memory, rows, cols);
+    Pair residuals = pairZeros(memory, rows, cols), norm = pairZeros(1);
+    for (int k = 0; k < memory + 3; k++) {
+      int slot = k % memory, count = Math.min(k + 1, memory);
+      Pair t = pairOf(normal(rnd, n), rows, cols);
+      REF.andersonRecord(u.ref, t.ref, slot, images.ref, residuals.ref, norm.ref);
+      CPU.andersonRecord(u.cpu, t.cpu, slot, images.cpu, residuals.cpu, norm.cpu);
+      assertArrayEquals(images.ref.toArray(), images.cpu.toArray(), "images after record " + k);
+      assertArrayEquals(residuals.ref.toArray(), residuals.cpu.toArray(), "residuals after record " + k);
+      assertClose("record norm " + k, one(REF, norm.ref), one(CPU, norm.cpu), 0, 2 * U);
+      try (Tensor diff = CPU.zeros(rows, cols); Tensor max = CPU.zeros(1)) {
+        CPU.sub(t.cpu, u.cpu, diff);
+        CPU.maxRowNorm(diff, max);
+        assertEquals(one(CPU, max), one(CPU, norm.cpu), "the record's norm is maxRowNorm(t - u)");
+      }
+      REF.andersonMix(images.ref, residuals.ref, count, slot, u.ref);
+      CPU.andersonMix(images.cpu, residuals.cpu, count, slot, u.cpu);
+      float[] img = images.cpu.toArray(), res = residuals.cpu.toArray(), got = u.cpu.toArray(), want = u.ref.toArray();
+      for (int r = 0; r < rows; r++) {
+        double[] alpha = choleskyAndersonWeights(res, r, rows, cols, count);
+        for (int c = 0; c < cols; c++) {
+          double combination = 0, magnitude = 0;
+          for (int i = 0; i < count; i++) {
+            double term = alpha[i] * img[i * n + r * cols + c];
+            combination += term;
+            magnitude += Math.abs(term);
+          }
+          String what = "mix " + k + " row " + r + " col " + c;
+          assertEquals(combination, got[r * cols + c], (count + 1) * U * magnitude + 1e-9 * magnitude, what);
+          assertEquals(combination, want[r * cols + c], U * Math.abs(combination) + 1e-9 * magnitude, what + " (reference)");
+        }
+      }
+      u.ref.copyFrom(got); // both record the same iterate next, so their histories stay equal bit for bit
+    }
+  }
+
+  /** alpha = (H + 1e-10 trace / k I)^{-1} 1 / sum by Cholesky, H the row's Gram matrix of slots [0, k). */
+  private static double[] choleskyAndersonWeights(float[] res, int row, int rows, int cols, int k) {
+    int n = rows * cols;
+    double[][] h = new double[k][k];
+    double trace = 0;
+    for (int i = 0; i < k; i++) {
+      for (int j = 0; j < k; j++) {
+        for (int c = 0; c < cols; c++) h[i][j] += (double) res[i * n + row * cols + c] * res[j * n + row * cols + c];
+      }
+      trace += h[i][i];
+    }
+    for (int i = 0; i < k; i++) h[i][i] += 1e-10 * trace / k;
+    double[][] l = new double[k][k];
+    for (int i = 0; i < k; i++) {
+      for (int j = 0; j <= i; j++) {
+        double s = h[i][j];
+        for (int p = 0; p < j; p++) s -= l[i][p] * l[j][p];
+        l[i][j] = i == j ? Math.sqrt(s) : s / l[j][j];
+      }
+    }
+    double[] y = new double[k], x = new double[k];
+    for (int i = 0; i < k; i++) {
+      double s = 1;
+      for (int p = 0; p < i; p++) s -= l[i][p] * y[p];
+      y[i] = s / l[i][i];
+    }
+    double sum = 0;
+    for (int i = k - 1; i >= 0; i--) {
+      double s = y[i];
+      for (int p = i + 1; p < k; p++) s -= l[p][i] * x[p];
+      x[i] = s / l[i][i];
+      sum += x[i];
+    }
+    for (int i = 0; i < k; i++) x[i] /= sum;
+    return x;
+  }
+
+  /**
+   * Rows without usable weights take the newest image exactly: all residuals 0 (trace 0), or a
+   * non-finite residual (trace not finite). Other rows are mixed as usual.
+   */
+  @Test
+  void andersonMixFallsBackToTheNewestImage() {
+    int memory = 3, rows = 3, cols = 4, n = rows * cols;
+    Random rnd = new Random(5);
+    float[] img = normal(rnd, (long) memory * n), res = normal(rnd, (long) memory * n);
+    for (int i = 0; i < memory; i++) {
+      for (int c = 0; c < cols; c++) {
+        res[i * n + c] = 0; // row 0: every residual 0
+        if (i == 1) res[i * n + cols + c] = Float.POSITIVE_INFINITY; // row 1: an infinite residual
+      }
+    }
+    Pair images = pairOf(img, memory, rows, cols), residuals = pairOf(res, memory, rows, cols), next = pairZeros(rows, cols);
+    REF.andersonMix(images.ref, residuals.ref, 3, 1, next.ref);
+    CPU.andersonMix(images.cpu, residuals.cpu, 3, 1, next.cpu);
+    float[] want = java.util.Arrays.copyOfRange(img, n, n + 2 * cols); // slot 1, rows 0 and 1
+    assertArrayEquals(want, java.util.Arrays.copyOf(next.cpu.toArray(), 2 * cols), "rows 0 and 1 take the newest image");
+    assertArrayEquals(want, java.util.Arrays.copyOf(next.ref.toArray(), 2 * cols), "the same on the reference");
+    float[] row2 = java.util.Arrays.copyOfRange(next.cpu.toArray(), 2 * cols, n);
+    assertFalse(java.util.Arrays.equals(java.util.Arrays.copyOfRange(img, n + 2 * cols, 2 * n), row2), "row 2 is mixed");
+  }
+
   /** Cross-entropy: per-row double arithmetic on both sides, then one rounding: rtol 1e-6, atol 1e-7. */
   @ParameterizedTest(name = "rows={0} classes={1}")
   @org.junit.jupiter.params.provider.CsvSource({"1,1", "3,10", "128,10", "1000,10", "37,129"})

@@ -173,6 +173,47 @@ class FixedPointNetworkTest {
       assertTrue(st.iterations() < plainStats.iterations(), st + " vs plain " + plainStats);
       for (int i = 0; i < plain.length; i++) assertEquals(plain[i], accelerated[i], 1e-5, "output " + i);
       assertThrows(IllegalArgumentException.class, () -> f.anderson(0));
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> f.anderson(Backend.ANDERSON_MAX_MEMORY + 1));
+      assertTrue(e.getMessage().contains("between 1 (plain iteration) and 16"), e.getMessage());
+    }
+  }
+
+  /**
+   * The Anderson solver on the cpu backend (native record and mix) gives the reference backend's
+   * fixed point. Both networks hold the same weights; each solve stops at a residual below
+   * tol = 1e-7 of a gamma = 0.6 contraction, so each iterate is within (tol + e) / (1 - gamma) of
+   * u*, e bounding the float rounding of one application of T (tanh outputs lie in (-1, 1): at most
+   * 3 roundings of U each on 4 elements, ||e|| <= 4 * 3U * 2 < 6e-7). The outputs S(z) = W_S z + b
+   * then differ by at most ||W_S||_F * 2 (tol + 6e-7) / (1 - gamma), plus S's own rounding (a
+   * 4-term dot product and a bias: 6U (|y| + 1)).
+   */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(ints = {2, 5, 16})
+  void andersonOnTheCpuBackendMatchesTheReference(int memory) {
+    try (io.idemnet.backend.cpu.CpuBackend cpu = new io.idemnet.backend.cpu.CpuBackend()) {
+      LatentMap rc = new LatentMap(cpu, 4, Activation.TANH, 0.6f, 11);
+      try (FixedPointNetwork ref = tiny(BackwardMode.JFB).anderson(memory);
+          FixedPointNetwork fc = new FixedPointNetwork(cpu, new Linear(cpu, 3, 4, true, 12), rc,
+              new Linear(cpu, 4, 3, true, 13)).tolerance(1e-7, 200).anderson(memory);
+          Tensor x = input(); Tensor xc = cpu.fromArray(x.toArray(), x.shape()); Graph g = new Graph(REF);
+          Graph gc = new Graph(cpu)) {
+        Map<String, Parameter> want = ref.namedParameters(), got = fc.namedParameters();
+        for (var e : want.entrySet()) got.get(e.getKey()).value().copyFrom(e.getValue().value().toArray());
+        float[] y, yc;
+        try (Graph.Scope s1 = g.noGrad(); Graph.Scope s2 = gc.noGrad()) {
+          y = ref.forward(g, g.constant(x)).value().toArray();
+          yc = fc.forward(gc, gc.constant(xc)).value().toArray();
+        }
+        assertTrue(ref.lastStats().converged() && fc.lastStats().converged(), ref.lastStats() + " / " + fc.lastStats());
+        double normS = 0;
+        for (float w : want.get("S.weight").value().toArray()) normS += (double) w * w;
+        double solverBound = Math.sqrt(normS) * 2 * (1e-7 + 6e-7) / (1 - 0.6);
+        double u = Math.ulp(1.0f) / 2;
+        for (int i = 0; i < y.length; i++) {
+          assertEquals(y[i], yc[i], solverBound + 6 * u * (Math.abs(y[i]) + 1), "output " + i + ", memory " + memory);
+        }
+      }
     }
   }
 

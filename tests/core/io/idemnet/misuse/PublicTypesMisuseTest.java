@@ -362,6 +362,10 @@ class PublicTypesMisuseTest {
     @Override protected void crossEntropyKernel(Tensor logits, Tensor labels, long rows, long classes, Tensor loss,
         Tensor grad) { throw unused(); }
     @Override protected void maxRowNormKernel(Tensor x, long rows, long cols, Tensor out) { throw unused(); }
+    @Override protected void andersonRecordKernel(Tensor u, Tensor t, long rows, long cols, int slot, Tensor images,
+        Tensor residuals, Tensor norm) { throw unused(); }
+    @Override protected void andersonMixKernel(Tensor images, Tensor residuals, long rows, long cols, int count,
+        int newest, Tensor next) { throw unused(); }
     @Override protected void sgdScheduledKernel(Tensor w, Tensor g, Tensor v, Tensor lr, float momentum, float wd) {
       throw unused();
     }

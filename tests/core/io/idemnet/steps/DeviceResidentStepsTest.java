@@ -24,7 +24,6 @@ import io.idemnet.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Training steps move no data between host and device besides their declared reads and writes,
@@ -116,18 +115,19 @@ class DeviceResidentStepsTest {
   }
 
   /**
-   * FPN steps: the plain fixed-point iteration reads one residual per iteration; the contraction
-   * rescaling one squared norm for its starting vector and one per power step (2 steps); the
-   * implicit backward one squared norm per stopping test, which is one per Jacobian product plus
-   * the norm of the incoming gradient. Each read is one float.
+   * FPN steps: the fixed-point iteration reads one residual per iteration, plain or
+   * Anderson-accelerated (memory 5: the history, the Gram matrices and the mix stay on the device);
+   * the contraction rescaling one squared norm for its starting vector and one per power step (2
+   * steps); the implicit backward one squared norm per stopping test, which is one per Jacobian
+   * product plus the norm of the incoming gradient. Each read is one float.
    */
-  @ParameterizedTest
-  @EnumSource(BackwardMode.class)
-  void fpnStepsReadOnlyTheirStoppingScalars(BackwardMode mode) {
+  @ParameterizedTest(name = "{0}, Anderson memory {1}")
+  @CsvSource({"JFB, 1", "NEUMANN, 1", "CG, 1", "JFB, 5", "NEUMANN, 5", "CG, 5"})
+  void fpnStepsReadOnlyTheirStoppingScalars(BackwardMode mode, int andersonMemory) {
     CountingBackend be = counting();
     LatentMap r = new LatentMap(be, 16, Activation.RELU, 0.5f, 11);
     try (FixedPointNetwork f = new FixedPointNetwork(be, new Linear(be, 12, 16, true, 12), r,
-        new Linear(be, 16, 10, true, 13)).tolerance(1e-5, 60).backward(mode, 40, 1e-4);
+        new Linear(be, 16, 10, true, 13)).tolerance(1e-5, 60).backward(mode, 40, 1e-4).anderson(andersonMemory);
         Graph g = new Graph(be); Adam adam = new Adam(f.namedParameters(), 1e-3f); Tensor x = be.zeros(32, 12);
         Tensor labels = be.zeros(32)) {
       be.randomNormal(x, 5, 0f, 1f);
@@ -147,6 +147,8 @@ class DeviceResidentStepsTest {
         assertEquals(4 * expected, c.declaredReadBytes(), "one float per read: " + c);
         assertEquals(1, c.declaredWrites(), "Adam's scalars: " + c);
         if (mode != BackwardMode.JFB) assertTrue(st.vjpProducts() >= 2, st.toString());
+        // Anderson mixes from the second iteration on; at least two mixes with a two-slot history.
+        assertTrue(st.iterations() >= 4, "enough iterations to mix: " + st);
       }
     }
   }

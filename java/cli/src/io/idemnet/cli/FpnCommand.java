@@ -85,8 +85,8 @@ final class FpnCommand implements Callable<Integer> {
   String lrSchedule;
 
   @Option(names = "--anderson", defaultValue = "1",
-      description = "Anderson acceleration of the forward iteration with this many past iterates per sample; 1: plain "
-          + "iteration (default: ${DEFAULT-VALUE})")
+      description = "Anderson acceleration of the forward iteration with this many past iterates per sample (at most "
+          + "16); 1: plain iteration (default: ${DEFAULT-VALUE})")
   int anderson;
 
   @Option(names = "--depth", defaultValue = "1", description = "applications of T in the explicit twin (default: ${DEFAULT-VALUE})")

@@ -185,6 +185,14 @@ public abstract class Backend implements TensorOwner, AutoCloseable {
   /** out[0] = max over rows of the Euclidean norm of x's rows ([rows, cols] row-major). */
   protected abstract void maxRowNormKernel(Tensor x, long rows, long cols, Tensor out);
 
+  /** See {@link #andersonRecord}: images[slot] = t, residuals[slot] = t - u, norm[0] = the largest row norm of t - u. */
+  protected abstract void andersonRecordKernel(Tensor u, Tensor t, long rows, long cols, int slot, Tensor images,
+      Tensor residuals, Tensor norm);
+
+  /** See {@link #andersonMix}: each row's least-residual combination of images[0, count) into next. */
+  protected abstract void andersonMixKernel(Tensor images, Tensor residuals, long rows, long cols, int count, int newest,
+      Tensor next);
+
   /** {@link #sgdKernel} with the learning rate read from lr[0]. */
   protected abstract void sgdScheduledKernel(Tensor w, Tensor g, Tensor velocity, Tensor lr, float momentum,
       float weightDecay);
@@ -742,6 +750,72 @@ public abstract class Backend implements TensorOwner, AutoCloseable {
       long rows = x.dim(0), cols = rows == 0 ? 0 : x.numel() / rows;
       launch(() -> maxRowNormKernel(x, rows, cols, out));
     }
+  }
+
+  /** The most iterates {@link #andersonRecord} and {@link #andersonMix} keep per row: 16. */
+  public static final int ANDERSON_MAX_MEMORY = io.idemnet.nativelib.NativeAbi.ANDERSON_MAX_MEMORY;
+
+  /**
+   * Records one step of an Anderson-accelerated fixed-point iteration u = T(u) with one
+   * independent problem per row (u viewed as [u.dim(0), rest]): images[slot] = t (= T(u)),
+   * residuals[slot] = t - u (one float rounding), and norm[0] = the largest row norm of that
+   * residual, exactly as {@link #maxRowNorm} computes it (NaN when any row's is NaN). images and
+   * residuals hold the history, [memory, ...u's shape] (any shape with memory = dim(0) and
+   * memory * u.numel() elements), memory at most {@link #ANDERSON_MAX_MEMORY}; 0 &lt;= slot &lt;
+   * memory. The three outputs must differ from u, t and each other; u may equal t.
+   */
+  public final void andersonRecord(Tensor u, Tensor t, int slot, Tensor images, Tensor residuals, Tensor norm) {
+    String op = "andersonRecord";
+    try (Use use = use(op, u, t, images, residuals, norm)) {
+      sameShape(op, u, t);
+      int memory = andersonHistory(op, u, images, residuals);
+      if (slot < 0 || slot >= memory) {
+        throw new IllegalArgumentException(op + ": slot " + slot + " outside the history's " + memory + " slots");
+      }
+      scalarTensor(op, "norm", norm);
+      distinct(op, images, u, t, residuals, norm);
+      distinct(op, residuals, u, t, norm);
+      distinct(op, norm, u, t);
+      long rows = u.dim(0), cols = rows == 0 ? 0 : u.numel() / rows;
+      launch(() -> andersonRecordKernel(u, t, rows, cols, slot, images, residuals, norm));
+    }
+  }
+
+  /**
+   * The Anderson mix (type II, undamped; Walker and Ni 2011) of the history that
+   * {@link #andersonRecord} wrote, row by row: with the residuals g_i of slots i &lt; count,
+   * alpha = (H + lambda I)^{-1} 1 normalised to sum 1, H_ij = g_i . g_j (in double), lambda =
+   * 1e-10 trace(H) / count (so that H stays invertible when residuals become collinear), and
+   * next = sum_i alpha_i images[i] (float arithmetic, slot 0 first). That is the combination of the
+   * images whose residuals combine to the least norm. A row without usable weights (all residuals
+   * 0, a non-finite Gram matrix) takes images[newest], the plain step. 1 &lt;= count &lt;= memory,
+   * 0 &lt;= newest &lt; count; next has u's shape (see {@link #andersonRecord}) and must not be the
+   * history.
+   */
+  public final void andersonMix(Tensor images, Tensor residuals, int count, int newest, Tensor next) {
+    String op = "andersonMix";
+    try (Use use = use(op, images, residuals, next)) {
+      int memory = andersonHistory(op, next, images, residuals);
+      if (count < 1 || count > memory || newest < 0 || newest >= count) {
+        throw new IllegalArgumentException(op + ": need 1 <= count <= " + memory + " (the history's slots) and 0 <= newest"
+            + " < count, got count " + count + ", newest " + newest);
+      }
+      distinct(op, next, images, residuals);
+      long rows = next.dim(0), cols = rows == 0 ? 0 : next.numel() / rows;
+      launch(() -> andersonMixKernel(images, residuals, rows, cols, count, newest, next));
+    }
+  }
+
+  /** Checks an Anderson history against the iterate's shape; returns its memory (slots). */
+  private static int andersonHistory(String op, Tensor u, Tensor images, Tensor residuals) {
+    if (u.rank() < 1) throw new IllegalArgumentException(op + ": the iterate needs a batch dimension, got " + u);
+    sameShape(op, images, residuals);
+    int memory = images.rank() < 2 ? 0 : images.dim(0);
+    if (memory < 1 || memory > ANDERSON_MAX_MEMORY || images.numel() != memory * u.numel()) {
+      throw new IllegalArgumentException(op + ": the history must be [memory, ...] with 1 <= memory <= "
+          + ANDERSON_MAX_MEMORY + " and memory x " + u.numel() + " elements (the iterate " + u + "), got " + images);
+    }
+    return memory;
   }
 
   /**

@@ -271,6 +271,18 @@ public final class CountingBackend extends Backend {
   }
 
   @Override
+  protected void andersonRecordKernel(Tensor u, Tensor t, long rows, long cols, int slot, Tensor images,
+      Tensor residuals, Tensor norm) {
+    inner.andersonRecordKernel(u, t, rows, cols, slot, images, residuals, norm);
+  }
+
+  @Override
+  protected void andersonMixKernel(Tensor images, Tensor residuals, long rows, long cols, int count, int newest,
+      Tensor next) {
+    inner.andersonMixKernel(images, residuals, rows, cols, count, newest, next);
+  }
+
+  @Override
   protected void sgdScheduledKernel(Tensor w, Tensor g, Tensor velocity, Tensor lr, float momentum, float weightDecay) {
     inner.sgdScheduledKernel(w, g, velocity, lr, momentum, weightDecay);
   }

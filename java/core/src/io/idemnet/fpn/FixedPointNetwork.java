@@ -31,8 +31,9 @@ import java.util.Map;
  * <p>Host traffic (docs/architecture.md, "Device-resident steps"): the plain iteration stays on
  * the device and makes one declared read per iteration, the residual norm that decides whether to
  * stop; the implicit backward makes one declared read per stopping test (a squared norm: NEUMANN
- * one per product, CG one per product plus one per iteration). With Anderson acceleration the
- * iterate is mixed on the host, so it is copied to and from the host every iteration.
+ * one per product, CG one per product plus one per iteration). Anderson acceleration stays on
+ * the device too ({@link Backend#andersonRecord}, {@link Backend#andersonMix}) with the same one
+ * read per iteration.
  */
 public final class FixedPointNetwork implements Module {
   /** How the gradient reaches the parameters through the fixed point u*. */
@@ -59,8 +60,9 @@ public final class FixedPointNetwork implements Module {
   private double implicitTolerance = 1e-4;
   private int explicitDepth;
   private int andersonMemory = 1;
-  private AndersonAcceleration anderson; // kept between solves while the batch shape stays the same
-  private float[] hostImage = new float[0], hostIterate = new float[0];
+  // Anderson's history ([memory, ...u's shape], on the backend), kept between solves while the
+  // memory and the batch shape stay the same; null for the plain iteration.
+  private Tensor andersonImages, andersonResiduals;
   private int lastIterations;
   private double lastResidual;
   private int lastVjps;
@@ -104,10 +106,16 @@ public final class FixedPointNetwork implements Module {
 
   /**
    * Anderson acceleration of the forward iteration with the last {@code memory} iterates per
-   * sample ({@link AndersonAcceleration}); 1 is the plain iteration u_{k+1} = T(u_k).
+   * sample (type II, undamped: each sample's next iterate is the combination of its last
+   * {@code memory} images T(u_i) whose residuals combine to the least norm; see
+   * {@link Backend#andersonMix}); 1 is the plain iteration u_{k+1} = T(u_k). At most
+   * {@link Backend#ANDERSON_MAX_MEMORY}.
    */
   public FixedPointNetwork anderson(int memory) {
-    if (memory < 1) throw new IllegalArgumentException("Anderson memory must be >= 1 (1: plain iteration), got " + memory);
+    if (memory < 1 || memory > Backend.ANDERSON_MAX_MEMORY) {
+      throw new IllegalArgumentException("Anderson memory must be between 1 (plain iteration) and "
+          + Backend.ANDERSON_MAX_MEMORY + ", got " + memory);
+    }
     this.andersonMemory = memory;
     return this;
   }
@@ -130,12 +138,12 @@ public final class FixedPointNetwork implements Module {
   }
 
   /**
-   * Bytes held by the tape-free solver: its buffers, its host copies of the iterate, plus
-   * Anderson's history (host memory) when accelerated; constant in the iteration count.
+   * Bytes held by the tape-free solver on its backend: its buffers plus Anderson's history when
+   * accelerated; constant in the iteration count.
    */
   public long solverBytes() {
-    return solver.workspace().bytes() + (anderson == null ? 0 : anderson.bytes())
-        + (long) (hostImage.length + hostIterate.length) * Float.BYTES;
+    long history = andersonImages == null ? 0 : 2 * andersonImages.numel() * Float.BYTES;
+    return solver.workspace().bytes() + history;
   }
 
   /** Statistics of the last forward solve (iterations, residual). */
@@ -174,22 +182,12 @@ public final class FixedPointNetwork implements Module {
   private Tensor solve(Graph graph, Tensor qValue) {
     Backend be = graph.backend();
     Tensor u = zeros(graph, qValue.shape());
-    int rows = qValue.dim(0), cols = (int) (qValue.numel() / rows);
-    if (andersonMemory == 1) {
-      anderson = null;
-    } else if (anderson == null || !anderson.fits(andersonMemory, rows, cols)) {
-      anderson = new AndersonAcceleration(andersonMemory, rows, cols);
-    } else {
-      anderson.reset();
-    }
-    // The plain iteration stays on the device and reads one residual norm per iteration. Anderson
-    // mixes on the host: T(u) and u are copied every iteration (arrays reused between solves).
-    if (anderson != null) {
-      if (hostImage.length != rows * cols) hostImage = new float[rows * cols];
-      if (hostIterate.length != rows * cols) hostIterate = new float[rows * cols];
-      java.util.Arrays.fill(hostIterate, 0f);
-    }
-    Tensor diff = anderson == null ? graph.workspace().take(qValue.shape()) : null;
+    boolean accelerated = andersonMemory > 1;
+    if (accelerated) ensureHistory(be, qValue.shape());
+    else freeHistory();
+    // Everything stays on the backend; the one read per iteration is the residual norm, which
+    // decides whether to stop (plain: maxRowNorm of T(u) - u; Anderson: the same, from its record).
+    Tensor diff = accelerated ? null : graph.workspace().take(qValue.shape());
     Tensor residual = graph.workspace().take(1);
     lastResidual = Double.POSITIVE_INFINITY;
     lastIterations = 0;
@@ -200,28 +198,45 @@ public final class FixedPointNetwork implements Module {
         next = r.apply(solver, solver.constant(u), solver.constant(qValue)).value();
       }
       lastIterations = k + 1;
-      if (anderson == null) {
+      int slot = k % andersonMemory;
+      if (accelerated) {
+        be.andersonRecord(u, next, slot, andersonImages, andersonResiduals, residual);
+      } else {
         be.sub(next, u, diff);
         be.maxRowNorm(diff, residual);
-        lastResidual = be.readScalar(residual); // the declared read: the solver decides whether to stop
-      } else {
-        next.copyTo(hostImage);
-        lastResidual = anderson.record(hostIterate, hostImage); // hostIterate holds u
       }
+      lastResidual = be.readScalar(residual); // the declared read: the solver decides whether to stop
       if (!Double.isFinite(lastResidual)) {
         throw new FixedPointDivergedException("fixed-point iteration diverged (non-finite residual at iteration " + (k + 1)
             + "); is T a contraction? gamma = " + r.gamma());
       }
       boolean converged = lastResidual < tolerance;
-      if (anderson == null || converged || k + 1 == maxIterations) {
+      if (!accelerated || converged || k + 1 == maxIterations) {
         be.copy(next, u);
-      } else {
-        anderson.mix(hostIterate);
-        u.copyFrom(hostIterate);
+      } else { // slots 0 .. min(k + 1, memory) - 1 hold this solve's last iterates; slot is the newest
+        be.andersonMix(andersonImages, andersonResiduals, Math.min(k + 1, andersonMemory), slot, u);
       }
       if (converged) break;
     }
     return u;
+  }
+
+  /** Anderson's history for iterates of this shape, reused when it already fits. */
+  private void ensureHistory(Backend be, int[] shape) {
+    int[] historyShape = new int[shape.length + 1];
+    historyShape[0] = andersonMemory;
+    System.arraycopy(shape, 0, historyShape, 1, shape.length);
+    if (andersonImages != null && andersonImages.owner() == be && andersonImages.hasShape(historyShape)) return;
+    freeHistory();
+    andersonImages = be.zeros(historyShape);
+    andersonResiduals = be.zeros(historyShape);
+  }
+
+  private void freeHistory() {
+    if (andersonImages != null) andersonImages.close();
+    if (andersonResiduals != null) andersonResiduals.close();
+    andersonImages = null;
+    andersonResiduals = null;
   }
 
   /**
@@ -348,5 +363,6 @@ public final class FixedPointNetwork implements Module {
     r.close();
     s.close();
     solver.close();
+    freeHistory();
   }
 }

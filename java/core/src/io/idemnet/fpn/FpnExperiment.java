@@ -64,7 +64,8 @@ public final class FpnExperiment {
    * @param explicitDepth applications of T in the explicit twin
    * @param implicitProducts the most Jacobian products an implicit backward may use
    * @param cosineLr anneal the learning rate to 0 over the run (PyTorch's CosineAnnealingLR, per step)
-   * @param andersonMemory Anderson acceleration of the forward iteration with this many iterates (1: plain iteration)
+   * @param andersonMemory Anderson acceleration of the forward iteration with this many iterates (1: plain iteration;
+   *     at most {@link io.idemnet.backend.Backend#ANDERSON_MAX_MEMORY})
    */
   public record Config(Variant variant, int latent, float gamma, int epochs, int batch, float learningRate,
       double tolerance, int maxIterations, int implicitProducts, int explicitDepth, long seed, boolean cosineLr,
@@ -76,6 +77,10 @@ public final class FpnExperiment {
             + "and the Jacobian-product limit >= 2");
       }
       if (!(learningRate > 0)) throw new IllegalArgumentException("learning rate must be > 0");
+      if (andersonMemory > io.idemnet.backend.Backend.ANDERSON_MAX_MEMORY) {
+        throw new IllegalArgumentException("the Anderson memory must be at most "
+            + io.idemnet.backend.Backend.ANDERSON_MAX_MEMORY + ", got " + andersonMemory);
+      }
     }
   }
 
@@ -237,8 +242,8 @@ public final class FpnExperiment {
    * fixed-point iteration diverged, updates nothing: it is skipped (and a NaN loss returned) or
    * refused with a {@link NonFiniteStepException}, as the optimizer's
    * {@link Optimizer#nonFinitePolicy()} says. Host traffic: the declared reads of the solver, of
-   * the finiteness check and of the contraction rescaling, Adam's declared write; nothing else
-   * (with Anderson acceleration, its copies).
+   * the finiteness check and of the contraction rescaling, Adam's declared write; nothing else,
+   * with or without Anderson acceleration.
    */
   public static Tensor trainStep(FixedPointNetwork f, Graph graph, Adam adam, Tensor x, Tensor labels) {
     if (x.rank() == 0 || x.dim(0) == 0) throw new IllegalArgumentException("trainStep: the batch " + x + " is empty");

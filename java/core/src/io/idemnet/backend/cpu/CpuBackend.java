@@ -299,6 +299,18 @@ public final class CpuBackend extends Backend implements AutoCloseable {
   }
 
   @Override
+  protected void andersonRecordKernel(Tensor u, Tensor t, long rows, long cols, int slot, Tensor images,
+      Tensor residuals, Tensor norm) {
+    CpuNative.andersonRecord(context(), seg(u), seg(t), rows, cols, slot, seg(images), seg(residuals), seg(norm));
+  }
+
+  @Override
+  protected void andersonMixKernel(Tensor images, Tensor residuals, long rows, long cols, int count, int newest,
+      Tensor next) {
+    CpuNative.andersonMix(context(), seg(images), seg(residuals), rows, cols, count, newest, seg(next));
+  }
+
+  @Override
   protected void sgdScheduledKernel(Tensor w, Tensor g, Tensor velocity, Tensor lr, float momentum, float weightDecay) {
     CpuNative.sgdUpdateScheduled(context(), seg(w), seg(g), segOrNull(velocity), w.numel(), seg(lr), momentum, weightDecay);
   }

@@ -644,6 +644,18 @@ public final class CudaBackend extends Backend implements AutoCloseable {
   }
 
   @Override
+  protected void andersonRecordKernel(Tensor u, Tensor t, long rows, long cols, int slot, Tensor images,
+      Tensor residuals, Tensor norm) {
+    CudaNative.andersonRecord(live(), ptr(u), ptr(t), rows, cols, slot, ptr(images), ptr(residuals), ptr(norm));
+  }
+
+  @Override
+  protected void andersonMixKernel(Tensor images, Tensor residuals, long rows, long cols, int count, int newest,
+      Tensor next) {
+    CudaNative.andersonMix(live(), ptr(images), ptr(residuals), rows, cols, count, newest, ptr(next));
+  }
+
+  @Override
   protected void sgdScheduledKernel(Tensor w, Tensor g, Tensor velocity, Tensor lr, float momentum, float weightDecay) {
     CudaNative.sgdUpdateScheduled(live(), ptr(w), ptr(g), ptrOrNull(velocity), w.numel(), ptr(lr), momentum,
         weightDecay);

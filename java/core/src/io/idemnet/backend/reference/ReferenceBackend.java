@@ -520,6 +520,97 @@ public final class ReferenceBackend extends Backend {
   }
 
   @Override
+  protected void andersonRecordKernel(Tensor u, Tensor t, long rows, long cols, int slot, Tensor images,
+      Tensor residuals, Tensor norm) {
+    long n = rows * cols, base = slot * n;
+    for (long i = 0; i < n; i++) {
+      set(images, base + i, get(t, i));
+      set(residuals, base + i, (double) get(t, i) - get(u, i)); // rounded once: the float difference
+    }
+    double max = 0;
+    for (long r = 0; r < rows; r++) {
+      double sq = 0;
+      for (long c = 0; c < cols; c++) {
+        double v = get(residuals, base + r * cols + c);
+        sq += v * v;
+      }
+      double rowNorm = Math.sqrt(sq);
+      max = Double.isNaN(rowNorm) || Double.isNaN(max) ? Double.NaN : Math.max(max, rowNorm);
+    }
+    set(norm, 0, max);
+  }
+
+  /**
+   * Per row: the Gram matrix of the residuals in double, the weights by Gaussian elimination with
+   * partial pivoting on the ridge-regularised normal equations (H + lambda I) alpha = 1, then the
+   * combination of the images in double, rounded once.
+   */
+  @Override
+  protected void andersonMixKernel(Tensor images, Tensor residuals, long rows, long cols, int count, int newest,
+      Tensor next) {
+    long n = rows * cols;
+    for (long r = 0; r < rows; r++) {
+      long off = r * cols;
+      double[][] h = new double[count][count];
+      for (int i = 0; i < count; i++) {
+        for (int j = 0; j < count; j++) {
+          double d = 0;
+          for (long c = 0; c < cols; c++) d += (double) get(residuals, i * n + off + c) * get(residuals, j * n + off + c);
+          h[i][j] = d;
+        }
+      }
+      double[] alpha = andersonWeights(h);
+      for (long c = 0; c < cols; c++) {
+        double v;
+        if (alpha == null) { // no usable combination: the newest image (the plain step)
+          v = get(images, newest * n + off + c);
+        } else {
+          v = 0;
+          for (int i = 0; i < count; i++) v += alpha[i] * get(images, i * n + off + c);
+        }
+        set(next, off + c, v);
+      }
+    }
+  }
+
+  /** alpha = (H + 1e-10 trace(H) / k I)^{-1} 1 normalised to sum 1, or null when not usable. */
+  private static double[] andersonWeights(double[][] h) {
+    int k = h.length;
+    double trace = 0;
+    for (int i = 0; i < k; i++) trace += h[i][i];
+    if (!(trace > 0) || !Double.isFinite(trace)) return null;
+    double[][] a = new double[k][k + 1];
+    for (int i = 0; i < k; i++) {
+      System.arraycopy(h[i], 0, a[i], 0, k);
+      a[i][i] += 1e-10 * trace / k;
+      a[i][k] = 1;
+    }
+    for (int col = 0; col < k; col++) {
+      int pivot = col;
+      for (int r = col + 1; r < k; r++) if (Math.abs(a[r][col]) > Math.abs(a[pivot][col])) pivot = r;
+      double[] tmp = a[col];
+      a[col] = a[pivot];
+      a[pivot] = tmp;
+      if (a[col][col] == 0) return null;
+      for (int r = col + 1; r < k; r++) {
+        double f = a[r][col] / a[col][col];
+        for (int c = col; c <= k; c++) a[r][c] -= f * a[col][c];
+      }
+    }
+    double[] alpha = new double[k];
+    double sum = 0;
+    for (int i = k - 1; i >= 0; i--) {
+      double s = a[i][k];
+      for (int c = i + 1; c < k; c++) s -= a[i][c] * alpha[c];
+      alpha[i] = s / a[i][i];
+      sum += alpha[i];
+    }
+    if (!Double.isFinite(sum) || sum == 0) return null;
+    for (int i = 0; i < k; i++) alpha[i] /= sum;
+    return alpha;
+  }
+
+  @Override
   protected void sgdScheduledKernel(Tensor w, Tensor g, Tensor velocity, Tensor lr, float momentum, float weightDecay) {
     sgdKernel(w, g, velocity, get(lr, 0), momentum, weightDecay);
   }
