@@ -1,33 +1,8 @@
-// The per-thread error message of the CUDA library (the rule of idemnet_common.h) and device
+// The CUDA library's error statuses (the message is kept by native/shared/errors.cpp) and device
 // queries.
 #include <cstdio>
 
 #include "common.cuh"
-
-namespace idemnet {
-
-namespace {
-thread_local std::string last_error;
-}
-
-void set_error(const char* op, const std::string& what) { last_error = std::string(op) + ": " + what; }
-
-void set_error_noexcept(const char* op, const char* what) noexcept {
-  try {
-    last_error.assign(op).append(": ").append(what);
-  } catch (...) {
-    last_error.clear();
-  }
-}
-
-void clear_error() noexcept { last_error.clear(); }
-
-int invalid(const char* op, const std::string& what) {
-  set_error(op, what);
-  return IDEMNET_ERR_INVALID_ARGUMENT;
-}
-
-}  // namespace idemnet
 
 namespace idemnet_cuda {
 
@@ -56,7 +31,7 @@ using idemnet_cuda::invalid;
 
 extern "C" {
 
-const char* idemnet_cuda_last_error(void) { return idemnet::last_error.c_str(); }
+const char* idemnet_cuda_last_error(void) { return idemnet::last_error_message(); }
 
 int idemnet_cuda_abi_version(void) { return IDEMNET_ABI_VERSION; }
 

@@ -1,5 +1,5 @@
 // The error rule of idemnet_common.h, shared by both libraries' sources (not part of the ABI).
-// Each library keeps its own per-thread message (native/cpu/errors.cpp, native/cuda/errors.cu),
+// Each library keeps its own per-thread message (native/shared/errors.cpp, compiled into each),
 // read through its <prefix>last_error().
 #pragma once
 #include <exception>
@@ -19,6 +19,9 @@ void clear_error() noexcept;
 
 // Records "op: what" and returns IDEMNET_ERR_INVALID_ARGUMENT.
 int invalid(const char* op, const std::string& what);
+
+// This thread's message ("" when the last call succeeded); valid until the thread's next call.
+const char* last_error_message() noexcept;
 
 // Every entry point runs its body through guarded(): the message is cleared, and a C++ exception
 // (std::bad_alloc from a container, anything else) becomes a status plus message instead of

@@ -34,7 +34,8 @@ class MainTest {
   void argumentErrorsGiveUsageNotStackTraces() {
     for (String[] args : List.of(new String[] {"compare", "--runs", "many"}, new String[] {"compare", "--net", "B9"},
         new String[] {"compare", "--dims", "4,5"}, new String[] {"compare", "--data", "poisson"},
-        new String[] {"compare", "--lr", "-1"}, new String[] {"frobnicate"}, new String[] {"project", "--order", "12"},
+        new String[] {"compare", "--lr", "-1"}, new String[] {"compare", "--epochs", "5,10"},
+        new String[] {"compare", "--net", "B1", "--dims", "4,4"}, new String[] {"compare", "--seed", "1,2"}, new String[] {"frobnicate"}, new String[] {"project", "--order", "12"},
         new String[] {"fpn", "--variant", "magic"}, new String[] {"fpn", "--latent", "0"}, new String[] {"fpn", "--model", "rnn"},
         new String[] {"fpn", "--channels", "0"}, new String[] {"fpn", "--lr-schedule", "sawtooth"},
         new String[] {"fpn", "--variant", "implicit", "--max-products", "1"}, new String[] {"fpn", "--anderson", "0"}, new String[] {"fpn", "--anderson", "17"},

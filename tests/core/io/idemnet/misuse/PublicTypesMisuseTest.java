@@ -14,6 +14,7 @@ import io.idemnet.backend.Activation;
 import io.idemnet.backend.Backend;
 import io.idemnet.backend.Backends;
 import io.idemnet.backend.ConvSpec;
+import io.idemnet.backend.Kernels;
 import io.idemnet.backend.cpu.CpuBackend;
 import io.idemnet.backend.reference.ReferenceBackend;
 import io.idemnet.idempotent.IdempotentLoss;
@@ -282,14 +283,27 @@ class PublicTypesMisuseTest {
     }
   }
 
-  /** A host backend whose fill blocks until released (so that a test can close a tensor during an operation). */
+  /**
+   * A host backend whose fill blocks until released (so that a test can close a tensor during an
+   * operation). Its kernels are a proxy: allocate and fill are implemented, every other kernel throws.
+   */
   private static final class BlockingBackend extends Backend {
     private final CountDownLatch started, release;
+    private final Kernels kernels;
     volatile boolean completed;
 
     BlockingBackend(CountDownLatch started, CountDownLatch release) {
       this.started = started;
       this.release = release;
+      this.kernels = (Kernels) java.lang.reflect.Proxy.newProxyInstance(Kernels.class.getClassLoader(),
+          new Class<?>[] {Kernels.class}, (proxy, method, args) -> switch (method.getName()) {
+            case "allocate" -> new HostStorage((Long) args[0]);
+            case "fillKernel" -> {
+              blockingFill((Tensor) args[0], (Float) args[1]);
+              yield null;
+            }
+            default -> throw new UnsupportedOperationException(method.getName() + " is not used by this test");
+          });
     }
 
     @Override
@@ -298,12 +312,11 @@ class PublicTypesMisuseTest {
     }
 
     @Override
-    protected Storage allocate(long numel) {
-      return new HostStorage(numel);
+    protected Kernels kernels() {
+      return kernels;
     }
 
-    @Override
-    protected void fillKernel(Tensor x, float value) {
+    private void blockingFill(Tensor x, float value) {
       started.countDown();
       try {
         assertTrue(release.await(10, TimeUnit.SECONDS));
@@ -313,68 +326,6 @@ class PublicTypesMisuseTest {
       HostStorage s = (HostStorage) x.storage(); // still valid: the tensor is held by this operation
       for (long i = 0; i < x.numel(); i++) s.set(i, value);
       completed = true;
-    }
-
-    private static UnsupportedOperationException unused() {
-      return new UnsupportedOperationException("not used by this test");
-    }
-
-    @Override protected void uploadKernel(float[] src, Tensor dst) { throw unused(); }
-    @Override protected void downloadKernel(Tensor src, float[] dst) { throw unused(); }
-    @Override protected void copyKernel(Tensor src, Tensor dst) { throw unused(); }
-    @Override protected void uniformKernel(Tensor x, long seed, float low, float high) { throw unused(); }
-    @Override protected void normalKernel(Tensor x, long seed, float mean, float std) { throw unused(); }
-    @Override protected void gemmKernel(boolean ta, boolean tb, int m, int n, int k, float alpha, Tensor a, Tensor b,
-        float beta, Tensor c, int batch) { throw unused(); }
-    @Override protected void addBiasKernel(Tensor x, Tensor bias, Tensor out, long rows, int cols) { throw unused(); }
-    @Override protected void binaryKernel(BinaryOp op, Tensor a, Tensor b, Tensor out) { throw unused(); }
-    @Override protected void scaleKernel(Tensor x, float alpha, Tensor out) { throw unused(); }
-    @Override protected void axpyKernel(float alpha, Tensor x, Tensor y) { throw unused(); }
-    @Override protected void activationKernel(Activation act, Tensor x, Tensor y) { throw unused(); }
-    @Override protected void activationBackwardKernel(Activation act, Tensor x, Tensor y, Tensor dy, Tensor dx) {
-      throw unused();
-    }
-    @Override protected double sumKernel(Tensor x) { throw unused(); }
-    @Override protected double sumSquaresKernel(Tensor x) { throw unused(); }
-    @Override protected void sumRowsKernel(Tensor x, long rows, int cols, boolean accumulate, Tensor out) { throw unused(); }
-    @Override protected double correctorKernel(float s, Tensor a, Tensor b, Tensor c, Tensor out, boolean withLoss) {
-      throw unused();
-    }
-    @Override protected void sgdKernel(Tensor w, Tensor g, Tensor v, float lr, float momentum, float wd) { throw unused(); }
-    @Override protected void adamKernel(Tensor w, Tensor g, Tensor m, Tensor v, float lr, float b1, float b2, float eps,
-        float wd, long step) { throw unused(); }
-    @Override protected void conv2dKernel(Tensor x, Tensor w, Tensor bias, ConvSpec spec, Tensor y) { throw unused(); }
-    @Override protected void conv2dDataKernel(Tensor dy, Tensor w, Tensor bias, ConvSpec spec, Tensor dx) { throw unused(); }
-    @Override protected void conv2dWeightKernel(Tensor x, Tensor dy, ConvSpec spec, boolean acc, Tensor dw) { throw unused(); }
-    @Override protected void channelSumsKernel(Tensor x, boolean accumulate, Tensor out) { throw unused(); }
-    @Override protected void batchNormKernel(Tensor x, Tensor gamma, Tensor beta, Tensor rm, Tensor rv, boolean training,
-        float momentum, float eps, Tensor y, Tensor sm, Tensor si) { throw unused(); }
-    @Override protected void batchNormBackwardKernel(Tensor x, Tensor dy, Tensor gamma, Tensor sm, Tensor si,
-        boolean training, Tensor dx, Tensor dg, boolean ag, Tensor db, boolean ab) { throw unused(); }
-    @Override protected void dropoutKernel(Tensor x, float p, long seed, Tensor y) { throw unused(); }
-    @Override protected void scaleByKernel(Tensor x, Tensor factor, float alpha, Tensor out) { throw unused(); }
-    @Override protected void sumSquaresToKernel(Tensor x, double scale, Tensor out) { throw unused(); }
-    @Override protected void correctorToKernel(float s, Tensor a, Tensor b, Tensor c, Tensor out, double lossScale,
-        Tensor loss) { throw unused(); }
-    @Override protected void l1Kernel(Tensor a, Tensor b, float gradScale, Tensor grad, double lossScale, Tensor loss) {
-      throw unused();
-    }
-    @Override protected void crossEntropyKernel(Tensor logits, Tensor labels, long rows, long classes, Tensor loss,
-        Tensor grad) { throw unused(); }
-    @Override protected void maxRowNormKernel(Tensor x, long rows, long cols, Tensor out) { throw unused(); }
-    @Override protected void andersonRecordKernel(Tensor u, Tensor t, long rows, long cols, int slot, Tensor images,
-        Tensor residuals, Tensor norm) { throw unused(); }
-    @Override protected void andersonMixKernel(Tensor images, Tensor residuals, long rows, long cols, int count,
-        int newest, Tensor next) { throw unused(); }
-    @Override protected void sgdScheduledKernel(Tensor w, Tensor g, Tensor v, Tensor lr, float momentum, float wd) {
-      throw unused();
-    }
-    @Override protected void adamScheduledKernel(Tensor w, Tensor g, Tensor m, Tensor v, Tensor coefficients, float b1,
-        float b2, float eps, float wd) { throw unused(); }
-    @Override protected void tightClampKernel(Tensor rec, Tensor tight, float lambdaRec, float lambdaTight, float clamp,
-        Tensor weightRec, Tensor weightTight) { throw unused(); }
-    @Override protected void dropoutCountedKernel(Tensor x, float p, long seed, Tensor counter, long offset, Tensor y) {
-      throw unused();
     }
   }
 }

@@ -13,12 +13,14 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -34,34 +36,7 @@ final class CompareCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
-  @Option(names = "--net", description = "B1, B2, B3 or B4 (default: ${DEFAULT-VALUE})", defaultValue = "B2")
-  String net;
-
-  @Option(names = "--dims", split = ",", description = "custom layer sizes, e.g. 16,64,16 (overrides --net)")
-  int[] dims;
-
-  @Option(names = "--lr", split = ",", description = "learning rates (default: ${DEFAULT-VALUE})",
-      defaultValue = "0.001,0.01,0.1")
-  List<Float> learningRates;
-
-  @Option(names = "--runs", description = "runs per learning rate (default: ${DEFAULT-VALUE})", defaultValue = "3")
-  int runs;
-
-  @Option(names = "--epochs", description = "epochs per run (default: ${DEFAULT-VALUE})", defaultValue = "10")
-  int epochs;
-
-  @Option(names = "--steps", description = "SGD steps per epoch, each on a fresh batch (default: ${DEFAULT-VALUE})",
-      defaultValue = "1")
-  int steps;
-
-  @Option(names = "--eval-every", description = "record the error (and run 0's gradients and parameters) every N epochs, "
-      + "and at the last (default: ${DEFAULT-VALUE})", defaultValue = "1")
-  int evalEvery;
-
-  @Option(names = "--trivial-threshold", description = "a trained f whose Jacobian at the points of its own image has "
-      + "an RMS Frobenius norm below this is reported as trivial (near-constant); below 0.5 it is closer to 0 than to any "
-      + "non-zero idempotent (default: ${DEFAULT-VALUE})", defaultValue = "0.5")
-  double trivialThreshold;
+  @Mixin CompareOptions options;
 
   @Option(names = "--resume", description = "continue the comparison in --out: skip the completed pairs of runs "
       + "(the settings must match the folder's settings.txt)")
@@ -69,34 +44,6 @@ final class CompareCommand implements Callable<Integer> {
 
   @Option(names = "--report-only", description = "train nothing: redraw the figures and CSV summaries of the runs in --out")
   boolean reportOnly;
-
-  @Option(names = "--batch", description = "batch size (default: ${DEFAULT-VALUE})", defaultValue = "1000")
-  int batch;
-
-  @Option(names = "--data", description = "normal (fresh N(0,1) each epoch), uniform:K (U(-K,K)), fixed:ROWS "
-      + "(one N(0,1) dataset per run) (default: ${DEFAULT-VALUE})", defaultValue = "normal")
-  String data;
-
-  @Option(names = "--slope", description = "LeakyReLU slope (default: ${DEFAULT-VALUE})", defaultValue = "0.2")
-  float slope;
-
-  @Option(names = "--seed", description = "master seed (default: ${DEFAULT-VALUE})", defaultValue = "1")
-  long seed;
-
-  @Option(names = "--probe", description = "rows of the held-out batch for the error (default: ${DEFAULT-VALUE})",
-      defaultValue = "1000")
-  int probe;
-
-  @Option(names = "--no-gradients", negatable = false, description = "skip the MB/OB gradient analysis (run 0)")
-  boolean noGradients;
-
-  @Option(names = "--pca", description = "keep run 0's parameter paths for the PCA trajectory figure: auto (networks up "
-      + "to 1M parameters), on, off (default: ${DEFAULT-VALUE})", defaultValue = "auto")
-  String pca;
-
-  @Option(names = "--pca-grid", description = "loss-surface grid points per side (default: ${DEFAULT-VALUE})",
-      defaultValue = "15")
-  int pcaGrid;
 
   @Option(names = "--out", description = "output folder (default: runs/compare-<net>-<time>)")
   Path out;
@@ -106,7 +53,12 @@ final class CompareCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     CompareConfig config = config();
-    Backend backend = backendOptions.open(spec.commandLine());
+    try (Backend backend = backendOptions.open(spec.commandLine())) {
+      return run(config, backend);
+    }
+  }
+
+  private int run(CompareConfig config, Backend backend) {
     if (reportOnly && !java.nio.file.Files.exists(config.outputDir().resolve("final.csv"))) {
       throw new ParameterException(spec.commandLine(), "--report-only: " + config.outputDir() + " holds no comparison (final.csv)");
     }
@@ -192,21 +144,21 @@ final class CompareCommand implements Callable<Integer> {
   }
 
   private CompareConfig config() {
-    int[] d = dims != null ? dims : CompareConfig.networkDims(net);
-    String name = dims != null ? "custom" : net.toUpperCase(Locale.ROOT);
-    boolean withPca = switch (pca.toLowerCase(Locale.ROOT)) {
-      case "on" -> true;
-      case "off" -> false;
-      case "auto" -> CompareConfig.pcaByDefault(d);
-      default -> throw new ParameterException(spec.commandLine(), "--pca must be auto, on or off, got '" + pca + "'");
-    };
+    CommandLine cl = spec.commandLine();
+    Map.Entry<String, int[]> network = CompareOptions.one(cl, "--net/--dims", List.copyOf(options.networks(cl).entrySet()));
+    String name = CompareOptions.networkName(network.getKey());
+    int[] d = network.getValue();
+    boolean withPca = options.pca(cl, d);
     Path dir = out != null ? out
         : Path.of("runs", "compare-" + name + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+    DataSpec data = parseData(CompareOptions.one(cl, "--data", options.data()));
     try {
-      return new CompareConfig(name, d, slope, learningRates, runs, epochs, steps, batch, parseData(data), seed, probe,
-          evalEvery, !noGradients, withPca, pcaGrid, trivialThreshold, dir);
+      return new CompareConfig(name, d, options.slope(), options.learningRates(), options.runs(),
+          CompareOptions.one(cl, "--epochs", options.epochs()), CompareOptions.one(cl, "--steps", options.steps()),
+          options.batch(), data, CompareOptions.one(cl, "--seed", options.seeds()), options.probe(), options.evalEvery(),
+          options.gradients(), withPca, options.pcaGrid(), options.trivialThreshold(), dir);
     } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), e.getMessage());
+      throw new ParameterException(cl, e.getMessage());
     }
   }
 

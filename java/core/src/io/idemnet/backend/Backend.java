@@ -3,6 +3,7 @@ package io.idemnet.backend;
 import io.idemnet.tensor.Shape;
 import io.idemnet.tensor.Storage;
 import io.idemnet.tensor.Tensor;
+import io.idemnet.tensor.TensorOwner;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -31,11 +32,23 @@ import java.util.Set;
  * arithmetic says (see {@link Activation} for the activations). Use {@link #isFinite(Tensor)} to
  * detect them where a caller wants a clear error.
  */
-public abstract class Backend implements AutoCloseable {
+public abstract class Backend implements TensorOwner, AutoCloseable {
   private volatile boolean closed;
 
   /** Short lower-case name: "reference", "cpu", "cuda". */
+  @Override
   public abstract String name();
+
+  /**
+   * The backend that created {@code tensor}.
+   *
+   * @throws IllegalArgumentException if the tensor was made by something other than a backend
+   */
+  public static Backend of(Tensor tensor) {
+    java.util.Objects.requireNonNull(tensor, "Backend.of: null tensor");
+    if (tensor.owner() instanceof Backend b) return b;
+    throw new IllegalArgumentException("tensor " + tensor + " was not created by a backend but by " + tensor.owner());
+  }
 
   /**
    * Releases what this backend holds (for cuda: its context, stream and all device memory, open
@@ -64,136 +77,13 @@ public abstract class Backend implements AutoCloseable {
     if (closed) throw new IllegalStateException(op + ": backend " + name() + " used after close");
   }
 
-  // ------------------------------------------------------------------ kernels (implementations)
-
-  protected abstract Storage allocate(long numel);
-
-  protected abstract void uploadKernel(float[] src, Tensor dst);
-
-  protected abstract void downloadKernel(Tensor src, float[] dst);
-
-  protected abstract void copyKernel(Tensor src, Tensor dst);
-
-  protected abstract void fillKernel(Tensor x, float value);
-
-  protected abstract void uniformKernel(Tensor x, long seed, float low, float high);
-
-  protected abstract void normalKernel(Tensor x, long seed, float mean, float std);
-
-  /** C = alpha op(A) op(B) + beta C for {@code batch} matrices lying m*k, k*n, m*n apart. */
-  protected abstract void gemmKernel(boolean transA, boolean transB, int m, int n, int k, float alpha,
-      Tensor a, Tensor b, float beta, Tensor c, int batch);
-
-  protected abstract void addBiasKernel(Tensor x, Tensor bias, Tensor out, long rows, int cols);
-
-  protected abstract void binaryKernel(BinaryOp op, Tensor a, Tensor b, Tensor out);
-
-  protected abstract void scaleKernel(Tensor x, float alpha, Tensor out);
-
-  protected abstract void axpyKernel(float alpha, Tensor x, Tensor y);
-
-  protected abstract void activationKernel(Activation act, Tensor x, Tensor y);
-
-  protected abstract void activationBackwardKernel(Activation act, Tensor x, Tensor y, Tensor dy, Tensor dx);
-
-  protected abstract double sumKernel(Tensor x);
-
-  protected abstract double sumSquaresKernel(Tensor x);
+  // ------------------------------------------------------------------ kernels (the SPI: Kernels)
 
   /**
-   * The sum of the squares of every element of every tensor. This default adds up
-   * {@link #sumSquaresKernel} per tensor; a device backend may override it to leave the partial
-   * sums on the device and read back only the total.
+   * The kernels behind this facade (the same object on every call). Backends implement
+   * {@link Kernels}; the facade calls it only after its checks.
    */
-  protected double sumSquaresOfAllKernel(List<Tensor> tensors) {
-    double total = 0;
-    for (Tensor t : tensors) total += sumSquaresKernel(t);
-    return total;
-  }
-
-  protected abstract void sumRowsKernel(Tensor x, long rows, int cols, boolean accumulate, Tensor out);
-
-  protected abstract double correctorKernel(float s, Tensor a, Tensor b, Tensor c, Tensor out, boolean withLoss);
-
-  protected abstract void sgdKernel(Tensor w, Tensor g, Tensor velocity, float lr, float momentum, float weightDecay);
-
-  protected abstract void adamKernel(Tensor w, Tensor g, Tensor m, Tensor v, float lr, float beta1, float beta2,
-      float eps, float weightDecay, long step);
-
-  /**
-   * y = conv(x, w) + bias[o] for x [N, C, H, W], w [O, C, kh, kw], y [N, O, Ho, Wo] (shapes checked;
-   * bias may be null).
-   */
-  protected abstract void conv2dKernel(Tensor x, Tensor w, Tensor bias, ConvSpec spec, Tensor y);
-
-  /**
-   * dx = conv^T(dy, w) + bias[c], the adjoint of {@link #conv2dKernel} (the image shape is dx's;
-   * bias may be null). dx is overwritten.
-   */
-  protected abstract void conv2dDataKernel(Tensor dy, Tensor w, Tensor bias, ConvSpec spec, Tensor dx);
-
-  /** dw = (accumulate ? dw : 0) + the weight gradient of {@link #conv2dKernel} at image x and output gradient dy. */
-  protected abstract void conv2dWeightKernel(Tensor x, Tensor dy, ConvSpec spec, boolean accumulate, Tensor dw);
-
-  /** out[c] = (accumulate ? out[c] : 0) + sum of x[:, c, ...]. */
-  protected abstract void channelSumsKernel(Tensor x, boolean accumulate, Tensor out);
-
-  /** See {@link #batchNorm2d}; x is [N, C, *], optional tensors may be null. */
-  protected abstract void batchNormKernel(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
-      boolean training, float momentum, float eps, Tensor y, Tensor saveMean, Tensor saveInvstd);
-
-  /** See {@link #batchNorm2dBackward}; optional tensors may be null. */
-  protected abstract void batchNormBackwardKernel(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean,
-      Tensor saveInvstd, boolean training, Tensor dx, Tensor dGamma, boolean accumulateGamma, Tensor dBeta,
-      boolean accumulateBeta);
-
-  /** y[i] = uniform(seed, i) >= p ? x[i] / (1 - p) : 0 (the scale in double); see idemnet_dropout. */
-  protected abstract void dropoutKernel(Tensor x, float p, long seed, Tensor y);
-
-  // Device-resident step operations: scalars stay in one-element tensors (see docs/architecture.md).
-
-  /** out = (alpha * factor[0]) x, the product alpha * factor[0] rounded to float first. */
-  protected abstract void scaleByKernel(Tensor x, Tensor factor, float alpha, Tensor out);
-
-  /** out[0] = scale * sum x^2 (double accumulation, one rounding to float). */
-  protected abstract void sumSquaresToKernel(Tensor x, double scale, Tensor out);
-
-  /** out = s (3a - 2b - c) and loss[0] = lossScale * sum (a - c)^2, in one pass. */
-  protected abstract void correctorToKernel(float s, Tensor a, Tensor b, Tensor c, Tensor out, double lossScale,
-      Tensor loss);
-
-  /** grad = gradScale sign(a - b) (grad may be null) and loss[0] = lossScale * sum |a - b|. */
-  protected abstract void l1Kernel(Tensor a, Tensor b, float gradScale, Tensor grad, double lossScale, Tensor loss);
-
-  /** See {@link #softmaxCrossEntropy}; grad may be null. */
-  protected abstract void crossEntropyKernel(Tensor logits, Tensor labels, long rows, long classes, Tensor loss,
-      Tensor grad);
-
-  /** out[0] = max over rows of the Euclidean norm of x's rows ([rows, cols] row-major). */
-  protected abstract void maxRowNormKernel(Tensor x, long rows, long cols, Tensor out);
-
-  /** See {@link #andersonRecord}: images[slot] = t, residuals[slot] = t - u, norm[0] = the largest row norm of t - u. */
-  protected abstract void andersonRecordKernel(Tensor u, Tensor t, long rows, long cols, int slot, Tensor images,
-      Tensor residuals, Tensor norm);
-
-  /** See {@link #andersonMix}: each row's least-residual combination of images[0, count) into next. */
-  protected abstract void andersonMixKernel(Tensor images, Tensor residuals, long rows, long cols, int count, int newest,
-      Tensor next);
-
-  /** {@link #sgdKernel} with the learning rate read from lr[0]. */
-  protected abstract void sgdScheduledKernel(Tensor w, Tensor g, Tensor velocity, Tensor lr, float momentum,
-      float weightDecay);
-
-  /** Adam with coefficients[0] = lr / (1 - beta1^t) and coefficients[1] = 1 / sqrt(1 - beta2^t). */
-  protected abstract void adamScheduledKernel(Tensor w, Tensor g, Tensor m, Tensor v, Tensor coefficients, float beta1,
-      float beta2, float eps, float weightDecay);
-
-  /** See {@link #tightClampWeights}. */
-  protected abstract void tightClampKernel(Tensor rec, Tensor tight, float lambdaRec, float lambdaTight, float clamp,
-      Tensor weightRec, Tensor weightTight);
-
-  /** {@link #dropoutKernel} with the seed bits(seed, counter + offset), counter read from the device. */
-  protected abstract void dropoutCountedKernel(Tensor x, float p, long seed, Tensor counter, long offset, Tensor y);
+  protected abstract Kernels kernels();
 
   /** Elementwise binary operations; codes are those of {@code enum idemnet_binary_op}. */
   public enum BinaryOp {
@@ -235,10 +125,10 @@ public abstract class Backend implements AutoCloseable {
       throw new IllegalArgumentException("zeros: shape " + Shape.toString(shape) + " holds more than " + MAX_ELEMENTS
           + " elements; no tensor can be that large");
     }
-    Tensor t = new Tensor(this, shape, allocate(numel));
+    Tensor t = new Tensor(this, shape, kernels().allocate(numel));
     if (recording != null) {
       pinWhileRecording(t);
-      launch(() -> fillKernel(t, 0f));
+      launch(() -> kernels().fillKernel(t, 0f));
     }
     return t;
   }
@@ -250,40 +140,42 @@ public abstract class Backend implements AutoCloseable {
     }
     refuseWhileRecording("fromArray");
     Tensor t = zeros(shape);
-    uploadKernel(data, t);
+    kernels().uploadKernel(data, t);
     return t;
   }
 
   /** A new tensor filled with {@code value}. */
   public final Tensor full(float value, int... shape) {
     Tensor t = zeros(shape);
-    launch(() -> fillKernel(t, value));
+    launch(() -> kernels().fillKernel(t, value));
     return t;
   }
 
   /** A new tensor with the same shape and contents as {@code src} (which may be on another backend). */
   public final Tensor copyOf(Tensor src) {
     java.util.Objects.requireNonNull(src, "copyOf: null tensor");
-    if (src.backend() != this) return fromArray(src.toArray(), src.shape());
+    if (src.owner() != this) return fromArray(src.toArray(), src.shape());
     try (Use use = use("copyOf", src)) {
       Tensor t = zeros(src.shape());
-      launch(() -> copyKernel(src, t));
+      launch(() -> kernels().copyKernel(src, t));
       return t;
     }
   }
 
   /** Copies {@code src} (exactly {@code dst.numel()} values) into {@code dst}. */
+  @Override
   public final void upload(float[] src, Tensor dst) {
     try (Use use = use("upload", dst)) {
       if (src.length != dst.numel()) {
         throw new IllegalArgumentException("upload: " + src.length + " values into " + dst);
       }
       refuseWhileRecording("upload");
-      uploadKernel(src, dst);
+      kernels().uploadKernel(src, dst);
     }
   }
 
   /** The contents of {@code src} in a new Java array. */
+  @Override
   public final float[] download(Tensor src) {
     try (Use use = use("download", src)) {
       if (src.numel() > Integer.MAX_VALUE - 8) {
@@ -291,19 +183,20 @@ public abstract class Backend implements AutoCloseable {
       }
       refuseWhileRecording("download");
       float[] out = new float[(int) src.numel()];
-      downloadKernel(src, out);
+      kernels().downloadKernel(src, out);
       return out;
     }
   }
 
   /** Copies src into dst, which must hold exactly src's element count (no allocation: for hot loops). */
+  @Override
   public final void download(Tensor src, float[] dst) {
     try (Use use = use("download", src)) {
       if (dst.length != src.numel()) {
         throw new IllegalArgumentException("download: " + src + " into an array of " + dst.length + " values");
       }
       refuseWhileRecording("download");
-      downloadKernel(src, dst);
+      kernels().downloadKernel(src, dst);
     }
   }
 
@@ -322,7 +215,7 @@ public abstract class Backend implements AutoCloseable {
       if (t.numel() != 1) throw new IllegalArgumentException("readScalar: needs a one-element tensor, got " + t);
       refuseWhileRecording("readScalar");
       float[] v = new float[1];
-      readScalarsKernel(t, v);
+      kernels().readScalarsKernel(t, v);
       return v[0];
     }
   }
@@ -335,7 +228,7 @@ public abstract class Backend implements AutoCloseable {
       }
       refuseWhileRecording("readScalars");
       float[] v = new float[(int) t.numel()];
-      readScalarsKernel(t, v);
+      kernels().readScalarsKernel(t, v);
       return v;
     }
   }
@@ -352,18 +245,8 @@ public abstract class Backend implements AutoCloseable {
             + MAX_DECLARED_ELEMENTS + ", exactly the tensor's size)");
       }
       refuseWhileRecording("writeScalars");
-      writeScalarsKernel(values.clone(), t);
+      kernels().writeScalarsKernel(values.clone(), t);
     }
-  }
-
-  /** The kernel behind {@link #readScalars}; a copy to the host unless a backend has a faster path. */
-  protected void readScalarsKernel(Tensor src, float[] dst) {
-    downloadKernel(src, dst);
-  }
-
-  /** The kernel behind {@link #writeScalars}; a copy from the host unless a backend has a faster path. */
-  protected void writeScalarsKernel(float[] src, Tensor dst) {
-    uploadKernel(src, dst);
   }
 
   /** dst = src (same shape). */
@@ -371,7 +254,7 @@ public abstract class Backend implements AutoCloseable {
     try (Use use = use("copy", src, dst)) {
       sameShape("copy", src, dst);
       if (sameMemory(src, dst)) return; // a copy onto itself changes nothing
-      launch(() -> copyKernel(src, dst));
+      launch(() -> kernels().copyKernel(src, dst));
     }
   }
 
@@ -385,14 +268,14 @@ public abstract class Backend implements AutoCloseable {
         throw new IllegalArgumentException("reshapeCopy: " + src + " and " + dst + " hold different numbers of elements");
       }
       if (sameMemory(src, dst)) return;
-      launch(() -> copyKernel(src, dst));
+      launch(() -> kernels().copyKernel(src, dst));
     }
   }
 
   /** Sets every element of {@code x} to {@code value}. */
   public final void fill(Tensor x, float value) {
     try (Use use = use("fill", x)) {
-      launch(() -> fillKernel(x, value));
+      launch(() -> kernels().fillKernel(x, value));
     }
   }
 
@@ -407,7 +290,7 @@ public abstract class Backend implements AutoCloseable {
       if (!(low <= high) || !Float.isFinite(low) || !Float.isFinite(high)) {
         throw new IllegalArgumentException("randomUniform: need finite low <= high, got [" + low + ", " + high + ")");
       }
-      launch(() -> uniformKernel(x, seed, low, high));
+      launch(() -> kernels().uniformKernel(x, seed, low, high));
     }
   }
 
@@ -417,7 +300,7 @@ public abstract class Backend implements AutoCloseable {
       if (!(std >= 0) || !Float.isFinite(mean) || !Float.isFinite(std)) {
         throw new IllegalArgumentException("randomNormal: need finite mean and std >= 0, got " + mean + ", " + std);
       }
-      launch(() -> normalKernel(x, seed, mean, std));
+      launch(() -> kernels().normalKernel(x, seed, mean, std));
     }
   }
 
@@ -467,7 +350,7 @@ public abstract class Backend implements AutoCloseable {
       throw new IllegalArgumentException(op + ": C must be " + m + "x" + n + ", got " + c + "; A=" + a + ", B=" + b);
     }
     distinct(op, c, a, b);
-    launch(() -> gemmKernel(transA, transB, m, n, k, alpha, a, b, beta, c, batch));
+    launch(() -> kernels().gemmKernel(transA, transB, m, n, k, alpha, a, b, beta, c, batch));
   }
 
   // ------------------------------------------------------------------ elementwise
@@ -480,7 +363,7 @@ public abstract class Backend implements AutoCloseable {
         throw new IllegalArgumentException("addBias: bias must be 1-D of length x's last dimension; x=" + x + ", bias=" + bias);
       }
       int cols = x.dim(-1);
-      launch(() -> addBiasKernel(x, bias, out, cols == 0 ? 0 : x.numel() / cols, cols));
+      launch(() -> kernels().addBiasKernel(x, bias, out, cols == 0 ? 0 : x.numel() / cols, cols));
     }
   }
 
@@ -504,7 +387,7 @@ public abstract class Backend implements AutoCloseable {
     try (Use use = use(name, a, b, out)) {
       sameShape(name, a, b);
       sameShape(name, a, out);
-      launch(() -> binaryKernel(op, a, b, out));
+      launch(() -> kernels().binaryKernel(op, a, b, out));
     }
   }
 
@@ -512,7 +395,7 @@ public abstract class Backend implements AutoCloseable {
   public final void scale(Tensor x, float alpha, Tensor out) {
     try (Use use = use("scale", x, out)) {
       sameShape("scale", x, out);
-      launch(() -> scaleKernel(x, alpha, out));
+      launch(() -> kernels().scaleKernel(x, alpha, out));
     }
   }
 
@@ -520,7 +403,7 @@ public abstract class Backend implements AutoCloseable {
   public final void axpy(float alpha, Tensor x, Tensor y) {
     try (Use use = use("axpy", x, y)) {
       sameShape("axpy", x, y);
-      launch(() -> axpyKernel(alpha, x, y));
+      launch(() -> kernels().axpyKernel(alpha, x, y));
     }
   }
 
@@ -528,7 +411,7 @@ public abstract class Backend implements AutoCloseable {
   public final void activation(Activation act, Tensor x, Tensor y) {
     try (Use use = use("activation", x, y)) {
       sameShape("activation", x, y);
-      launch(() -> activationKernel(act, x, y));
+      launch(() -> kernels().activationKernel(act, x, y));
     }
   }
 
@@ -547,7 +430,7 @@ public abstract class Backend implements AutoCloseable {
       sameShape("activationBackward", needed, dy);
       sameShape("activationBackward", dy, dx);
       Tensor in = act.backwardNeedsInput() ? needed : null, out = act.backwardNeedsInput() ? null : needed;
-      launch(() -> activationBackwardKernel(act, in, out, dy, dx));
+      launch(() -> kernels().activationBackwardKernel(act, in, out, dy, dx));
     }
   }
 
@@ -557,7 +440,7 @@ public abstract class Backend implements AutoCloseable {
   public final double sum(Tensor x) {
     try (Use use = use("sum", x)) {
       refuseWhileRecording("sum");
-      return sumKernel(x);
+      return kernels().sumKernel(x);
     }
   }
 
@@ -565,7 +448,7 @@ public abstract class Backend implements AutoCloseable {
   public final double mean(Tensor x) {
     try (Use use = use("mean", x)) {
       refuseWhileRecording("mean");
-      return x.numel() == 0 ? Double.NaN : sumKernel(x) / x.numel();
+      return x.numel() == 0 ? Double.NaN : kernels().sumKernel(x) / x.numel();
     }
   }
 
@@ -573,7 +456,7 @@ public abstract class Backend implements AutoCloseable {
   public final double sumOfSquares(Tensor x) {
     try (Use use = use("sumOfSquares", x)) {
       refuseWhileRecording("sumOfSquares");
-      return sumSquaresKernel(x);
+      return kernels().sumSquaresKernel(x);
     }
   }
 
@@ -581,7 +464,7 @@ public abstract class Backend implements AutoCloseable {
   public final boolean isFinite(Tensor x) {
     try (Use use = use("isFinite", x)) {
       refuseWhileRecording("isFinite");
-      return Double.isFinite(sumSquaresKernel(x));
+      return Double.isFinite(kernels().sumSquaresKernel(x));
     }
   }
 
@@ -589,13 +472,13 @@ public abstract class Backend implements AutoCloseable {
    * True when no element of any of the tensors is NaN or infinite: the sum of all their squares,
    * reduced on the backend (finite exactly when every element is), so no element is copied to
    * Java. Optimizers check their gradients with it before an update. The default adds one reduced
-   * number per tensor; see {@link #sumSquaresOfAllKernel} for a device backend.
+   * number per tensor; see {@link Kernels#sumSquaresOfAllKernel} for a device backend.
    */
   public final boolean allFinite(java.util.Collection<Tensor> tensors) {
     List<Tensor> list = new ArrayList<>(tensors);
     try (Use use = use("allFinite", list.toArray(new Tensor[0]))) {
       refuseWhileRecording("allFinite");
-      return Double.isFinite(sumSquaresOfAllKernel(list));
+      return Double.isFinite(kernels().sumSquaresOfAllKernel(list));
     }
   }
 
@@ -611,7 +494,7 @@ public abstract class Backend implements AutoCloseable {
         throw new IllegalArgumentException("sumRows: out must be 1-D of length x's last dimension; x=" + x + ", out=" + out);
       }
       int cols = x.dim(-1);
-      launch(() -> sumRowsKernel(x, cols == 0 ? 0 : x.numel() / cols, cols, accumulate, out));
+      launch(() -> kernels().sumRowsKernel(x, cols == 0 ? 0 : x.numel() / cols, cols, accumulate, out));
     }
   }
 
@@ -629,9 +512,9 @@ public abstract class Backend implements AutoCloseable {
       sameShape("corrector", a, out);
       if (withLoss) {
         refuseWhileRecording("corrector with a host loss");
-        return correctorKernel(s, a, b, c, out, true);
+        return kernels().correctorKernel(s, a, b, c, out, true);
       }
-      launch(() -> correctorKernel(s, a, b, c, out, false));
+      launch(() -> kernels().correctorKernel(s, a, b, c, out, false));
       return Double.NaN;
     }
   }
@@ -649,7 +532,7 @@ public abstract class Backend implements AutoCloseable {
       sameShape("scale", x, out);
       scalarTensor("scale", "factor", factor);
       distinct("scale", out, factor);
-      launch(() -> scaleByKernel(x, factor, alpha, out));
+      launch(() -> kernels().scaleByKernel(x, factor, alpha, out));
     }
   }
 
@@ -658,7 +541,7 @@ public abstract class Backend implements AutoCloseable {
     try (Use use = use("sumOfSquares", x, out)) {
       scalarTensor("sumOfSquares", "out", out);
       distinct("sumOfSquares", out, x);
-      launch(() -> sumSquaresToKernel(x, scale, out));
+      launch(() -> kernels().sumSquaresToKernel(x, scale, out));
     }
   }
 
@@ -676,7 +559,7 @@ public abstract class Backend implements AutoCloseable {
       scalarTensor("corrector", "loss", loss);
       distinct("corrector", out, a, b, c);
       distinct("corrector", loss, a, b, c, out);
-      launch(() -> correctorToKernel(s, a, b, c, out, lossScale, loss));
+      launch(() -> kernels().correctorToKernel(s, a, b, c, out, lossScale, loss));
     }
   }
 
@@ -694,7 +577,7 @@ public abstract class Backend implements AutoCloseable {
         use.add(grad);
         sameShape("l1Loss", a, grad);
       }
-      launch(() -> l1Kernel(a, b, gradScale, grad, lossScale, loss));
+      launch(() -> kernels().l1Kernel(a, b, gradScale, grad, lossScale, loss));
     }
   }
 
@@ -718,7 +601,7 @@ public abstract class Backend implements AutoCloseable {
         sameShape("softmaxCrossEntropy", logits, grad);
         distinct("softmaxCrossEntropy", grad, labels);
       }
-      launch(() -> crossEntropyKernel(logits, labels, logits.dim(0), logits.dim(1), loss, grad));
+      launch(() -> kernels().crossEntropyKernel(logits, labels, logits.dim(0), logits.dim(1), loss, grad));
     }
   }
 
@@ -732,7 +615,7 @@ public abstract class Backend implements AutoCloseable {
       distinct("maxRowNorm", out, x);
       if (x.rank() < 1) throw new IllegalArgumentException("maxRowNorm: x needs a batch dimension, got " + x);
       long rows = x.dim(0), cols = rows == 0 ? 0 : x.numel() / rows;
-      launch(() -> maxRowNormKernel(x, rows, cols, out));
+      launch(() -> kernels().maxRowNormKernel(x, rows, cols, out));
     }
   }
 
@@ -761,7 +644,7 @@ public abstract class Backend implements AutoCloseable {
       distinct(op, residuals, u, t, norm);
       distinct(op, norm, u, t);
       long rows = u.dim(0), cols = rows == 0 ? 0 : u.numel() / rows;
-      launch(() -> andersonRecordKernel(u, t, rows, cols, slot, images, residuals, norm));
+      launch(() -> kernels().andersonRecordKernel(u, t, rows, cols, slot, images, residuals, norm));
     }
   }
 
@@ -786,7 +669,7 @@ public abstract class Backend implements AutoCloseable {
       }
       distinct(op, next, images, residuals);
       long rows = next.dim(0), cols = rows == 0 ? 0 : next.numel() / rows;
-      launch(() -> andersonMixKernel(images, residuals, rows, cols, count, newest, next));
+      launch(() -> kernels().andersonMixKernel(images, residuals, rows, cols, count, newest, next));
     }
   }
 
@@ -819,7 +702,7 @@ public abstract class Backend implements AutoCloseable {
         throw new IllegalArgumentException(op + ": need finite weights and clamp >= 0, got " + lambdaRec + ", "
             + lambdaTight + ", " + clamp);
       }
-      launch(() -> tightClampKernel(rec, tight, lambdaRec, lambdaTight, clamp, weightRec, weightTight));
+      launch(() -> kernels().tightClampKernel(rec, tight, lambdaRec, lambdaTight, clamp, weightRec, weightTight));
     }
   }
 
@@ -839,7 +722,7 @@ public abstract class Backend implements AutoCloseable {
       checkConv("conv2d", x, weight, y, spec);
       distinct("conv2d", y, x, weight, bias);
       if (bias != null) checkBias(use, "conv2d", bias, weight.dim(0), weight);
-      launch(() -> conv2dKernel(x, weight, bias, spec, y));
+      launch(() -> kernels().conv2dKernel(x, weight, bias, spec, y));
     }
   }
 
@@ -853,9 +736,9 @@ public abstract class Backend implements AutoCloseable {
     try (Use use = use("conv2dBackward", x, weight, dy)) {
       checkConv("conv2dBackward", x, weight, dy, spec);
       checkGradients(use, "conv2dBackward", x, weight, dy, dx, dWeight, dBias, weight.dim(0));
-      if (dWeight != null) launch(() -> conv2dWeightKernel(x, dy, spec, accumulateWeight, dWeight));
-      if (dBias != null) launch(() -> channelSumsKernel(dy, accumulateBias, dBias));
-      if (dx != null) launch(() -> conv2dDataKernel(dy, weight, null, spec, dx));
+      if (dWeight != null) launch(() -> kernels().conv2dWeightKernel(x, dy, spec, accumulateWeight, dWeight));
+      if (dBias != null) launch(() -> kernels().channelSumsKernel(dy, accumulateBias, dBias));
+      if (dx != null) launch(() -> kernels().conv2dDataKernel(dy, weight, null, spec, dx));
     }
   }
 
@@ -871,7 +754,7 @@ public abstract class Backend implements AutoCloseable {
       distinct("convTranspose2d", y, x, weight, bias);
       if (bias != null) checkBias(use, "convTranspose2d", bias, weight.dim(1), weight);
       // conv2d's input gradient with y as the image and x as the output gradient.
-      launch(() -> conv2dDataKernel(x, weight, bias, spec, y));
+      launch(() -> kernels().conv2dDataKernel(x, weight, bias, spec, y));
     }
   }
 
@@ -886,9 +769,9 @@ public abstract class Backend implements AutoCloseable {
       checkConvTranspose("convTranspose2dBackward", x, weight, dy, spec);
       checkGradients(use, "convTranspose2dBackward", x, weight, dy, dx, dWeight, dBias, weight.dim(1));
       // In conv2d terms dy is the image and x the output: dW = conv2d weight gradient of (dy, x).
-      if (dWeight != null) launch(() -> conv2dWeightKernel(dy, x, spec, accumulateWeight, dWeight));
-      if (dBias != null) launch(() -> channelSumsKernel(dy, accumulateBias, dBias));
-      if (dx != null) launch(() -> conv2dKernel(dy, weight, null, spec, dx));
+      if (dWeight != null) launch(() -> kernels().conv2dWeightKernel(dy, x, spec, accumulateWeight, dWeight));
+      if (dBias != null) launch(() -> kernels().channelSumsKernel(dy, accumulateBias, dBias));
+      if (dx != null) launch(() -> kernels().conv2dKernel(dy, weight, null, spec, dx));
     }
   }
 
@@ -898,20 +781,25 @@ public abstract class Backend implements AutoCloseable {
       if (x.rank() < 2 || out.rank() != 1 || out.dim(0) != x.dim(1)) {
         throw new IllegalArgumentException("channelSums: need x [N, C, ...] and out [C]; x=" + x + ", out=" + out);
       }
-      launch(() -> channelSumsKernel(x, accumulate, out));
+      launch(() -> kernels().channelSumsKernel(x, accumulate, out));
+    }
+  }
+
+  /** What both convolutions ask of their operands: a ConvSpec, rank-4 tensors, a weight of positive sizes. */
+  private static void checkConvOperands(String op, Tensor x, Tensor weight, Tensor y, ConvSpec spec, String layout) {
+    java.util.Objects.requireNonNull(spec, op + ": null ConvSpec");
+    rank4(op, "x", x);
+    rank4(op, "weight", weight);
+    rank4(op, "output", y);
+    if (weight.dim(0) < 1 || weight.dim(1) < 1 || weight.dim(2) < 1 || weight.dim(3) < 1) {
+      throw new IllegalArgumentException(op + ": weight " + layout + " needs positive sizes, got " + weight);
     }
   }
 
   /** x [N, C, H, W], weight [O, C, kh, kw], y [N, O, Ho, Wo]: conv2d's shapes. */
   private static void checkConv(String op, Tensor x, Tensor weight, Tensor y, ConvSpec spec) {
-    java.util.Objects.requireNonNull(spec, op + ": null ConvSpec");
-    rank4(op, "x", x);
-    rank4(op, "weight", weight);
-    rank4(op, "output", y);
+    checkConvOperands(op, x, weight, y, spec, "[O, C, kh, kw]");
     int kh = weight.dim(2), kw = weight.dim(3);
-    if (weight.dim(0) < 1 || weight.dim(1) < 1 || kh < 1 || kw < 1) {
-      throw new IllegalArgumentException(op + ": weight [O, C, kh, kw] needs positive sizes, got " + weight);
-    }
     if (x.dim(1) != weight.dim(1)) {
       throw new IllegalArgumentException(op + ": x has " + x.dim(1) + " channels but weight [O, C, kh, kw] expects "
           + weight.dim(1) + "; x=" + x + ", weight=" + weight);
@@ -929,14 +817,8 @@ public abstract class Backend implements AutoCloseable {
 
   /** x [N, Cin, H, W], weight [Cin, Cout, kh, kw], y [N, Cout, Ho, Wo]: conv_transpose2d's shapes. */
   private static void checkConvTranspose(String op, Tensor x, Tensor weight, Tensor y, ConvSpec spec) {
-    java.util.Objects.requireNonNull(spec, op + ": null ConvSpec");
-    rank4(op, "x", x);
-    rank4(op, "weight", weight);
-    rank4(op, "output", y);
+    checkConvOperands(op, x, weight, y, spec, "[Cin, Cout, kh, kw]");
     int kh = weight.dim(2), kw = weight.dim(3);
-    if (weight.dim(0) < 1 || weight.dim(1) < 1 || kh < 1 || kw < 1) {
-      throw new IllegalArgumentException(op + ": weight [Cin, Cout, kh, kw] needs positive sizes, got " + weight);
-    }
     if (x.dim(1) != weight.dim(0)) {
       throw new IllegalArgumentException(op + ": x has " + x.dim(1) + " channels but weight [Cin, Cout, kh, kw] expects "
           + weight.dim(0) + "; x=" + x + ", weight=" + weight);
@@ -1049,7 +931,7 @@ public abstract class Backend implements AutoCloseable {
         throw new IllegalArgumentException(op + ": need eps > 0 and 0 <= momentum <= 1, got eps=" + eps + " momentum="
             + momentum);
       }
-      launch(() -> batchNormKernel(x, gamma, beta, runningMean, runningVar, training, momentum, eps, y, saveMean,
+      launch(() -> kernels().batchNormKernel(x, gamma, beta, runningMean, runningVar, training, momentum, eps, y, saveMean,
           saveInvstd));
     }
   }
@@ -1078,7 +960,7 @@ public abstract class Backend implements AutoCloseable {
       // dx may be x or dy (each element is read before it is written, after the channel sums).
       distinct(op, dGamma, gamma, saveMean, saveInvstd, dBeta);
       distinct(op, dBeta, gamma, saveMean, saveInvstd);
-      launch(() -> batchNormBackwardKernel(x, dy, gamma, saveMean, saveInvstd, training, dx, dGamma, accumulateGamma, dBeta,
+      launch(() -> kernels().batchNormBackwardKernel(x, dy, gamma, saveMean, saveInvstd, training, dx, dGamma, accumulateGamma, dBeta,
           accumulateBeta));
     }
   }
@@ -1118,7 +1000,7 @@ public abstract class Backend implements AutoCloseable {
     try (Use use = use("dropout", x, y)) {
       sameShape("dropout", x, y);
       checkP("dropout", p);
-      launch(() -> dropoutKernel(x, p, seed, y));
+      launch(() -> kernels().dropoutKernel(x, p, seed, y));
     }
   }
 
@@ -1127,7 +1009,7 @@ public abstract class Backend implements AutoCloseable {
     try (Use use = use("dropoutBackward", dy, dx)) {
       sameShape("dropoutBackward", dy, dx);
       checkP("dropoutBackward", p);
-      launch(() -> dropoutKernel(dy, p, seed, dx));
+      launch(() -> kernels().dropoutKernel(dy, p, seed, dx));
     }
   }
 
@@ -1158,7 +1040,7 @@ public abstract class Backend implements AutoCloseable {
       checkP("dropout", p);
       checkCounter("dropout", counter, offset);
       distinct("dropout", y, counter);
-      launch(() -> dropoutCountedKernel(x, p, seed, counter, offset, y));
+      launch(() -> kernels().dropoutCountedKernel(x, p, seed, counter, offset, y));
     }
   }
 
@@ -1169,7 +1051,7 @@ public abstract class Backend implements AutoCloseable {
       checkP("dropoutBackward", p);
       checkCounter("dropoutBackward", counter, offset);
       distinct("dropoutBackward", dx, counter);
-      launch(() -> dropoutCountedKernel(dy, p, seed, counter, offset, dx));
+      launch(() -> kernels().dropoutCountedKernel(dy, p, seed, counter, offset, dx));
     }
   }
 
@@ -1201,7 +1083,7 @@ public abstract class Backend implements AutoCloseable {
         throw new IllegalArgumentException("sgdUpdate: non-finite hyper-parameter: lr=" + lr + " momentum=" + momentum
             + " weightDecay=" + weightDecay);
       }
-      launch(() -> sgdKernel(w, g, momentum == 0f ? null : velocity, lr, momentum, weightDecay));
+      launch(() -> kernels().sgdKernel(w, g, momentum == 0f ? null : velocity, lr, momentum, weightDecay));
     }
   }
 
@@ -1223,7 +1105,7 @@ public abstract class Backend implements AutoCloseable {
         throw new IllegalArgumentException("adamUpdate: need 0 <= beta < 1, eps > 0, finite lr; got lr=" + lr
             + " beta1=" + beta1 + " beta2=" + beta2 + " eps=" + eps);
       }
-      launch(() -> adamKernel(w, g, m, v, lr, beta1, beta2, eps, weightDecay, step));
+      launch(() -> kernels().adamKernel(w, g, m, v, lr, beta1, beta2, eps, weightDecay, step));
     }
   }
 
@@ -1247,7 +1129,7 @@ public abstract class Backend implements AutoCloseable {
             + " weightDecay=" + weightDecay);
       }
       Tensor vel = momentum == 0f ? null : velocity;
-      launch(() -> sgdScheduledKernel(w, g, vel, lr, momentum, weightDecay));
+      launch(() -> kernels().sgdScheduledKernel(w, g, vel, lr, momentum, weightDecay));
     }
   }
 
@@ -1272,7 +1154,7 @@ public abstract class Backend implements AutoCloseable {
         throw new IllegalArgumentException("adamUpdate: need 0 <= beta < 1, eps > 0; got beta1=" + beta1 + " beta2="
             + beta2 + " eps=" + eps);
       }
-      launch(() -> adamScheduledKernel(w, g, m, v, coefficients, beta1, beta2, eps, weightDecay));
+      launch(() -> kernels().adamScheduledKernel(w, g, m, v, coefficients, beta1, beta2, eps, weightDecay));
     }
   }
 
@@ -1468,8 +1350,8 @@ public abstract class Backend implements AutoCloseable {
     void add(Tensor... tensors) {
       for (Tensor t : tensors) {
         if (t == null) throw new NullPointerException(op + ": null tensor");
-        if (t.backend() != Backend.this) {
-          throw new IllegalArgumentException(op + ": tensor " + t + " belongs to backend " + t.backend().name()
+        if (t.owner() != Backend.this) {
+          throw new IllegalArgumentException(op + ": tensor " + t + " belongs to backend " + t.owner().name()
               + ", not " + name() + "; copy it with " + name() + ".copyOf(t)");
         }
         t.acquire(op);

@@ -226,7 +226,7 @@ public final class FixedPointNetwork implements Module {
     int[] historyShape = new int[shape.length + 1];
     historyShape[0] = andersonMemory;
     System.arraycopy(shape, 0, historyShape, 1, shape.length);
-    if (andersonImages != null && andersonImages.backend() == be && andersonImages.hasShape(historyShape)) return;
+    if (andersonImages != null && andersonImages.owner() == be && andersonImages.hasShape(historyShape)) return;
     freeHistory();
     andersonImages = be.zeros(historyShape);
     andersonResiduals = be.zeros(historyShape);

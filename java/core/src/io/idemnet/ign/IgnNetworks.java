@@ -83,28 +83,11 @@ public final class IgnNetworks {
    */
   public static Sequential mnist(Backend be, int channels, float width, long seed) {
     int c64 = w(64, width), c128 = w(128, width), c256 = w(256, width), c512 = w(512, width), c32 = w(32, width);
-    List<Module> m = new ArrayList<>();
-    long s = seed;
-    m.add(new Conv2d(be, channels, c64, 4, 2, 1, true, s++));
-    encoderTail(m, null, seed + 100);
-    m.add(new Conv2d(be, c64, c128, 4, 2, 1, true, s++));
-    encoderTail(m, new BatchNorm2d(be, c128), seed + 101);
-    m.add(new Conv2d(be, c128, c256, 3, 2, 0, true, s++));
-    encoderTail(m, new BatchNorm2d(be, c256), seed + 102);
-    m.add(new Conv2d(be, c256, c512, 3, 1, 0, true, s++));
-    encoderTail(m, new BatchNorm2d(be, c512), seed + 103);
-    m.add(new Conv2d(be, c512, c512, 3, 1, 1, true, s++));
-    m.add(new ConvTranspose2d(be, c512, c256, 3, 1, 0, 0, true, s++));
-    decoderTail(m, new BatchNorm2d(be, c256));
-    m.add(new ConvTranspose2d(be, c256, c128, 3, 2, 0, 0, true, s++));
-    decoderTail(m, new BatchNorm2d(be, c128));
-    m.add(new ConvTranspose2d(be, c128, c64, 3, 1, 1, 0, true, s++));
-    decoderTail(m, new BatchNorm2d(be, c64));
-    m.add(new ConvTranspose2d(be, c64, c32, 4, 2, 1, 0, true, s++));
-    decoderTail(m, new BatchNorm2d(be, c32));
-    m.add(new ConvTranspose2d(be, c32, channels, 4, 2, 1, 0, true, s));
-    m.add(new ActivationLayer(Activation.TANH));
-    return new Sequential(m);
+    return encoderDecoder(be, seed, false,
+        List.of(new Conv(channels, c64, 4, 2, 1), new Conv(c64, c128, 4, 2, 1), new Conv(c128, c256, 3, 2, 0),
+            new Conv(c256, c512, 3, 1, 0), new Conv(c512, c512, 3, 1, 1)),
+        List.of(new Conv(c512, c256, 3, 1, 0), new Conv(c256, c128, 3, 2, 0), new Conv(c128, c64, 3, 1, 1),
+            new Conv(c64, c32, 4, 2, 1), new Conv(c32, channels, 4, 2, 1)));
   }
 
   /**
@@ -132,28 +115,11 @@ public final class IgnNetworks {
    */
   public static Sequential paper(Backend be, int channels, float width, long seed) {
     int c64 = w(64, width), c128 = w(128, width), c256 = w(256, width), c512 = w(512, width), c32 = w(32, width);
-    List<Module> m = new ArrayList<>();
-    long s = seed;
-    m.add(new Conv2d(be, channels, c64, 4, 2, 1, true, s++));
-    encoderTail(m, null, seed + 100);
-    m.add(new Conv2d(be, c64, c128, 4, 2, 1, true, s++));
-    encoderTail(m, new BatchNorm2d(be, c128), seed + 101);
-    m.add(new Conv2d(be, c128, c256, 3, 1, 0, true, s++));
-    encoderTail(m, new BatchNorm2d(be, c256), seed + 102);
-    m.add(new Conv2d(be, c256, c512, 3, 1, 0, true, s++));
-    encoderTail(m, new BatchNorm2d(be, c512), seed + 103);
-    m.add(new Conv2d(be, c512, c512, 3, 1, 0, true, s++));
-    m.add(new ConvTranspose2d(be, c512, c256, 3, 1, 0, 0, true, s++));
-    decoderTail(m, new BatchNorm2d(be, c256), seed + 200);
-    m.add(new ConvTranspose2d(be, c256, c128, 3, 1, 0, 0, true, s++));
-    decoderTail(m, new BatchNorm2d(be, c128), seed + 201);
-    m.add(new ConvTranspose2d(be, c128, c64, 3, 1, 0, 0, true, s++));
-    decoderTail(m, new BatchNorm2d(be, c64), seed + 202);
-    m.add(new ConvTranspose2d(be, c64, c32, 4, 2, 1, 0, true, s++));
-    decoderTail(m, new BatchNorm2d(be, c32), seed + 203);
-    m.add(new ConvTranspose2d(be, c32, channels, 4, 2, 1, 0, true, s));
-    m.add(new ActivationLayer(Activation.TANH));
-    return new Sequential(m);
+    return encoderDecoder(be, seed, true,
+        List.of(new Conv(channels, c64, 4, 2, 1), new Conv(c64, c128, 4, 2, 1), new Conv(c128, c256, 3, 1, 0),
+            new Conv(c256, c512, 3, 1, 0), new Conv(c512, c512, 3, 1, 0)),
+        List.of(new Conv(c512, c256, 3, 1, 0), new Conv(c256, c128, 3, 1, 0), new Conv(c128, c64, 3, 1, 0),
+            new Conv(c64, c32, 4, 2, 1), new Conv(c32, channels, 4, 2, 1)));
   }
 
   /**
@@ -253,28 +219,11 @@ public final class IgnNetworks {
    */
   public static Sequential celeba64(Backend be, int channels, float width, long seed) {
     int c64 = w(64, width), c128 = w(128, width), c256 = w(256, width), c512 = w(512, width);
-    List<Module> m = new ArrayList<>();
-    long s = seed;
-    m.add(new Conv2d(be, channels, c64, 4, 2, 1, true, s++));
-    encoderTail(m, null, seed + 100);
-    m.add(new Conv2d(be, c64, c128, 4, 2, 1, true, s++));
-    encoderTail(m, new BatchNorm2d(be, c128), seed + 101);
-    m.add(new Conv2d(be, c128, c256, 4, 2, 1, true, s++));
-    encoderTail(m, new BatchNorm2d(be, c256), seed + 102);
-    m.add(new Conv2d(be, c256, c512, 4, 2, 1, true, s++));
-    encoderTail(m, new BatchNorm2d(be, c512), seed + 103);
-    m.add(new Conv2d(be, c512, c512, 4, 1, 0, true, s++));
-    m.add(new ConvTranspose2d(be, c512, c512, 4, 1, 0, 0, true, s++));
-    decoderTail(m, new BatchNorm2d(be, c512));
-    m.add(new ConvTranspose2d(be, c512, c256, 4, 2, 1, 0, true, s++));
-    decoderTail(m, new BatchNorm2d(be, c256));
-    m.add(new ConvTranspose2d(be, c256, c128, 4, 2, 1, 0, true, s++));
-    decoderTail(m, new BatchNorm2d(be, c128));
-    m.add(new ConvTranspose2d(be, c128, c64, 4, 2, 1, 0, true, s++));
-    decoderTail(m, new BatchNorm2d(be, c64));
-    m.add(new ConvTranspose2d(be, c64, channels, 4, 2, 1, 0, true, s));
-    m.add(new ActivationLayer(Activation.TANH));
-    return new Sequential(m);
+    return encoderDecoder(be, seed, false,
+        List.of(new Conv(channels, c64, 4, 2, 1), new Conv(c64, c128, 4, 2, 1), new Conv(c128, c256, 4, 2, 1),
+            new Conv(c256, c512, 4, 2, 1), new Conv(c512, c512, 4, 1, 0)),
+        List.of(new Conv(c512, c512, 4, 1, 0), new Conv(c512, c256, 4, 2, 1), new Conv(c256, c128, 4, 2, 1),
+            new Conv(c128, c64, 4, 2, 1), new Conv(c64, channels, 4, 2, 1)));
   }
 
   /**
@@ -301,20 +250,37 @@ public final class IgnNetworks {
     return Math.max(1, Math.round(c * width));
   }
 
-  private static void encoderTail(List<Module> m, BatchNorm2d bn, long dropoutSeed) {
-    if (bn != null) m.add(bn);
-    m.add(new ActivationLayer(Activation.leakyRelu(0.2f)));
-    m.add(new Dropout(0.05f, dropoutSeed));
-  }
+  /** One convolution of an encoder-decoder row: channels in and out, square kernel, stride, padding. */
+  private record Conv(int in, int out, int kernel, int stride, int padding) {}
 
-  private static void decoderTail(List<Module> m, BatchNorm2d bn) {
-    m.add(bn);
-    m.add(new ActivationLayer(Activation.RELU));
-  }
-
-  /** The paper network's decoder rows: BatchNorm, ReLU and (Table 2) dropout 0.05. */
-  private static void decoderTail(List<Module> m, BatchNorm2d bn, long dropoutSeed) {
-    decoderTail(m, bn);
-    m.add(new Dropout(0.05f, dropoutSeed));
+  /**
+   * The networks' common form. Encoder: each convolution but the last followed by BatchNorm (all
+   * but the first), LeakyReLU(0.2) and Dropout(0.05, seed + 100 + row); the last convolution makes
+   * the latent. Decoder: each transposed convolution (output padding 0) but the last followed by
+   * BatchNorm and ReLU, and Dropout(0.05, seed + 200 + row) when {@code decoderDropout}; the last
+   * followed by Tanh. Convolution i (counting both halves) draws its weights from seed + i.
+   */
+  private static Sequential encoderDecoder(Backend be, long seed, boolean decoderDropout, List<Conv> encoder,
+      List<Conv> decoder) {
+    List<Module> m = new ArrayList<>();
+    long s = seed;
+    for (int i = 0; i < encoder.size(); i++) {
+      Conv c = encoder.get(i);
+      m.add(new Conv2d(be, c.in(), c.out(), c.kernel(), c.stride(), c.padding(), true, s++));
+      if (i == encoder.size() - 1) break;
+      if (i > 0) m.add(new BatchNorm2d(be, c.out()));
+      m.add(new ActivationLayer(Activation.leakyRelu(0.2f)));
+      m.add(new Dropout(0.05f, seed + 100 + i));
+    }
+    for (int i = 0; i < decoder.size(); i++) {
+      Conv c = decoder.get(i);
+      m.add(new ConvTranspose2d(be, c.in(), c.out(), c.kernel(), c.stride(), c.padding(), 0, true, s++));
+      if (i == decoder.size() - 1) break;
+      m.add(new BatchNorm2d(be, c.out()));
+      m.add(new ActivationLayer(Activation.RELU));
+      if (decoderDropout) m.add(new Dropout(0.05f, seed + 200 + i));
+    }
+    m.add(new ActivationLayer(Activation.TANH));
+    return new Sequential(m);
   }
 }

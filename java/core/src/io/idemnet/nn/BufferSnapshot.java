@@ -1,5 +1,6 @@
 package io.idemnet.nn;
 
+import io.idemnet.backend.Backend;
 import io.idemnet.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,7 +19,7 @@ public final class BufferSnapshot implements AutoCloseable {
   public BufferSnapshot(Module module) {
     this.buffers = List.copyOf(module.namedBuffers().values());
     try {
-      for (Tensor b : buffers) copies.add(b.backend().zeros(b.shape()));
+      for (Tensor b : buffers) copies.add(Backend.of(b).zeros(b.shape()));
     } catch (RuntimeException e) {
       close();
       throw e;
@@ -27,12 +28,12 @@ public final class BufferSnapshot implements AutoCloseable {
 
   /** Copies the buffers' current values. */
   public void save() {
-    for (int i = 0; i < buffers.size(); i++) buffers.get(i).backend().copy(buffers.get(i), copies.get(i));
+    for (int i = 0; i < buffers.size(); i++) Backend.of(buffers.get(i)).copy(buffers.get(i), copies.get(i));
   }
 
   /** Puts back the values of the last {@link #save()}. */
   public void restore() {
-    for (int i = 0; i < buffers.size(); i++) buffers.get(i).backend().copy(copies.get(i), buffers.get(i));
+    for (int i = 0; i < buffers.size(); i++) Backend.of(buffers.get(i)).copy(copies.get(i), buffers.get(i));
   }
 
   @Override

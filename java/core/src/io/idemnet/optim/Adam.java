@@ -37,7 +37,7 @@ public final class Adam extends Optimizer {
   @Override
   protected void writeStepScalars() {
     if (stepScalars != null) {
-      stepScalars.backend().writeScalars(stepScalars, Backend.adamCoefficients(learningRate, beta1, beta2, steps));
+      Backend.of(stepScalars).writeScalars(stepScalars, Backend.adamCoefficients(learningRate, beta1, beta2, steps));
     }
   }
 

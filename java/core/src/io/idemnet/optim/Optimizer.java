@@ -99,7 +99,7 @@ public abstract class Optimizer implements AutoCloseable {
    */
   public final boolean stepIfFinite(Tensor loss) {
     if (finiteFlag == null) return stepIfFinite(0.0);
-    Backend be = finiteFlag.backend();
+    Backend be = Backend.of(finiteFlag);
     be.sumOfSquares(loss, 0.0, finiteFlag);
     for (Parameter p : params.values()) {
       be.sumOfSquares(p.grad(), 0.0, finiteTerm);

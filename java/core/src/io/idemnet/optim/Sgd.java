@@ -1,6 +1,7 @@
 package io.idemnet.optim;
 
 import io.idemnet.autograd.Parameter;
+import io.idemnet.backend.Backend;
 import io.idemnet.tensor.Tensor;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -32,7 +33,7 @@ public final class Sgd extends Optimizer {
   @Override
   protected void writeStepScalars() {
     if (stepScalars == null || Float.floatToIntBits(learningRate) == Float.floatToIntBits(writtenRate)) return;
-    stepScalars.backend().writeScalars(stepScalars, learningRate);
+    Backend.of(stepScalars).writeScalars(stepScalars, learningRate);
     writtenRate = learningRate;
   }
 

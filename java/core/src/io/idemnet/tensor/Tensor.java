@@ -1,6 +1,5 @@
 package io.idemnet.tensor;
 
-import io.idemnet.backend.Backend;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -9,15 +8,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Memory lives off-heap and is freed by {@link #close()} (use try-with-resources, or close the
  * tensors a module owns when the module is closed). Using a closed tensor in any operation throws
- * {@link IllegalStateException}. Tensors are created by a {@link Backend}: {@code zeros},
- * {@code fromArray}, ...
+ * {@link IllegalStateException}. Tensors are created by a backend ({@code zeros},
+ * {@code fromArray}, ...), their {@link #owner()}; {@code Backend.of(tensor)} returns it as a backend.
  *
  * <p>Closing from another thread while an operation runs on the tensor is safe: the tensor counts
  * as closed at once (later operations are refused), and its memory is freed when the running
  * operation returns.
  */
 public final class Tensor implements AutoCloseable {
-  private final Backend backend;
+  private final TensorOwner owner;
   private final int[] shape;
   private final long numel;
   private final Storage storage;
@@ -26,17 +25,17 @@ public final class Tensor implements AutoCloseable {
   private final AtomicInteger users = new AtomicInteger();
   private final AtomicBoolean freed = new AtomicBoolean();
 
-  /** Used by backends; callers use {@link Backend#zeros(int...)} and friends. */
-  public Tensor(Backend backend, int[] shape, Storage storage) {
-    this.backend = backend;
+  /** Used by backends; callers use a backend's {@code zeros(int...)} and friends. */
+  public Tensor(TensorOwner owner, int[] shape, Storage storage) {
+    this.owner = java.util.Objects.requireNonNull(owner, "Tensor: null owner");
     this.shape = shape.clone();
     this.numel = Shape.numel(shape);
     this.storage = storage;
   }
 
-  /** The backend that owns this tensor. */
-  public Backend backend() {
-    return backend;
+  /** The backend that created this tensor and owns its storage ({@code Backend.of(tensor)} returns it as a backend). */
+  public TensorOwner owner() {
+    return owner;
   }
 
   /** The shape (a copy). */
@@ -88,7 +87,7 @@ public final class Tensor implements AutoCloseable {
   }
 
   /**
-   * Marks the start of an operation that uses this tensor (called by {@link Backend} before a
+   * Marks the start of an operation that uses this tensor (called by its backend before a
    * kernel runs): until the matching {@link #release()} a concurrent {@link #close()} defers freeing
    * the memory. Calls nest.
    *
@@ -111,17 +110,17 @@ public final class Tensor implements AutoCloseable {
 
   /** Copies the contents to a new Java array. */
   public float[] toArray() {
-    return backend.download(this);
+    return owner.download(this);
   }
 
   /** Copies the contents into a Java array of exactly {@link #numel()} elements. */
   public void copyTo(float[] data) {
-    backend.download(this, data);
+    owner.download(this, data);
   }
 
   /** Overwrites the contents from a Java array of exactly {@link #numel()} elements. */
   public void copyFrom(float[] data) {
-    backend.upload(data, this);
+    owner.upload(data, this);
   }
 
   /**
@@ -141,6 +140,6 @@ public final class Tensor implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "Tensor" + Shape.toString(shape) + "@" + backend.name() + (closed ? " (closed)" : "");
+    return "Tensor" + Shape.toString(shape) + "@" + owner.name() + (closed ? " (closed)" : "");
   }
 }

@@ -1,5 +1,6 @@
 package io.idemnet.sweep;
 
+import io.idemnet.cli.CompareOptions;
 import io.idemnet.experiments.CompareConfig;
 import io.idemnet.backend.Backend;
 import io.idemnet.backend.Backends;
@@ -14,7 +15,6 @@ import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -24,7 +24,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -40,62 +42,7 @@ final class SweepCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
-  @Option(names = "--net", split = ",", description = "networks: B1, B2, B3, B4 (default: B2 unless --dims is given)")
-  List<String> nets;
-
-  @Option(names = "--dims", description = "a custom network's layer sizes, e.g. 16,64,16; repeat for several")
-  List<String> dims;
-
-  @Option(names = "--lr", split = ",", description = "learning rates (default: ${DEFAULT-VALUE})",
-      defaultValue = "0.001,0.01,0.1")
-  List<Float> learningRates;
-
-  @Option(names = "--runs", description = "runs per learning rate (default: ${DEFAULT-VALUE})", defaultValue = "3")
-  int runs;
-
-  @Option(names = "--epochs", split = ",", description = "epochs per run; several values make several comparisons "
-      + "(default: ${DEFAULT-VALUE})", defaultValue = "10")
-  List<Integer> epochs;
-
-  @Option(names = "--steps", split = ",", description = "SGD steps per epoch, each on a fresh batch "
-      + "(default: ${DEFAULT-VALUE})", defaultValue = "1")
-  List<Integer> steps;
-
-  @Option(names = "--eval-every", description = "record the error (and run 0's gradients and parameters) every N epochs, "
-      + "and at the last (default: ${DEFAULT-VALUE})", defaultValue = "1")
-  int evalEvery;
-
-  @Option(names = "--trivial-threshold", description = "trivial-run threshold on the Jacobian of f on its image, as for "
-      + "compare (default: ${DEFAULT-VALUE})", defaultValue = "0.5")
-  double trivialThreshold;
-
-  @Option(names = "--batch", description = "batch size (default: ${DEFAULT-VALUE})", defaultValue = "1000")
-  int batch;
-
-  @Option(names = "--data", split = ",", description = "normal, uniform:K, fixed:ROWS, as for compare "
-      + "(default: ${DEFAULT-VALUE})", defaultValue = "normal")
-  List<String> data;
-
-  @Option(names = "--seed", split = ",", description = "master seeds (default: ${DEFAULT-VALUE})", defaultValue = "1")
-  List<Long> seeds;
-
-  @Option(names = "--slope", description = "LeakyReLU slope (default: ${DEFAULT-VALUE})", defaultValue = "0.2")
-  float slope;
-
-  @Option(names = "--probe", description = "rows of the held-out batch for the error (default: ${DEFAULT-VALUE})",
-      defaultValue = "1000")
-  int probe;
-
-  @Option(names = "--no-gradients", negatable = false, description = "skip the MB/OB gradient analysis")
-  boolean noGradients;
-
-  @Option(names = "--pca", description = "PCA trajectories and loss surface of run 0: auto (networks up to 1M "
-      + "parameters), on, off (default: ${DEFAULT-VALUE})", defaultValue = "auto")
-  String pca;
-
-  @Option(names = "--pca-grid", description = "loss-surface grid points per side (default: ${DEFAULT-VALUE})",
-      defaultValue = "15")
-  int pcaGrid;
+  @Mixin CompareOptions options;
 
   @Option(names = "--backend", description = "cpu or reference (cuda and auto are accepted; auto resolves per executor) "
       + "(default: ${DEFAULT-VALUE})", defaultValue = "cpu")
@@ -271,43 +218,24 @@ final class SweepCommand implements Callable<Integer> {
 
   /** The grid: one comparison per network, data, seed, epochs and steps, in that nesting order. */
   private List<SweepGroup> groups() {
-    Map<String, int[]> networks = new LinkedHashMap<>(); // B1..B4, or the custom dims joined by 'x'
-    if (nets == null && dims == null) nets = List.of("B2");
-    try {
-      if (nets != null) for (String n : nets) networks.put(n.trim().toUpperCase(Locale.ROOT), CompareConfig.networkDims(n.trim()));
-      if (dims != null) {
-        for (String d : dims) {
-          String[] parts = d.split(",");
-          int[] sizes = new int[parts.length];
-          for (int i = 0; i < parts.length; i++) sizes[i] = Integer.parseInt(parts[i].trim());
-          StringBuilder label = new StringBuilder();
-          for (int size : sizes) label.append(label.isEmpty() ? "" : "x").append(size);
-          networks.put(label.toString(), sizes);
-        }
-      }
-    } catch (NumberFormatException e) {
-      throw new ParameterException(spec.commandLine(), "--dims must be comma-separated integers: " + e.getMessage());
-    } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), e.getMessage());
-    }
+    CommandLine cl = spec.commandLine();
+    Map<String, int[]> networks = options.networks(cl); // B1..B4, or the custom dims joined by 'x'
+    List<String> data = options.data();
+    List<Long> seeds = options.seeds();
+    List<Integer> epochs = options.epochs(), steps = options.steps();
     int count = networks.size() * data.size() * seeds.size() * epochs.size() * steps.size();
     if (out == null) {
       out = Path.of("runs", "sweep-" + String.join("-", networks.keySet()) + "-"
           + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
     }
     Path root = root();
-    float[] lrs = new float[learningRates.size()];
-    for (int i = 0; i < lrs.length; i++) lrs[i] = learningRates.get(i);
+    float[] lrs = new float[options.learningRates().size()];
+    for (int i = 0; i < lrs.length; i++) lrs[i] = options.learningRates().get(i);
     List<SweepGroup> groups = new ArrayList<>();
     try {
       for (Map.Entry<String, int[]> net : networks.entrySet()) {
-        String network = net.getKey().matches("B[1-4]") ? net.getKey() : "custom";
-        boolean withPca = switch (pca.toLowerCase(Locale.ROOT)) {
-          case "on" -> true;
-          case "off" -> false;
-          case "auto" -> CompareConfig.pcaByDefault(net.getValue());
-          default -> throw new ParameterException(spec.commandLine(), "--pca must be auto, on or off, got '" + pca + "'");
-        };
+        String network = CompareOptions.networkName(net.getKey());
+        boolean withPca = options.pca(cl, net.getValue());
         for (String d : data) {
           for (long seed : seeds) {
             for (int e : epochs) {
@@ -317,8 +245,9 @@ final class SweepCommand implements Callable<Integer> {
                     + (seeds.size() > 1 ? "-seed" + seed : "") + (epochs.size() > 1 ? "-e" + e : "")
                     + (steps.size() > 1 ? "-s" + s : "");
                 Path dir = count == 1 ? root : root.resolve(name);
-                SweepGroup g = new SweepGroup(name, network, net.getValue(), slope, lrs, runs, e, s, batch, d.trim(), seed, probe,
-                    evalEvery, !noGradients, withPca, pcaGrid, trivialThreshold, backendName, dir.toString());
+                SweepGroup g = new SweepGroup(name, network, net.getValue(), options.slope(), lrs, options.runs(), e, s,
+                    options.batch(), d.trim(), seed, options.probe(), options.evalEvery(), options.gradients(), withPca,
+                    options.pcaGrid(), options.trivialThreshold(), backendName, dir.toString());
                 g.config(); // refuses what compare refuses, here rather than on an executor
                 groups.add(g);
               }
@@ -327,7 +256,7 @@ final class SweepCommand implements Callable<Integer> {
         }
       }
     } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), e.getMessage());
+      throw new ParameterException(cl, e.getMessage());
     }
     return groups;
   }

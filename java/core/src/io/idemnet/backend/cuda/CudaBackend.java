@@ -2,6 +2,7 @@ package io.idemnet.backend.cuda;
 
 import io.idemnet.backend.Activation;
 import io.idemnet.backend.Backend;
+import io.idemnet.backend.Kernels;
 import io.idemnet.backend.ConvSpec;
 import io.idemnet.nativelib.NativeAbi;
 import io.idemnet.nativelib.NativeCallException;
@@ -388,15 +389,6 @@ public final class CudaBackend extends Backend implements AutoCloseable {
     return t == null ? 0L : ptr(t);
   }
 
-  @Override
-  protected Storage allocate(long numel) {
-    long c = live();
-    long bytes = Math.max(1, numel) * Float.BYTES;
-    long address = deviceMalloc(c, bytes);
-    CudaNative.memsetZero(c, address, numel * Float.BYTES);
-    return new DeviceStorage(this, address, bytes);
-  }
-
   /** Pinned staging memory of at least min(bytes, STAGING_MAX); the caller holds hostLock. */
   private MemorySegment staging(long bytes) {
     long want = Math.min(Math.max(bytes, STAGING_MIN), STAGING_MAX);
@@ -409,34 +401,6 @@ public final class CudaBackend extends Backend implements AutoCloseable {
     return staging;
   }
 
-  @Override
-  protected void uploadKernel(float[] src, Tensor dst) {
-    long c = live(), base = ptr(dst);
-    synchronized (hostLock) {
-      MemorySegment buf = staging((long) src.length * Float.BYTES);
-      int chunk = (int) (buf.byteSize() / Float.BYTES);
-      for (int off = 0; off < src.length; off += chunk) {
-        int len = Math.min(chunk, src.length - off);
-        MemorySegment.copy(src, off, buf, ValueLayout.JAVA_FLOAT, 0, len);
-        CudaNative.copyH2d(c, base + (long) off * Float.BYTES, buf.address(), (long) len * Float.BYTES);
-      }
-    }
-  }
-
-  @Override
-  protected void downloadKernel(Tensor src, float[] dst) {
-    long c = live(), base = ptr(src);
-    synchronized (hostLock) {
-      MemorySegment buf = staging((long) dst.length * Float.BYTES);
-      int chunk = (int) (buf.byteSize() / Float.BYTES);
-      for (int off = 0; off < dst.length; off += chunk) {
-        int len = Math.min(chunk, dst.length - off);
-        CudaNative.copyD2h(c, buf.address(), base + (long) off * Float.BYTES, (long) len * Float.BYTES);
-        MemorySegment.copy(buf, ValueLayout.JAVA_FLOAT, 0, dst, off, len);
-      }
-    }
-  }
-
   /** The double a reduction left in the device scalar slot. */
   private double readScalar(String what) {
     synchronized (hostLock) {
@@ -445,121 +409,7 @@ public final class CudaBackend extends Backend implements AutoCloseable {
     }
   }
 
-  /**
-   * A declared write as a kernel launch that carries the values: queued in order with the other
-   * kernels, with no wait for the stream (a copy from the host would wait for it).
-   */
-  @Override
-  protected void writeScalarsKernel(float[] src, Tensor dst) {
-    synchronized (hostLock) {
-      MemorySegment.copy(src, 0, scalarsToWrite, ValueLayout.JAVA_FLOAT, 0, src.length);
-      CudaNative.writeScalars(live(), ptr(dst), scalarsToWrite.address(), src.length);
-    }
-  }
-
-  @Override
-  protected void copyKernel(Tensor src, Tensor dst) {
-    CudaNative.copyD2d(live(), ptr(dst), ptr(src), src.numel() * Float.BYTES);
-  }
-
-  @Override
-  protected void fillKernel(Tensor x, float value) {
-    CudaNative.fill(live(), ptr(x), x.numel(), value);
-  }
-
-  @Override
-  protected void uniformKernel(Tensor x, long seed, float low, float high) {
-    CudaNative.randUniform(live(), ptr(x), x.numel(), seed, low, high);
-  }
-
-  @Override
-  protected void normalKernel(Tensor x, long seed, float mean, float std) {
-    CudaNative.randNormal(live(), ptr(x), x.numel(), seed, mean, std);
-  }
-
   // ------------------------------------------------------------------ kernels
-
-  @Override
-  protected void gemmKernel(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a, Tensor b,
-      float beta, Tensor c, int batch) {
-    long lda = Math.max(1, transA ? m : k), ldb = Math.max(1, transB ? k : n), ldc = Math.max(1, n);
-    if (batch == 1) {
-      CudaNative.sgemm(live(), transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, ptr(a), lda, ptr(b), ldb, beta, ptr(c),
-          ldc);
-    } else {
-      CudaNative.sgemmStridedBatched(live(), transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, ptr(a), lda,
-          (long) m * k, ptr(b), ldb, (long) k * n, beta, ptr(c), ldc, (long) m * n, batch);
-    }
-  }
-
-  @Override
-  protected void addBiasKernel(Tensor x, Tensor bias, Tensor out, long rows, int cols) {
-    CudaNative.addBias(live(), ptr(x), ptr(bias), ptr(out), rows, cols);
-  }
-
-  @Override
-  protected void binaryKernel(BinaryOp op, Tensor a, Tensor b, Tensor out) {
-    CudaNative.binary(live(), op.code, ptr(a), ptr(b), ptr(out), a.numel());
-  }
-
-  @Override
-  protected void scaleKernel(Tensor x, float alpha, Tensor out) {
-    CudaNative.scale(live(), ptr(x), alpha, ptr(out), x.numel());
-  }
-
-  @Override
-  protected void axpyKernel(float alpha, Tensor x, Tensor y) {
-    CudaNative.axpy(live(), alpha, ptr(x), ptr(y), x.numel());
-  }
-
-  @Override
-  protected void activationKernel(Activation act, Tensor x, Tensor y) {
-    CudaNative.activationForward(live(), act.kind().code, act.slope(), ptr(x), ptr(y), x.numel());
-  }
-
-  @Override
-  protected void activationBackwardKernel(Activation act, Tensor x, Tensor y, Tensor dy, Tensor dx) {
-    CudaNative.activationBackward(live(), act.kind().code, act.slope(), ptrOrNull(x), ptrOrNull(y), ptr(dy), ptr(dx),
-        dy.numel());
-  }
-
-  @Override
-  protected double sumKernel(Tensor x) {
-    CudaNative.sum(live(), ptr(x), x.numel(), scalarDevice);
-    return readScalar("sum");
-  }
-
-  @Override
-  protected double sumSquaresKernel(Tensor x) {
-    CudaNative.sumSquares(live(), ptr(x), x.numel(), scalarDevice);
-    return readScalar("sumOfSquares");
-  }
-
-  @Override
-  protected void sumRowsKernel(Tensor x, long rows, int cols, boolean accumulate, Tensor out) {
-    CudaNative.sumRows(live(), ptr(x), rows, cols, accumulate ? 1f : 0f, ptr(out));
-  }
-
-  @Override
-  protected double correctorKernel(float s, Tensor a, Tensor b, Tensor c, Tensor out, boolean withLoss) {
-    if (!withLoss) {
-      CudaNative.corrector(live(), ptr(a), ptr(b), ptr(c), s, ptr(out), a.numel(), 0L);
-      return Double.NaN;
-    }
-    CudaNative.corrector(live(), ptr(a), ptr(b), ptr(c), s, ptr(out), a.numel(), scalarDevice);
-    return readScalar("corrector with loss");
-  }
-
-  @Override
-  protected void sgdKernel(Tensor w, Tensor g, Tensor velocity, float lr, float momentum, float weightDecay) {
-    CudaNative.sgdUpdate(live(), ptr(w), ptr(g), ptrOrNull(velocity), w.numel(), lr, momentum, weightDecay);
-  }
-
-  @Override
-  protected void adamKernel(Tensor w, Tensor g, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
-      float weightDecay, long step) {
-    CudaNative.adamUpdate(live(), ptr(w), ptr(g), ptr(m), ptr(v), w.numel(), lr, beta1, beta2, eps, weightDecay, step);
-  }
 
   /** The geometry of a convolution of image [N, C, H, W] with weight [O, C, kh, kw] into output [N, O, Ho, Wo]. */
   private static NativeAbi.ConvGeometry geometry(Tensor image, Tensor weight, Tensor output, ConvSpec s) {
@@ -568,120 +418,279 @@ public final class CudaBackend extends Backend implements AutoCloseable {
   }
 
   @Override
-  protected void conv2dKernel(Tensor x, Tensor w, Tensor bias, ConvSpec spec, Tensor y) {
-    CudaNative.conv2dForward(live(), ptr(x), ptr(w), ptrOrNull(bias), ptr(y), geometry(x, w, y, spec));
-  }
-
-  @Override
-  protected void conv2dDataKernel(Tensor dy, Tensor w, Tensor bias, ConvSpec spec, Tensor dx) {
-    CudaNative.conv2dBackwardData(live(), ptr(dy), ptr(w), ptrOrNull(bias), ptr(dx), geometry(dx, w, dy, spec));
-  }
-
-  @Override
-  protected void conv2dWeightKernel(Tensor x, Tensor dy, ConvSpec spec, boolean accumulate, Tensor dw) {
-    CudaNative.conv2dBackwardWeight(live(), ptr(x), ptr(dy), ptr(dw), accumulate ? 1f : 0f,
-        geometry(x, dw, dy, spec));
-  }
-
-  @Override
-  protected void channelSumsKernel(Tensor x, boolean accumulate, Tensor out) {
-    long n = x.dim(0), c = x.dim(1);
-    CudaNative.channelSums(live(), ptr(x), n, c, x.numel() / Math.max(1, n * c), accumulate ? 1f : 0f, ptr(out));
-  }
-
-  @Override
-  protected void batchNormKernel(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
-      boolean training, float momentum, float eps, Tensor y, Tensor saveMean, Tensor saveInvstd) {
-    long n = x.dim(0), c = x.dim(1), hw = x.numel() / Math.max(1, n * c);
-    CudaNative.batchNorm2dForward(live(), ptr(x), ptrOrNull(gamma), ptrOrNull(beta), ptr(y), n, c, hw, training ? 1 : 0,
-        eps, momentum, ptrOrNull(runningMean), ptrOrNull(runningVar), ptrOrNull(saveMean), ptrOrNull(saveInvstd));
-  }
-
-  @Override
-  protected void batchNormBackwardKernel(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvstd,
-      boolean training, Tensor dx, Tensor dGamma, boolean accumulateGamma, Tensor dBeta, boolean accumulateBeta) {
-    long n = x.dim(0), c = x.dim(1), hw = x.numel() / Math.max(1, n * c);
-    CudaNative.batchNorm2dBackward(live(), ptr(x), ptr(dy), ptrOrNull(gamma), ptr(saveMean), ptr(saveInvstd),
-        training ? 1 : 0, ptrOrNull(dx), ptrOrNull(dGamma), accumulateGamma ? 1f : 0f, ptrOrNull(dBeta),
-        accumulateBeta ? 1f : 0f, n, c, hw);
-  }
-
-  @Override
-  protected void dropoutKernel(Tensor x, float p, long seed, Tensor y) {
-    CudaNative.dropout(live(), ptr(x), ptr(y), x.numel(), seed, p);
-  }
-
-  // ---- device-resident step operations
-
-  @Override
-  protected void scaleByKernel(Tensor x, Tensor factor, float alpha, Tensor out) {
-    CudaNative.scaleBy(live(), ptr(x), ptr(factor), alpha, ptr(out), x.numel());
-  }
-
-  @Override
-  protected void sumSquaresToKernel(Tensor x, double scale, Tensor out) {
-    CudaNative.sumSquaresTo(live(), ptr(x), x.numel(), scale, ptr(out));
-  }
-
-  @Override
-  protected void correctorToKernel(float s, Tensor a, Tensor b, Tensor c, Tensor out, double lossScale, Tensor loss) {
-    CudaNative.correctorTo(live(), ptr(a), ptr(b), ptr(c), s, ptr(out), a.numel(), lossScale, ptr(loss));
-  }
-
-  @Override
-  protected void l1Kernel(Tensor a, Tensor b, float gradScale, Tensor grad, double lossScale, Tensor loss) {
-    CudaNative.l1Loss(live(), ptr(a), ptr(b), a.numel(), gradScale, ptrOrNull(grad), lossScale, ptr(loss));
-  }
-
-  @Override
-  protected void crossEntropyKernel(Tensor logits, Tensor labels, long rows, long classes, Tensor loss, Tensor grad) {
-    CudaNative.softmaxCrossEntropy(live(), ptr(logits), ptr(labels), rows, classes, ptr(loss), ptrOrNull(grad));
-  }
-
-  @Override
-  protected void maxRowNormKernel(Tensor x, long rows, long cols, Tensor out) {
-    CudaNative.maxRowNorm(live(), ptr(x), rows, cols, ptr(out));
-  }
-
-  @Override
-  protected void andersonRecordKernel(Tensor u, Tensor t, long rows, long cols, int slot, Tensor images,
-      Tensor residuals, Tensor norm) {
-    CudaNative.andersonRecord(live(), ptr(u), ptr(t), rows, cols, slot, ptr(images), ptr(residuals), ptr(norm));
-  }
-
-  @Override
-  protected void andersonMixKernel(Tensor images, Tensor residuals, long rows, long cols, int count, int newest,
-      Tensor next) {
-    CudaNative.andersonMix(live(), ptr(images), ptr(residuals), rows, cols, count, newest, ptr(next));
-  }
-
-  @Override
-  protected void sgdScheduledKernel(Tensor w, Tensor g, Tensor velocity, Tensor lr, float momentum, float weightDecay) {
-    CudaNative.sgdUpdateScheduled(live(), ptr(w), ptr(g), ptrOrNull(velocity), w.numel(), ptr(lr), momentum,
-        weightDecay);
-  }
-
-  @Override
-  protected void adamScheduledKernel(Tensor w, Tensor g, Tensor m, Tensor v, Tensor coefficients, float beta1,
-      float beta2, float eps, float weightDecay) {
-    CudaNative.adamUpdateScheduled(live(), ptr(w), ptr(g), ptr(m), ptr(v), w.numel(), ptr(coefficients), beta1, beta2,
-        eps, weightDecay);
-  }
-
-  @Override
-  protected void tightClampKernel(Tensor rec, Tensor tight, float lambdaRec, float lambdaTight, float clamp,
-      Tensor weightRec, Tensor weightTight) {
-    CudaNative.tightClampWeights(live(), ptr(rec), ptr(tight), lambdaRec, lambdaTight, clamp, ptr(weightRec),
-        ptr(weightTight));
-  }
-
-  @Override
-  protected void dropoutCountedKernel(Tensor x, float p, long seed, Tensor counter, long offset, Tensor y) {
-    CudaNative.dropoutCounted(live(), ptr(x), ptr(y), x.numel(), seed, ptr(counter), offset, p);
-  }
-
-  @Override
   public String toString() {
     return "Backend(cuda:" + device + " " + deviceName + ")";
+  }
+
+  private final Kernels kernels = new CudaKernels();
+
+  @Override
+  protected Kernels kernels() {
+    return kernels;
+  }
+
+  /** This backend's kernels (the facade, {@link Backend}, has checked every argument). */
+  private final class CudaKernels implements Kernels {
+    @Override
+    public Storage allocate(long numel) {
+      long c = live();
+      long bytes = Math.max(1, numel) * Float.BYTES;
+      long address = deviceMalloc(c, bytes);
+      CudaNative.memsetZero(c, address, numel * Float.BYTES);
+      return new DeviceStorage(CudaBackend.this, address, bytes);
+    }
+
+    @Override
+    public void uploadKernel(float[] src, Tensor dst) {
+      long c = live(), base = ptr(dst);
+      synchronized (hostLock) {
+        MemorySegment buf = staging((long) src.length * Float.BYTES);
+        int chunk = (int) (buf.byteSize() / Float.BYTES);
+        for (int off = 0; off < src.length; off += chunk) {
+          int len = Math.min(chunk, src.length - off);
+          MemorySegment.copy(src, off, buf, ValueLayout.JAVA_FLOAT, 0, len);
+          CudaNative.copyH2d(c, base + (long) off * Float.BYTES, buf.address(), (long) len * Float.BYTES);
+        }
+      }
+    }
+
+    @Override
+    public void downloadKernel(Tensor src, float[] dst) {
+      long c = live(), base = ptr(src);
+      synchronized (hostLock) {
+        MemorySegment buf = staging((long) dst.length * Float.BYTES);
+        int chunk = (int) (buf.byteSize() / Float.BYTES);
+        for (int off = 0; off < dst.length; off += chunk) {
+          int len = Math.min(chunk, dst.length - off);
+          CudaNative.copyD2h(c, buf.address(), base + (long) off * Float.BYTES, (long) len * Float.BYTES);
+          MemorySegment.copy(buf, ValueLayout.JAVA_FLOAT, 0, dst, off, len);
+        }
+      }
+    }
+
+    /**
+     * A declared write as a kernel launch that carries the values: queued in order with the other
+     * kernels, with no wait for the stream (a copy from the host would wait for it).
+     */
+    @Override
+    public void writeScalarsKernel(float[] src, Tensor dst) {
+      synchronized (hostLock) {
+        MemorySegment.copy(src, 0, scalarsToWrite, ValueLayout.JAVA_FLOAT, 0, src.length);
+        CudaNative.writeScalars(live(), ptr(dst), scalarsToWrite.address(), src.length);
+      }
+    }
+
+    @Override
+    public void copyKernel(Tensor src, Tensor dst) {
+      CudaNative.copyD2d(live(), ptr(dst), ptr(src), src.numel() * Float.BYTES);
+    }
+
+    @Override
+    public void fillKernel(Tensor x, float value) {
+      CudaNative.fill(live(), ptr(x), x.numel(), value);
+    }
+
+    @Override
+    public void uniformKernel(Tensor x, long seed, float low, float high) {
+      CudaNative.randUniform(live(), ptr(x), x.numel(), seed, low, high);
+    }
+
+    @Override
+    public void normalKernel(Tensor x, long seed, float mean, float std) {
+      CudaNative.randNormal(live(), ptr(x), x.numel(), seed, mean, std);
+    }
+
+    @Override
+    public void gemmKernel(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a, Tensor b,
+        float beta, Tensor c, int batch) {
+      long lda = Math.max(1, transA ? m : k), ldb = Math.max(1, transB ? k : n), ldc = Math.max(1, n);
+      if (batch == 1) {
+        CudaNative.sgemm(live(), transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, ptr(a), lda, ptr(b), ldb, beta, ptr(c),
+            ldc);
+      } else {
+        CudaNative.sgemmStridedBatched(live(), transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, ptr(a), lda,
+            (long) m * k, ptr(b), ldb, (long) k * n, beta, ptr(c), ldc, (long) m * n, batch);
+      }
+    }
+
+    @Override
+    public void addBiasKernel(Tensor x, Tensor bias, Tensor out, long rows, int cols) {
+      CudaNative.addBias(live(), ptr(x), ptr(bias), ptr(out), rows, cols);
+    }
+
+    @Override
+    public void binaryKernel(BinaryOp op, Tensor a, Tensor b, Tensor out) {
+      CudaNative.binary(live(), op.code, ptr(a), ptr(b), ptr(out), a.numel());
+    }
+
+    @Override
+    public void scaleKernel(Tensor x, float alpha, Tensor out) {
+      CudaNative.scale(live(), ptr(x), alpha, ptr(out), x.numel());
+    }
+
+    @Override
+    public void axpyKernel(float alpha, Tensor x, Tensor y) {
+      CudaNative.axpy(live(), alpha, ptr(x), ptr(y), x.numel());
+    }
+
+    @Override
+    public void activationKernel(Activation act, Tensor x, Tensor y) {
+      CudaNative.activationForward(live(), act.kind().code, act.slope(), ptr(x), ptr(y), x.numel());
+    }
+
+    @Override
+    public void activationBackwardKernel(Activation act, Tensor x, Tensor y, Tensor dy, Tensor dx) {
+      CudaNative.activationBackward(live(), act.kind().code, act.slope(), ptrOrNull(x), ptrOrNull(y), ptr(dy), ptr(dx),
+          dy.numel());
+    }
+
+    @Override
+    public double sumKernel(Tensor x) {
+      CudaNative.sum(live(), ptr(x), x.numel(), scalarDevice);
+      return readScalar("sum");
+    }
+
+    @Override
+    public double sumSquaresKernel(Tensor x) {
+      CudaNative.sumSquares(live(), ptr(x), x.numel(), scalarDevice);
+      return readScalar("sumOfSquares");
+    }
+
+    @Override
+    public void sumRowsKernel(Tensor x, long rows, int cols, boolean accumulate, Tensor out) {
+      CudaNative.sumRows(live(), ptr(x), rows, cols, accumulate ? 1f : 0f, ptr(out));
+    }
+
+    @Override
+    public double correctorKernel(float s, Tensor a, Tensor b, Tensor c, Tensor out, boolean withLoss) {
+      if (!withLoss) {
+        CudaNative.corrector(live(), ptr(a), ptr(b), ptr(c), s, ptr(out), a.numel(), 0L);
+        return Double.NaN;
+      }
+      CudaNative.corrector(live(), ptr(a), ptr(b), ptr(c), s, ptr(out), a.numel(), scalarDevice);
+      return readScalar("corrector with loss");
+    }
+
+    @Override
+    public void sgdKernel(Tensor w, Tensor g, Tensor velocity, float lr, float momentum, float weightDecay) {
+      CudaNative.sgdUpdate(live(), ptr(w), ptr(g), ptrOrNull(velocity), w.numel(), lr, momentum, weightDecay);
+    }
+
+    @Override
+    public void adamKernel(Tensor w, Tensor g, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
+        float weightDecay, long step) {
+      CudaNative.adamUpdate(live(), ptr(w), ptr(g), ptr(m), ptr(v), w.numel(), lr, beta1, beta2, eps, weightDecay, step);
+    }
+
+    @Override
+    public void conv2dKernel(Tensor x, Tensor w, Tensor bias, ConvSpec spec, Tensor y) {
+      CudaNative.conv2dForward(live(), ptr(x), ptr(w), ptrOrNull(bias), ptr(y), geometry(x, w, y, spec));
+    }
+
+    @Override
+    public void conv2dDataKernel(Tensor dy, Tensor w, Tensor bias, ConvSpec spec, Tensor dx) {
+      CudaNative.conv2dBackwardData(live(), ptr(dy), ptr(w), ptrOrNull(bias), ptr(dx), geometry(dx, w, dy, spec));
+    }
+
+    @Override
+    public void conv2dWeightKernel(Tensor x, Tensor dy, ConvSpec spec, boolean accumulate, Tensor dw) {
+      CudaNative.conv2dBackwardWeight(live(), ptr(x), ptr(dy), ptr(dw), accumulate ? 1f : 0f,
+          geometry(x, dw, dy, spec));
+    }
+
+    @Override
+    public void channelSumsKernel(Tensor x, boolean accumulate, Tensor out) {
+      long n = x.dim(0), c = x.dim(1);
+      CudaNative.channelSums(live(), ptr(x), n, c, x.numel() / Math.max(1, n * c), accumulate ? 1f : 0f, ptr(out));
+    }
+
+    @Override
+    public void batchNormKernel(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+        boolean training, float momentum, float eps, Tensor y, Tensor saveMean, Tensor saveInvstd) {
+      long n = x.dim(0), c = x.dim(1), hw = x.numel() / Math.max(1, n * c);
+      CudaNative.batchNorm2dForward(live(), ptr(x), ptrOrNull(gamma), ptrOrNull(beta), ptr(y), n, c, hw, training ? 1 : 0,
+          eps, momentum, ptrOrNull(runningMean), ptrOrNull(runningVar), ptrOrNull(saveMean), ptrOrNull(saveInvstd));
+    }
+
+    @Override
+    public void batchNormBackwardKernel(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvstd,
+        boolean training, Tensor dx, Tensor dGamma, boolean accumulateGamma, Tensor dBeta, boolean accumulateBeta) {
+      long n = x.dim(0), c = x.dim(1), hw = x.numel() / Math.max(1, n * c);
+      CudaNative.batchNorm2dBackward(live(), ptr(x), ptr(dy), ptrOrNull(gamma), ptr(saveMean), ptr(saveInvstd),
+          training ? 1 : 0, ptrOrNull(dx), ptrOrNull(dGamma), accumulateGamma ? 1f : 0f, ptrOrNull(dBeta),
+          accumulateBeta ? 1f : 0f, n, c, hw);
+    }
+
+    @Override
+    public void dropoutKernel(Tensor x, float p, long seed, Tensor y) {
+      CudaNative.dropout(live(), ptr(x), ptr(y), x.numel(), seed, p);
+    }
+
+    @Override
+    public void scaleByKernel(Tensor x, Tensor factor, float alpha, Tensor out) {
+      CudaNative.scaleBy(live(), ptr(x), ptr(factor), alpha, ptr(out), x.numel());
+    }
+
+    @Override
+    public void sumSquaresToKernel(Tensor x, double scale, Tensor out) {
+      CudaNative.sumSquaresTo(live(), ptr(x), x.numel(), scale, ptr(out));
+    }
+
+    @Override
+    public void correctorToKernel(float s, Tensor a, Tensor b, Tensor c, Tensor out, double lossScale, Tensor loss) {
+      CudaNative.correctorTo(live(), ptr(a), ptr(b), ptr(c), s, ptr(out), a.numel(), lossScale, ptr(loss));
+    }
+
+    @Override
+    public void l1Kernel(Tensor a, Tensor b, float gradScale, Tensor grad, double lossScale, Tensor loss) {
+      CudaNative.l1Loss(live(), ptr(a), ptr(b), a.numel(), gradScale, ptrOrNull(grad), lossScale, ptr(loss));
+    }
+
+    @Override
+    public void crossEntropyKernel(Tensor logits, Tensor labels, long rows, long classes, Tensor loss, Tensor grad) {
+      CudaNative.softmaxCrossEntropy(live(), ptr(logits), ptr(labels), rows, classes, ptr(loss), ptrOrNull(grad));
+    }
+
+    @Override
+    public void maxRowNormKernel(Tensor x, long rows, long cols, Tensor out) {
+      CudaNative.maxRowNorm(live(), ptr(x), rows, cols, ptr(out));
+    }
+
+    @Override
+    public void andersonRecordKernel(Tensor u, Tensor t, long rows, long cols, int slot, Tensor images,
+        Tensor residuals, Tensor norm) {
+      CudaNative.andersonRecord(live(), ptr(u), ptr(t), rows, cols, slot, ptr(images), ptr(residuals), ptr(norm));
+    }
+
+    @Override
+    public void andersonMixKernel(Tensor images, Tensor residuals, long rows, long cols, int count, int newest,
+        Tensor next) {
+      CudaNative.andersonMix(live(), ptr(images), ptr(residuals), rows, cols, count, newest, ptr(next));
+    }
+
+    @Override
+    public void sgdScheduledKernel(Tensor w, Tensor g, Tensor velocity, Tensor lr, float momentum, float weightDecay) {
+      CudaNative.sgdUpdateScheduled(live(), ptr(w), ptr(g), ptrOrNull(velocity), w.numel(), ptr(lr), momentum,
+          weightDecay);
+    }
+
+    @Override
+    public void adamScheduledKernel(Tensor w, Tensor g, Tensor m, Tensor v, Tensor coefficients, float beta1,
+        float beta2, float eps, float weightDecay) {
+      CudaNative.adamUpdateScheduled(live(), ptr(w), ptr(g), ptr(m), ptr(v), w.numel(), ptr(coefficients), beta1, beta2,
+          eps, weightDecay);
+    }
+
+    @Override
+    public void tightClampKernel(Tensor rec, Tensor tight, float lambdaRec, float lambdaTight, float clamp,
+        Tensor weightRec, Tensor weightTight) {
+      CudaNative.tightClampWeights(live(), ptr(rec), ptr(tight), lambdaRec, lambdaTight, clamp, ptr(weightRec),
+          ptr(weightTight));
+    }
+
+    @Override
+    public void dropoutCountedKernel(Tensor x, float p, long seed, Tensor counter, long offset, Tensor y) {
+      CudaNative.dropoutCounted(live(), ptr(x), ptr(y), x.numel(), seed, ptr(counter), offset, p);
+    }
   }
 }
